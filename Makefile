@@ -1,0 +1,119 @@
+# Makefile - build doppel: a private Unbound, libdoppel, the module, the CLI.
+#
+#   make            build everything into build/
+#   make test       all tests; ends with "N passed, N failed"
+#   make asan       the same tests, built with -fsanitize=address,undefined
+#   make demo       the .mil/.ml story in an offline lab
+#   make run        the resolver with doppel on 127.0.0.1:5353, full recursion
+#   make deps       install the Debian packages needed (root)
+#   make UNBOUND_SRC=DIR   build the module against your own configured,
+#                   built Unbound tree (./configure --with-dynlibmodule)
+
+BUILD ?= build
+CC ?= cc
+JOBS ?= 2
+CI ?=
+
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+ifneq ($(CI),)
+WARN += -Werror
+endif
+SAN ?=
+OPT ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARN) -fPIC \
+	-fvisibility=hidden $(SAN) $(CFLAGS)
+LIBS = -lpsl
+
+# The Unbound tree the module is compiled against.
+ifeq ($(UNBOUND_SRC),)
+UNBOUND_TREE = $(BUILD)/unbound-src
+UNBOUND_DEP = $(BUILD)/unbound/.doppel-stamp
+else
+UNBOUND_TREE = $(UNBOUND_SRC)
+UNBOUND_DEP =
+endif
+
+LIB_SRC = lib/name.c lib/policy.c lib/settings.c lib/util.c
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_HDR = lib/doppel.h lib/internal.h
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps deps-check unbound test asan demo run clean distclean
+
+all: deps-check unbound $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so \
+	$(BUILD)/bin/doppel $(UNIT_BIN)
+
+# Install missing packages when root, otherwise say what to run.
+deps-check:
+	@tools/build/deps.sh --check || tools/build/deps.sh --install
+
+deps:
+	tools/build/deps.sh --install
+
+ifeq ($(UNBOUND_SRC),)
+unbound: deps-check
+	@mkdir -p $(BUILD)
+	@JOBS=$(JOBS) tools/build/unbound.sh $(BUILD)
+$(BUILD)/unbound/.doppel-stamp: unbound
+else
+unbound:
+	@test -f $(UNBOUND_SRC)/config.h || { echo "UNBOUND_SRC=$(UNBOUND_SRC) is not a configured Unbound tree" >&2; exit 1; }
+	@grep -q '^#define WITH_DYNLIBMODULE 1' $(UNBOUND_SRC)/config.h || { echo "$(UNBOUND_SRC) was configured without --with-dynlibmodule" >&2; exit 1; }
+endif
+
+$(BUILD)/obj/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -c $< -o $@
+
+$(BUILD)/lib/libdoppel.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+# Unbound's headers are not ours to warn about: -isystem.
+$(BUILD)/obj/module/doppelmod.o: module/doppelmod.c $(LIB_HDR) $(UNBOUND_DEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-strict-prototypes -Ilib -isystem $(UNBOUND_TREE) -c $< -o $@
+
+$(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
+	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \
+		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
+
+$(BUILD)/bin/doppel: tools/doppel.c $(BUILD)/lib/libdoppel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -o $@ $< \
+		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests/unit -o $@ $< \
+		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
+
+test: all
+	@BUILD=$(BUILD) tests/run.sh
+
+# The sanitised build goes to its own directory and reuses the Unbound
+# built for the plain one.  Unbound itself is not instrumented, so the
+# ASan runtime is preloaded into it by the test scripts (SAN_PRELOAD).
+asan: all
+	@$(MAKE) --no-print-directory BUILD=build-asan UNBOUND_SRC=$(abspath $(BUILD)/unbound-src) \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OPT="-O1 -g" \
+		build-asan/lib/doppel.so build-asan/bin/doppel \
+		$(UNIT_BIN:$(BUILD)/%=build-asan/%)
+	@BUILD=build-asan UNBOUND_DIR=$(abspath $(BUILD)/unbound) \
+		SAN_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+demo: all
+	@tests/lab/demo.sh
+
+run: all
+	@tests/lab/run.sh
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests build-asan
+
+distclean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,238 @@
+/*
+ * lib/doppel.h - libdoppel: decide whether a domain name imitates a
+ * protected domain.
+ *
+ * This is the only public header of libdoppel.  It has no Unbound
+ * dependency: the Unbound module (module/) and the command line tool
+ * (tools/) both link against the same library and so give the same verdict
+ * for the same name.
+ *
+ * Ownership: every object returned by a *_load() or *_create() function is
+ * owned by the caller and released with the matching *_free().  Strings
+ * inside a struct dp_verdict point into the policy and live as long as the
+ * policy does.
+ *
+ * Threads: a loaded struct dp_policy is read-only; any number of threads may
+ * call dp_policy_check() on it at once.
+ */
+#ifndef DOPPEL_H
+#define DOPPEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Version of libdoppel, printed by `doppel version`. */
+#define DP_VERSION "0.1.0"
+
+/**
+ * Longest presentation form of a canonical name, with its terminating NUL:
+ * 255 wire octets can expand to 4 characters each (\DDD escapes).
+ */
+#define DP_NAME_MAX 1024
+
+/** Status codes returned by libdoppel functions. */
+typedef enum dp_status {
+	DP_OK = 0,
+	/** out of memory */
+	DP_ERR_NOMEM,
+	/** a file could not be opened or read */
+	DP_ERR_IO,
+	/** a settings or policy file has a syntax error */
+	DP_ERR_SYNTAX,
+	/** a domain name is malformed (bad escape, label or name too long) */
+	DP_ERR_NAME,
+	/** the public suffix list could not be loaded */
+	DP_ERR_PSL,
+	/** an output buffer is too small */
+	DP_ERR_SPACE
+} dp_status;
+
+/**
+ * Describe a status code.
+ * @param st: status.
+ * @return static string, never NULL.
+ */
+const char* dp_strerror(dp_status st);
+
+/**
+ * Details of a failure, for people: what was wrong and where
+ * ("policy.txt:12: unknown directive 'protec'").
+ */
+struct dp_error {
+	/** the message, NUL terminated; empty if there is none */
+	char msg[512];
+};
+
+/*
+ * Names.
+ *
+ * libdoppel compares names in one canonical text form: labels separated by
+ * '.', no trailing dot, ASCII letters lower-cased, and every octet that is
+ * not a letter, digit, '-' or '_' written as a \DDD decimal escape.  The
+ * root name is the empty string.  Any octet string that is a legal DNS name
+ * has exactly one canonical form, so the form can be compared and hashed
+ * byte-wise.
+ */
+
+/**
+ * Canonicalise an uncompressed wire-format name.
+ * @param wire: the name, a sequence of length-prefixed labels ending in the
+ *	zero-length root label.
+ * @param len: bytes available at wire.
+ * @param out: buffer for the canonical text, at least DP_NAME_MAX bytes.
+ * @param outlen: size of out.
+ * @return DP_OK, DP_ERR_NAME for a truncated or over-long name or a
+ *	compression pointer, DP_ERR_SPACE if out is too small.
+ */
+dp_status dp_name_from_wire(const uint8_t* wire, size_t len, char* out,
+	size_t outlen);
+
+/**
+ * Canonicalise a name in presentation format: any case, trailing dot or
+ * not, with \X and \DDD escapes.
+ * @param text: the name, NUL terminated.
+ * @param out: buffer for the canonical text, at least DP_NAME_MAX bytes.
+ * @param outlen: size of out.
+ * @return DP_OK, DP_ERR_NAME for an empty label, a bad escape, a label over
+ *	63 octets or a name over 255 wire octets, DP_ERR_SPACE.
+ */
+dp_status dp_name_from_text(const char* text, char* out, size_t outlen);
+
+/**
+ * Count the labels of a canonical name.
+ * @param name: canonical name.
+ * @return number of labels, 0 for the root.
+ */
+int dp_name_labels(const char* name);
+
+/*
+ * Module and tool settings (doppel.conf).
+ */
+
+/** What to do when the policy cannot be loaded. */
+enum dp_on_error {
+	/** keep resolving without protection, and say so in the log */
+	DP_ON_ERROR_OPEN = 0,
+	/** answer SERVFAIL to every query until a good policy is loaded */
+	DP_ON_ERROR_CLOSED
+};
+
+/** Settings read from doppel.conf. */
+struct dp_settings {
+	/** path of the policy file */
+	char policy[4096];
+	/** behaviour when the policy cannot be used */
+	enum dp_on_error on_error;
+	/** TTL, in seconds, of synthesised NXDOMAIN answers and their SOA */
+	uint32_t block_ttl;
+	/** whether every non-allow verdict is written to the resolver log */
+	int log_verdicts;
+};
+
+/** Default settings file of the module. */
+#define DP_SETTINGS_DEFAULT_PATH "/etc/doppel/doppel.conf"
+/** Environment variable that names the settings file. */
+#define DP_SETTINGS_ENV "DOPPEL_CONF"
+
+/**
+ * Fill settings with the defaults: no policy, on-error open, block-ttl
+ * 300, log-verdicts yes.
+ * @param s: settings to fill.
+ */
+void dp_settings_default(struct dp_settings* s);
+
+/**
+ * Read a settings file of `key: value` lines ('#' starts a comment).
+ * Keys: policy, on-error (open|closed), block-ttl (seconds), log-verdicts
+ * (yes|no).  A relative policy path is taken relative to the directory of
+ * the settings file.
+ * @param path: file to read.
+ * @param s: settings, filled with defaults first; on error the fields read
+ *	so far are kept (so on-error is honoured if it came before the error).
+ * @param err: receives "path:line: what" on failure.
+ * @return DP_OK, DP_ERR_IO, DP_ERR_SYNTAX (also when no policy is set).
+ */
+dp_status dp_settings_load(const char* path, struct dp_settings* s,
+	struct dp_error* err);
+
+/*
+ * Policy.
+ */
+
+/** A loaded policy: protected domains, allow and block lists, indexes. */
+struct dp_policy;
+
+/**
+ * Read a policy source file.  Directives, one per line, '#' comments:
+ *   protect DOMAIN [countries=CC,...]   a protected domain
+ *   protect-file PATH                   one protected domain per line
+ *   block NAME                          always block NAME and its subtree
+ *   allow NAME                          never flag NAME or its subtree
+ *   known-good-file PATH                names never flagged (exact)
+ *   psl-file PATH                       public suffix list to use
+ * Relative paths are relative to the directory of the policy file.
+ * @param path: policy file.
+ * @param out: receives the policy.
+ * @param err: receives "path:line: what" on failure.
+ * @return DP_OK or the first error; nothing is allocated on error.
+ */
+dp_status dp_policy_load(const char* path, struct dp_policy** out,
+	struct dp_error* err);
+
+/**
+ * Release a policy.
+ * @param p: policy, may be NULL.
+ */
+void dp_policy_free(struct dp_policy* p);
+
+/**
+ * Number of protected domains in a policy.
+ * @param p: policy.
+ * @return count.
+ */
+size_t dp_policy_protected_count(const struct dp_policy* p);
+
+/** The action a verdict asks for. */
+enum dp_action {
+	DP_ALLOW = 0,
+	DP_WARN,
+	DP_BLOCK
+};
+
+/**
+ * Name of an action: "allow", "warn" or "block".
+ * @param a: action.
+ * @return static string.
+ */
+const char* dp_action_str(enum dp_action a);
+
+/** The outcome of checking one name. */
+struct dp_verdict {
+	/** what to do */
+	enum dp_action action;
+	/** strength of the evidence, 0 (none) to 1 (certain) */
+	double score;
+	/** protected domain or block entry imitated, NULL if none */
+	const char* target;
+	/** technique that matched ("tld-swap", "listed", ...), NULL if none */
+	const char* technique;
+	/**
+	 * Number of trailing labels of the checked name that form the
+	 * lookalike zone (the registered name, or the block entry); the
+	 * apex of a synthesised NXDOMAIN's SOA.  0 when action is allow.
+	 */
+	int zone_labels;
+	/** a short explanation for people, NUL terminated */
+	char why[160];
+};
+
+/**
+ * Decide whether a name imitates a protected domain.  Does not allocate.
+ * @param p: policy.
+ * @param name: canonical name (see dp_name_from_wire/dp_name_from_text).
+ * @param v: receives the verdict.
+ */
+void dp_policy_check(const struct dp_policy* p, const char* name,
+	struct dp_verdict* v);
+
+#endif /* DOPPEL_H */

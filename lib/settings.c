@@ -1,0 +1,147 @@
+/*
+ * lib/settings.c - read doppel.conf, the module's own settings file.
+ *
+ * unbound.conf has no room for a dynlib module's options, so doppel keeps
+ * its settings in a file of unbound.conf-like `key: value` lines.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+dp_settings_default(struct dp_settings* s)
+{
+	memset(s, 0, sizeof(*s));
+	s->on_error = DP_ON_ERROR_OPEN;
+	s->block_ttl = 300;
+	s->log_verdicts = 1;
+}
+
+/** Parse yes/no. @return 1, 0, or -1 if neither. */
+static int
+parse_bool(const char* v)
+{
+	if(strcmp(v, "yes") == 0)
+		return 1;
+	if(strcmp(v, "no") == 0)
+		return 0;
+	return -1;
+}
+
+/** Strip one pair of matching double quotes, as unbound.conf allows. */
+static char*
+unquote(char* v)
+{
+	size_t n = strlen(v);
+	if(n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v[n - 1] = 0;
+		return v + 1;
+	}
+	return v;
+}
+
+dp_status
+dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
+{
+	char line[4200];
+	FILE* f;
+	int lineno = 0, r;
+	dp_status st = DP_OK;
+
+	dp_settings_default(s);
+	if(!(f = fopen(path, "r"))) {
+		dp_error_set(err, "%s: cannot open settings file: %s", path,
+			strerror(errno));
+		return DP_ERR_IO;
+	}
+	while((r = dp_read_line(f, line, sizeof(line))) != 0) {
+		char *colon, *key, *val;
+		lineno++;
+		if(r < 0) {
+			dp_error_set(err, "%s:%d: line too long", path, lineno);
+			st = DP_ERR_SYNTAX;
+			goto cleanup;
+		}
+		if(line[0] == 0)
+			continue;
+		if(!(colon = strchr(line, ':'))) {
+			dp_error_set(err, "%s:%d: expected 'key: value', got '%s'",
+				path, lineno, line);
+			st = DP_ERR_SYNTAX;
+			goto cleanup;
+		}
+		*colon = 0;
+		key = line;
+		val = colon + 1;
+		while(*val == ' ' || *val == '\t')
+			val++;
+		val = unquote(val);
+		if(strcmp(key, "policy") == 0) {
+			if(val[0] == 0 || dp_path_relative(path, val, s->policy,
+				sizeof(s->policy)) != DP_OK) {
+				dp_error_set(err, "%s:%d: policy: needs a path "
+					"(shorter than %zu bytes)", path, lineno,
+					sizeof(s->policy));
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+		} else if(strcmp(key, "on-error") == 0) {
+			if(strcmp(val, "open") == 0)
+				s->on_error = DP_ON_ERROR_OPEN;
+			else if(strcmp(val, "closed") == 0)
+				s->on_error = DP_ON_ERROR_CLOSED;
+			else {
+				dp_error_set(err, "%s:%d: on-error: expected "
+					"'open' or 'closed', got '%s'", path,
+					lineno, val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+		} else if(strcmp(key, "block-ttl") == 0) {
+			char* end;
+			unsigned long v;
+			errno = 0;
+			v = strtoul(val, &end, 10);
+			if(val[0] == 0 || *end || errno || v > 86400 ||
+				val[0] == '-') {
+				dp_error_set(err, "%s:%d: block-ttl: expected "
+					"seconds from 0 to 86400, got '%s'",
+					path, lineno, val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+			s->block_ttl = (uint32_t)v;
+		} else if(strcmp(key, "log-verdicts") == 0) {
+			int b = parse_bool(val);
+			if(b < 0) {
+				dp_error_set(err, "%s:%d: log-verdicts: expected "
+					"'yes' or 'no', got '%s'", path, lineno,
+					val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+			s->log_verdicts = b;
+		} else {
+			dp_error_set(err, "%s:%d: unknown setting '%s' (known: "
+				"policy, on-error, block-ttl, log-verdicts)",
+				path, lineno, key);
+			st = DP_ERR_SYNTAX;
+			goto cleanup;
+		}
+	}
+	if(ferror(f)) {
+		dp_error_set(err, "%s: read error", path);
+		st = DP_ERR_IO;
+		goto cleanup;
+	}
+	if(s->policy[0] == 0) {
+		dp_error_set(err, "%s: no 'policy:' setting; add a line "
+			"'policy: /path/to/policy'", path);
+		st = DP_ERR_SYNTAX;
+	}
+cleanup:
+	fclose(f);
+	return st;
+}

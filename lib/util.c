@@ -1,0 +1,205 @@
+/*
+ * lib/util.c - small helpers shared by libdoppel: a read-only string hash
+ * map, error messages, line reading, relative paths, status strings.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char*
+dp_strerror(dp_status st)
+{
+	switch(st) {
+	case DP_OK: return "no error";
+	case DP_ERR_NOMEM: return "out of memory";
+	case DP_ERR_IO: return "cannot read file";
+	case DP_ERR_SYNTAX: return "syntax error";
+	case DP_ERR_NAME: return "malformed domain name";
+	case DP_ERR_PSL: return "cannot load the public suffix list";
+	case DP_ERR_SPACE: return "buffer too small";
+	}
+	return "unknown status";
+}
+
+const char*
+dp_action_str(enum dp_action a)
+{
+	switch(a) {
+	case DP_ALLOW: return "allow";
+	case DP_WARN: return "warn";
+	case DP_BLOCK: return "block";
+	}
+	return "allow";
+}
+
+void
+dp_error_set(struct dp_error* err, const char* fmt, ...)
+{
+	va_list ap;
+	if(!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+/** FNV-1a: short keys, no need for anything stronger in a static map. */
+static uint64_t
+hash_bytes(const char* s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+	for(i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+void
+dp_strmap_init(struct dp_strmap* m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void
+dp_strmap_clear(struct dp_strmap* m)
+{
+	size_t i;
+	for(i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/** Find the slot of key, or the empty slot where it would go. */
+static size_t
+find_slot(const struct dp_strmap* m, const char* key, size_t len)
+{
+	size_t i = (size_t)hash_bytes(key, len) & (m->cap - 1);
+	while(m->keys[i]) {
+		if(strlen(m->keys[i]) == len && memcmp(m->keys[i], key, len) == 0)
+			return i;
+		i = (i + 1) & (m->cap - 1);
+	}
+	return i;
+}
+
+/** Double the table. */
+static dp_status
+grow(struct dp_strmap* m)
+{
+	struct dp_strmap n;
+	size_t i;
+	n.cap = m->cap ? m->cap * 2 : 64;
+	n.count = m->count;
+	n.keys = calloc(n.cap, sizeof(*n.keys));
+	n.vals = calloc(n.cap, sizeof(*n.vals));
+	if(!n.keys || !n.vals) {
+		free(n.keys);
+		free(n.vals);
+		return DP_ERR_NOMEM;
+	}
+	for(i = 0; i < m->cap; i++) {
+		size_t j;
+		if(!m->keys[i])
+			continue;
+		j = find_slot(&n, m->keys[i], strlen(m->keys[i]));
+		n.keys[j] = m->keys[i];
+		n.vals[j] = m->vals[i];
+	}
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+	return DP_OK;
+}
+
+dp_status
+dp_strmap_put(struct dp_strmap* m, const char* key, size_t len, void* val,
+	const char** stored)
+{
+	size_t i;
+	/* Keep the load under one half so probes stay short. */
+	if((m->count + 1) * 2 > m->cap && grow(m) != DP_OK)
+		return DP_ERR_NOMEM;
+	i = find_slot(m, key, len);
+	if(!m->keys[i]) {
+		char* k = malloc(len + 1);
+		if(!k)
+			return DP_ERR_NOMEM;
+		memcpy(k, key, len);
+		k[len] = 0;
+		m->keys[i] = k;
+		m->vals[i] = val;
+		m->count++;
+	}
+	if(stored)
+		*stored = m->keys[i];
+	return DP_OK;
+}
+
+void*
+dp_strmap_get(const struct dp_strmap* m, const char* key, size_t len,
+	int* found)
+{
+	size_t i;
+	if(found)
+		*found = 0;
+	if(m->cap == 0)
+		return NULL;
+	i = find_slot(m, key, len);
+	if(!m->keys[i])
+		return NULL;
+	if(found)
+		*found = 1;
+	return m->vals[i];
+}
+
+int
+dp_read_line(FILE* f, char* buf, size_t len)
+{
+	size_t n;
+	char *hash, *s;
+	if(!fgets(buf, (int)len, f))
+		return 0;
+	n = strlen(buf);
+	if(n > 0 && buf[n - 1] == '\n') {
+		buf[--n] = 0;
+	} else if(!feof(f)) {
+		int c;
+		/* Skip the rest of the over-long line so that the caller can
+		 * report it and, if it wants, go on with the next one. */
+		while((c = fgetc(f)) != EOF && c != '\n')
+			;
+		return -1;
+	}
+	if((hash = strchr(buf, '#')) != NULL)
+		*hash = 0;
+	n = strlen(buf);
+	while(n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' ||
+		buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	s = buf;
+	while(*s == ' ' || *s == '\t')
+		s++;
+	if(s != buf)
+		memmove(buf, s, strlen(s) + 1);
+	return 1;
+}
+
+dp_status
+dp_path_relative(const char* base, const char* path, char* out, size_t outlen)
+{
+	const char* slash = strrchr(base, '/');
+	int n;
+	if(path[0] == '/' || !slash)
+		n = snprintf(out, outlen, "%s", path);
+	else
+		n = snprintf(out, outlen, "%.*s/%s", (int)(slash - base), base,
+			path);
+	if(n < 0 || (size_t)n >= outlen)
+		return DP_ERR_SPACE;
+	return DP_OK;
+}

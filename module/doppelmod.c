@@ -1,0 +1,439 @@
+/*
+ * module/doppelmod.c - doppel's Unbound module: answer NXDOMAIN for names
+ * that imitate an organisation's protected domains.
+ *
+ * This is the only doppel code that includes Unbound headers.  It is built
+ * as a shared object for Unbound's dynlib module and must be compiled
+ * against the very source tree and configure line of the Unbound that loads
+ * it: dynlib has no ABI check, and a mismatch corrupts memory silently.
+ *
+ * Lifecycle, as Unbound drives it:
+ *
+ *  - init() runs once per process, after chroot and privilege drop, before
+ *    the worker threads start (and again after deinit() on
+ *    `unbound-control reload`).  It reads the settings file named by
+ *    $DOPPEL_CONF (default /etc/doppel/doppel.conf) and loads the policy.
+ *    If either fails, the error is logged and init still succeeds: with
+ *    `on-error: open` queries pass through unprotected, with
+ *    `on-error: closed` every query is answered SERVFAIL.  The resolver
+ *    keeps running either way, so a fixed policy can be loaded with a reload.
+ *  - operate() runs on every worker thread at once.  The global state,
+ *    struct doppelmod_env, is read-only after init(); per-query state lives
+ *    in the query's region and is never freed by hand.
+ *    On the way down (module_event_new, or module_event_pass with no
+ *    per-query state yet, which is how subqueries arrive) the queried name
+ *    is checked.  A blocked name is answered at once with NXDOMAIN and an
+ *    SOA, without recursion, so the lookalike's servers never see the
+ *    query.  That answer is also stored in the message cache: cache hits
+ *    never reach modules, and without the stored answer a second query
+ *    would be answered from whatever the cache held.
+ *    On the way back (module_event_moddone) every owner name and CNAME or
+ *    DNAME target of the answer is checked, so that a clean name aliased
+ *    to a lookalike is blocked as well; the cached answer is replaced.
+ *  - inform_super() is not needed: doppel starts no subqueries yet.
+ *  - clear() drops the per-query pointer; deinit() frees the policy.
+ *
+ * Only the six dynlib entry points are exported; everything else is hidden
+ * (-fvisibility=hidden), because Unbound loads the module RTLD_GLOBAL.
+ */
+#include "config.h"
+#include "dynlibmod/dynlibmod.h"
+#include "services/cache/dns.h"
+#include "sldns/rrdef.h"
+#include "sldns/sbuffer.h"
+#include "sldns/wire2str.h"
+#include "util/config_file.h"
+#include "util/data/dname.h"
+#include "util/data/msgreply.h"
+#include "util/data/packed_rrset.h"
+#include "util/log.h"
+#include "util/module.h"
+#include "util/net_help.h"
+#include "util/regional.h"
+
+#include "doppel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DOPPELMOD_EXPORT __attribute__((visibility("default")))
+
+/** Global state of the module, read-only once init() returns. */
+struct doppelmod_env {
+	/** settings from doppel.conf */
+	struct dp_settings settings;
+	/** the policy; NULL if it could not be loaded */
+	struct dp_policy* policy;
+};
+
+/** Per-query progress, kept in qstate->minfo[id]. */
+enum doppelmod_state {
+	/** the queried name was checked and passed on to the next module */
+	DOPPELMOD_PASSED_DOWN = 1
+};
+
+/** Per-query state. */
+struct doppelmod_qstate {
+	enum doppelmod_state state;
+};
+
+/** The RR type as text, for log lines. */
+static void
+type_str(uint16_t t, char* buf, size_t len)
+{
+	sldns_wire2str_type_buf(t, buf, len);
+}
+
+/** Find the global state of the module. */
+static struct doppelmod_env*
+doppelmod_getenv(struct module_env* env, int id)
+{
+	struct dynlibmod_env* de = (struct dynlibmod_env*)env->modinfo[id];
+	return de ? (struct doppelmod_env*)de->dyn_env : NULL;
+}
+
+/**
+ * Build the SOA that goes in the authority section of a synthesised
+ * NXDOMAIN, so that downstream caches get a negative TTL (RFC 2308).
+ * @param region: where to allocate; the rrset data is contiguous, as
+ *	packed_rrset_copy_alloc() requires when the reply is cached.
+ * @param apex: owner name, wire format.
+ * @param apexlen: its length.
+ * @param ttl: TTL and SOA minimum.
+ * @return the rrset, or NULL when out of memory.
+ */
+static struct ub_packed_rrset_key*
+doppelmod_make_soa(struct regional* region, uint8_t* apex, size_t apexlen,
+	uint32_t ttl)
+{
+	/* RFC 6761: .invalid names cannot clash with real servers. */
+	static const uint8_t mname[] = "\006doppel\007invalid";
+	static const uint8_t rname[] = "\007blocked\006doppel\007invalid";
+	uint32_t fields[5];
+	size_t rdlen = sizeof(mname) + sizeof(rname) + sizeof(fields);
+	struct packed_rrset_data* d;
+	struct ub_packed_rrset_key* k;
+	uint8_t* p;
+	int i;
+
+	d = regional_alloc_zero(region, sizeof(*d) + sizeof(size_t) +
+		sizeof(uint8_t*) + sizeof(time_t) + 2 + rdlen);
+	k = regional_alloc_zero(region, sizeof(*k));
+	if(!d || !k)
+		return NULL;
+	d->ttl = ttl;
+	d->count = 1;
+	d->rrsig_count = 0;
+	d->trust = rrset_trust_prim_noglue;
+	d->security = sec_status_insecure;
+	d->rr_len = (size_t*)((uint8_t*)d + sizeof(*d));
+	d->rr_len[0] = 2 + rdlen;
+	packed_rrset_ptr_fixup(d);
+	d->rr_ttl[0] = ttl;
+	p = d->rr_data[0];
+	sldns_write_uint16(p, (uint16_t)rdlen);
+	p += 2;
+	memcpy(p, mname, sizeof(mname));
+	p += sizeof(mname);
+	memcpy(p, rname, sizeof(rname));
+	p += sizeof(rname);
+	fields[0] = 1;    /* serial */
+	fields[1] = 3600; /* refresh */
+	fields[2] = 600;  /* retry */
+	fields[3] = 86400; /* expire */
+	fields[4] = ttl;  /* minimum: the negative TTL */
+	for(i = 0; i < 5; i++, p += 4)
+		sldns_write_uint32(p, fields[i]);
+
+	k->entry.key = k;
+	k->entry.data = d;
+	k->rk.dname = regional_alloc_init(region, apex, apexlen);
+	if(!k->rk.dname)
+		return NULL;
+	k->rk.dname_len = apexlen;
+	k->rk.type = htons(LDNS_RR_TYPE_SOA);
+	k->rk.rrset_class = htons(LDNS_RR_CLASS_IN);
+	k->entry.hash = rrset_key_hash(&k->rk);
+	return k;
+}
+
+/**
+ * Answer the query NXDOMAIN, with an SOA owned by apex, and store the
+ * answer in the message cache so that repeated queries, which do not reach
+ * modules, stay blocked until it expires (and then reach doppel again).
+ * @return 0 when out of memory.
+ */
+static int
+doppelmod_answer_nxdomain(struct module_qstate* qstate,
+	struct doppelmod_env* g, uint8_t* apex, size_t apexlen,
+	const char* why)
+{
+	uint32_t ttl = g->settings.block_ttl;
+	struct dns_msg* msg;
+	struct ub_packed_rrset_key* soa;
+	time_t expttl = (time_t)ttl;
+
+	if(qstate->env->cfg->serve_expired)
+		expttl += qstate->env->cfg->serve_expired_ttl;
+	msg = regional_alloc_zero(qstate->region, sizeof(*msg));
+	soa = doppelmod_make_soa(qstate->region, apex, apexlen, ttl);
+	if(!msg || !soa)
+		return 0;
+	msg->qinfo = qstate->qinfo;
+	msg->rep = construct_reply_info_base(qstate->region,
+		BIT_QR | BIT_RA | LDNS_RCODE_NXDOMAIN, 1, (time_t)ttl,
+		PREFETCH_TTL_CALC((time_t)ttl), expttl, 0, 1, 0, 1,
+		sec_status_insecure);
+	if(!msg->rep)
+		return 0;
+	msg->rep->rrsets[0] = soa;
+	qstate->return_msg = msg;
+	/* The rcode travels in the reply flags; return_rcode stays NOERROR
+	 * or the mesh would send a bare error without the SOA. */
+	qstate->return_rcode = LDNS_RCODE_NOERROR;
+	/* RFC 8914 Extended DNS Error 15, Blocked.  Only the first answer
+	 * carries it; answers from the cache do not. */
+	(void)edns_opt_list_append_ede(&qstate->edns_opts_front_out,
+		qstate->region, LDNS_EDE_BLOCKED, why);
+	if(ttl > 0 && !qstate->no_cache_store &&
+		!dns_cache_store(qstate->env, &qstate->qinfo, msg->rep, 0, 0, 0,
+			NULL, qstate->query_flags, qstate->qstarttime))
+		log_err("doppel: out of memory storing a blocked answer in "
+			"the cache");
+	return 1;
+}
+
+/**
+ * Check one wire-format name against the policy.
+ * @param v: receives the verdict.
+ * @param text: receives the canonical name (DP_NAME_MAX bytes).
+ * @return 0 if the name could not be read (it is then allowed).
+ */
+static int
+doppelmod_check_name(struct doppelmod_env* g, uint8_t* name, size_t len,
+	struct dp_verdict* v, char* text)
+{
+	if(dp_name_from_wire(name, len, text, DP_NAME_MAX) != DP_OK) {
+		memset(v, 0, sizeof(*v));
+		v->action = DP_ALLOW;
+		return 0;
+	}
+	dp_policy_check(g->policy, text, v);
+	return 1;
+}
+
+/** Log a verdict that is not allow, when the settings ask for it. */
+static void
+doppelmod_log_verdict(struct doppelmod_env* g, struct module_qstate* qstate,
+	const char* name, const struct dp_verdict* v, const char* via)
+{
+	char qname[DP_NAME_MAX], qtype[32];
+	if(!g->settings.log_verdicts || v->action == DP_ALLOW)
+		return;
+	type_str(qstate->qinfo.qtype, qtype, sizeof(qtype));
+	if(dp_name_from_wire(qstate->qinfo.qname, qstate->qinfo.qname_len,
+		qname, sizeof(qname)) != DP_OK)
+		strcpy(qname, "?");
+	log_info("doppel: %s %s %s: %s%s%s, %s of %s, score %.2f: %s",
+		dp_action_str(v->action), qname, qtype, via ? "via " : "",
+		via ? name : "", via ? " " : "", v->technique, v->target,
+		v->score, v->why);
+}
+
+/**
+ * Block the query: answer NXDOMAIN for the lookalike zone (the trailing
+ * zone_labels labels of the name).
+ */
+static void
+doppelmod_block(struct module_qstate* qstate, struct doppelmod_env* g,
+	uint8_t* name, const struct dp_verdict* v, int id)
+{
+	size_t len = dname_valid(name, LDNS_MAX_DOMAINLEN + 1);
+	int skip = dname_count_labels(name) - 1 - v->zone_labels;
+	while(skip-- > 0)
+		dname_remove_label(&name, &len);
+	if(!doppelmod_answer_nxdomain(qstate, g, name, len, v->why)) {
+		log_err("doppel: out of memory answering a blocked name");
+		qstate->ext_state[id] = module_error;
+		return;
+	}
+	qstate->ext_state[id] = module_finished;
+}
+
+/** On the way down: check the queried name. */
+static void
+doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
+	int id)
+{
+	struct doppelmod_qstate* mq;
+	struct dp_verdict v;
+	char text[DP_NAME_MAX];
+
+	if(!g || !g->policy) {
+		if(g && g->settings.on_error == DP_ON_ERROR_CLOSED) {
+			qstate->return_rcode = LDNS_RCODE_SERVFAIL;
+			qstate->ext_state[id] = module_finished;
+			return;
+		}
+		qstate->ext_state[id] = module_wait_module;
+		return;
+	}
+	if(!(mq = regional_alloc_zero(qstate->region, sizeof(*mq)))) {
+		log_err("doppel: out of memory");
+		qstate->ext_state[id] = module_error;
+		return;
+	}
+	mq->state = DOPPELMOD_PASSED_DOWN;
+	qstate->minfo[id] = mq;
+	if(doppelmod_check_name(g, qstate->qinfo.qname, qstate->qinfo.qname_len,
+		&v, text) && v.action == DP_BLOCK) {
+		doppelmod_log_verdict(g, qstate, text, &v, NULL);
+		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
+		return;
+	}
+	doppelmod_log_verdict(g, qstate, text, &v, NULL);
+	qstate->ext_state[id] = module_wait_module;
+}
+
+/**
+ * On the way back: check the owner names and alias targets in the answer
+ * section.  The queried name itself was checked on the way down.
+ */
+static void
+doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
+	int id)
+{
+	struct reply_info* rep;
+	struct dp_verdict v;
+	char text[DP_NAME_MAX];
+	size_t i;
+
+	qstate->ext_state[id] = module_finished;
+	if(!g || !g->policy || !qstate->return_msg || !qstate->return_msg->rep)
+		return;
+	rep = qstate->return_msg->rep;
+	for(i = 0; i < rep->an_numrrsets && i < rep->rrset_count; i++) {
+		struct ub_packed_rrset_key* k = rep->rrsets[i];
+		struct packed_rrset_data* d =
+			(struct packed_rrset_data*)k->entry.data;
+		uint16_t t = ntohs(k->rk.type);
+		size_t j;
+		if(query_dname_compare(k->rk.dname, qstate->qinfo.qname) != 0 &&
+			doppelmod_check_name(g, k->rk.dname, k->rk.dname_len, &v,
+			text) && v.action == DP_BLOCK)
+			goto block;
+		if(t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_DNAME)
+			continue;
+		for(j = 0; j < d->count; j++) {
+			/* rdata: 2 octets rdlength, then the target name */
+			if(d->rr_len[j] < 3)
+				continue;
+			if(doppelmod_check_name(g, d->rr_data[j] + 2,
+				d->rr_len[j] - 2, &v, text) &&
+				v.action == DP_BLOCK)
+				goto block;
+		}
+	}
+	return;
+block:
+	doppelmod_log_verdict(g, qstate, text, &v, "alias");
+	/* The SOA apex is the queried name: the lookalike is elsewhere in
+	 * the chain, and the queried name's own zone is not known here. */
+	v.zone_labels = dname_count_labels(qstate->qinfo.qname) - 1;
+	doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
+}
+
+DOPPELMOD_EXPORT int
+init(struct module_env* env, int id)
+{
+	struct dynlibmod_env* de = (struct dynlibmod_env*)env->modinfo[id];
+	struct doppelmod_env* g;
+	struct dp_error err;
+	const char* path = getenv(DP_SETTINGS_ENV);
+	dp_status st;
+
+	if(!path || !*path)
+		path = DP_SETTINGS_DEFAULT_PATH;
+	if(!(g = calloc(1, sizeof(*g)))) {
+		log_err("doppel: out of memory");
+		return 0;
+	}
+	de->dyn_env = g;
+	err.msg[0] = 0;
+	st = dp_settings_load(path, &g->settings, &err);
+	if(st == DP_OK)
+		st = dp_policy_load(g->settings.policy, &g->policy, &err);
+	if(st != DP_OK) {
+		log_err("doppel: %s", err.msg[0] ? err.msg : dp_strerror(st));
+		if(g->settings.on_error == DP_ON_ERROR_CLOSED)
+			log_err("doppel: on-error is closed: every query will be "
+				"answered SERVFAIL until a good policy is "
+				"loaded (unbound-control reload)");
+		else
+			log_err("doppel: on-error is open: resolving WITHOUT "
+				"lookalike protection until a good policy is "
+				"loaded (unbound-control reload)");
+		return 1;
+	}
+	log_info("doppel %s: policy %s loaded, %zu protected domains",
+		DP_VERSION, g->settings.policy,
+		dp_policy_protected_count(g->policy));
+	return 1;
+}
+
+DOPPELMOD_EXPORT void
+deinit(struct module_env* env, int id)
+{
+	struct dynlibmod_env* de = (struct dynlibmod_env*)env->modinfo[id];
+	struct doppelmod_env* g;
+	if(!de || !(g = de->dyn_env))
+		return;
+	dp_policy_free(g->policy);
+	free(g);
+	de->dyn_env = NULL;
+}
+
+DOPPELMOD_EXPORT void
+operate(struct module_qstate* qstate, enum module_ev event, int id,
+	struct outbound_entry* outbound)
+{
+	struct doppelmod_env* g = doppelmod_getenv(qstate->env, id);
+	(void)outbound;
+	if(event == module_event_new ||
+		(event == module_event_pass && qstate->minfo[id] == NULL)) {
+		doppelmod_check_query(qstate, g, id);
+		return;
+	}
+	if(event == module_event_moddone) {
+		doppelmod_check_answer(qstate, g, id);
+		return;
+	}
+	if(event == module_event_pass) {
+		qstate->ext_state[id] = module_wait_module;
+		return;
+	}
+	qstate->ext_state[id] = module_error;
+}
+
+DOPPELMOD_EXPORT void
+inform_super(struct module_qstate* qstate, int id,
+	struct module_qstate* super)
+{
+	(void)qstate;
+	(void)id;
+	(void)super;
+}
+
+DOPPELMOD_EXPORT void
+clear(struct module_qstate* qstate, int id)
+{
+	/* The per-query state is in the query's region, freed with it. */
+	qstate->minfo[id] = NULL;
+}
+
+DOPPELMOD_EXPORT size_t
+get_mem(struct module_env* env, int id)
+{
+	struct doppelmod_env* g = doppelmod_getenv(env, id);
+	return g ? sizeof(*g) : 0;
+}

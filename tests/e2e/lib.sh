@@ -1,0 +1,178 @@
+# tests/e2e/lib.sh — shared helpers for the end-to-end tests: start the lab
+# (tests/lab/lab.sh) for one test file, ask the resolver, and report each
+# check as exactly one line, "PASS e2e/NAME" or "FAIL e2e/NAME: reason".
+#
+# A test file sources this, calls e2e_start, runs its checks and ends with
+# e2e_finish (e2e_stop and e2e_start again to use several labs in turn). The
+# lab is stopped on every exit path by a trap. A run directory is removed
+# when every check passed and kept (its path printed on stderr, with the
+# resolver's log) when one failed.
+
+set -u
+
+e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+e2e_repo=$(cd "$e2e_dir/../.." && pwd)
+LAB=$e2e_repo/tests/lab/lab.sh
+e2e_failed=0
+RUNDIR=""
+
+pass() {
+	echo "PASS e2e/$1"
+}
+
+fail() {
+	echo "FAIL e2e/$1: $2"
+	e2e_failed=1
+}
+
+# e2e_stop — stop the current lab. Its run directory is removed if every
+# check so far passed, and kept (path and log tail on stderr) otherwise.
+e2e_stop() {
+	[ -n "$RUNDIR" ] || return 0
+	"$LAB" stop "$RUNDIR" || true
+	if [ "$e2e_failed" = 0 ]; then
+		rm -rf "$RUNDIR"
+	else
+		{
+			echo "e2e: kept $RUNDIR for inspection; last lines of resolver.log:"
+			tail -n 15 "$RUNDIR/resolver.log" 2>/dev/null | sed 's/^/  /'
+			if [ -s "$RUNDIR/resolver.stderr" ]; then
+				echo "e2e: and of the resolver's standard error:"
+				tail -n 30 "$RUNDIR/resolver.stderr" | sed 's/^/  /'
+			fi
+		} >&2
+	fi
+	RUNDIR=""
+}
+
+e2e_cleanup() {
+	local rc=$?
+	# An unexpected exit (a bug in the test, a signal) is a failure too.
+	[ $rc -eq 0 ] || e2e_failed=1
+	e2e_stop
+	exit $rc
+}
+
+# e2e_start CHECK [POLICY] — start a lab in a new run directory. POLICY
+# (default: policies/lab.txt here) is copied to $RUNDIR/policy.txt so
+# that a test may edit it; a POLICY that does not exist is passed on as it
+# is. Any DOPPEL_* / LAB_* variables set by the caller reach lab.sh. If the
+# lab does not start, report CHECK as failed and exit.
+e2e_start() {
+	local check=$1 policy=${2:-$e2e_dir/policies/lab.txt} err
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/doppel-e2e.XXXXXX")
+	if [ -f "$policy" ]; then
+		cp "$policy" "$RUNDIR/policy.txt"
+		policy=$RUNDIR/policy.txt
+	fi
+	if ! err=$("$LAB" start "$RUNDIR" "$policy" 2>&1); then
+		fail "$check" "the lab did not start: $(printf '%s' "$err" |
+			grep -v '^ *$' | grep -v '==>' | tail -n 1)"
+		exit 1
+	fi
+	# shellcheck disable=SC1091
+	. "$RUNDIR/env"
+}
+
+# alive — is the resolver of the current lab still running?
+alive() {
+	[ -r "/proc/$RESOLVER_PID/cmdline" ] &&
+		tr '\0' '\n' <"/proc/$RESOLVER_PID/cmdline" | grep -qxF -- "$RESOLVER_CONF"
+}
+
+# ask NAME TYPE — query the resolver. Sets $rcode, $answer (the answer
+# section's records, one a line), $authority, and $reply (drill's output).
+ask() {
+	reply=$("$LAB" query "$RUNDIR" "$1" "$2" 2>&1) || true
+	rcode=$(printf '%s\n' "$reply" |
+		sed -n 's/.*rcode: \([A-Z]*\),.*/\1/p')
+	[ -n "$rcode" ] || rcode="no-reply"
+	answer=$(section ANSWER)
+	authority=$(section AUTHORITY)
+}
+
+# section NAME — the records of one section of $reply.
+section() {
+	printf '%s\n' "$reply" |
+		awk -v s=";; $1 SECTION:" '
+			$0 == s { on = 1; next }
+			/^;; / || /^$/ { on = 0 }
+			on { print }'
+}
+
+# summary — a short form of the last reply for failure messages.
+summary() {
+	local first
+	first=$(printf '%s\n' "$answer" | head -n 1 | tr -s '\t ' ' ')
+	echo "rcode $rcode${first:+, answer \"$first\"}"
+}
+
+# log_since FILE OFFSET — what FILE got after byte OFFSET.
+log_since() {
+	tail -c +"$(($2 + 1))" "$1" 2>/dev/null
+}
+
+log_size() {
+	wc -c <"$1" 2>/dev/null || echo 0
+}
+
+# has_block_line TEXT NAME TYPE — TEXT holds doppel's block line for NAME TYPE
+# ("doppel: block NAME TYPE: explanation"; the trailing dot is optional).
+has_block_line() {
+	local re
+	re=$(printf '%s' "$2" | sed 's/\./\\./g')
+	printf '%s\n' "$1" | grep -Eq "doppel: block $re\.? $3:"
+}
+
+# expect_blocked CHECK NAME TYPE — NXDOMAIN, no answer, an SOA in authority.
+expect_blocked() {
+	ask "$2" "$3"
+	if [ "$rcode" != NXDOMAIN ]; then
+		fail "$1" "$2 $3: $(summary), want NXDOMAIN"
+	elif [ -n "$answer" ]; then
+		fail "$1" "$2 $3: NXDOMAIN but with an answer: $(summary)"
+	elif ! printf '%s\n' "$authority" | awk '$4 == "SOA"' | grep -q .; then
+		fail "$1" "$2 $3: NXDOMAIN without an SOA in the authority section"
+	else
+		pass "$1"
+	fi
+}
+
+# expect_answer CHECK NAME TYPE REGEX — NOERROR and an answer record that
+# matches the extended REGEX (records are tab-separated as drill prints them;
+# tabs and runs of spaces are squeezed to one space before matching).
+expect_answer() {
+	ask "$2" "$3"
+	if [ "$rcode" != NOERROR ]; then
+		fail "$1" "$2 $3: $(summary), want NOERROR"
+	elif ! printf '%s\n' "$answer" | tr -s '\t ' ' ' | grep -Eq -- "$4"; then
+		fail "$1" "$2 $3: no answer matching /$4/: $(summary)"
+	else
+		pass "$1"
+	fi
+}
+
+# ub_stat VALUE — one counter from unbound-control stats_noreset.
+ub_stat() {
+	"$LAB" control "$RUNDIR" stats_noreset 2>/dev/null |
+		sed -n "s/^$1=//p"
+}
+
+# e2e_finish CHECK — report CHECK: the resolver survived the whole file
+# (a crash, or a sanitizer abort, would show here). Then stop the lab and
+# exit non-zero if any check failed.
+e2e_finish() {
+	if [ -n "$RUNDIR" ]; then
+		if alive; then
+			pass "$1"
+		else
+			fail "$1" "the resolver (pid $RESOLVER_PID) is no longer running"
+		fi
+	fi
+	e2e_stop
+	[ "$e2e_failed" = 0 ]
+	exit $?
+}

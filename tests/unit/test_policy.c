@@ -1,0 +1,148 @@
+/*
+ * tests/unit/test_policy.c - policy files: directives, nested files, and
+ * errors that say what and where.  Verdict tables are in tests/cases/.
+ */
+#include "doppel.h"
+#include "test.h"
+
+#include <unistd.h>
+
+static char tmpdir[64];
+
+/** Write text to tmpdir/name; returns the path (static buffer). */
+static const char*
+write_file(const char* name, const char* text)
+{
+	static char path[256];
+	FILE* f;
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	if(!(f = fopen(path, "w")))
+		return NULL;
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/** Load a policy from text; returns its status and message. */
+static dp_status
+load_text(const char* text, struct dp_policy** p, struct dp_error* err)
+{
+	const char* path = write_file("policy.txt", text);
+	err->msg[0] = 0;
+	return dp_policy_load(path, p, err);
+}
+
+static void
+test_directives(void)
+{
+	struct dp_policy* p;
+	struct dp_error err;
+	struct dp_verdict v;
+	write_file("protected.list", "# list\nnavy.mil\nDOD.MIL.\n");
+	write_file("good.list", "navy.com\n");
+	ASSERT_EQ(load_text("protect army.mil countries=US,DE  # army\n"
+		"protect-file protected.list\nknown-good-file good.list\n"
+		"allow army.ml\nblock evil.example\n", &p, &err), DP_OK);
+	if(!p) {
+		TEST_FAIL_AT("load failed: %s", err.msg);
+		return;
+	}
+	ASSERT_EQ(dp_policy_protected_count(p), 3);
+	dp_policy_check(p, "dod.ml", &v);
+	ASSERT_EQ(v.action, DP_BLOCK);
+	ASSERT_STR_EQ(v.target, "dod.mil");
+	dp_policy_check(p, "army.ml", &v);
+	ASSERT_EQ(v.action, DP_ALLOW);
+	dp_policy_check(p, "navy.com", &v);
+	ASSERT_EQ(v.action, DP_ALLOW);
+	dp_policy_check(p, "x.evil.example", &v);
+	ASSERT_EQ(v.action, DP_BLOCK);
+	ASSERT_STR_EQ(v.technique, "listed");
+	ASSERT_EQ(v.zone_labels, 2);
+	dp_policy_free(p);
+}
+
+/** Policy text and a part of the message it must produce. */
+static const struct {
+	const char* text;
+	dp_status st;
+	const char* in_msg;
+} bad[] = {
+	{ "protect army.mil\nprotec navy.mil\n", DP_ERR_SYNTAX,
+		"policy.txt:2: unknown directive 'protec'" },
+	{ "protect\n", DP_ERR_SYNTAX, ":1: 'protect' needs an argument" },
+	{ "protect a..b\n", DP_ERR_NAME, ":1: 'a..b' is not a valid domain" },
+	{ "protect mil\n", DP_ERR_SYNTAX, ":1: 'mil' is a public suffix" },
+	{ "protect co.uk\n", DP_ERR_SYNTAX, ":1: 'co.uk' is a public suffix" },
+	{ "protect army.mil countries=us\n", DP_ERR_SYNTAX, ":1: countries" },
+	{ "protect army.mil colour=green\n", DP_ERR_SYNTAX,
+		":1: unknown option 'colour=green'" },
+	{ "allow a b\n", DP_ERR_SYNTAX, ":1: too many words" },
+	{ "protect-file nothere.list\n", DP_ERR_IO,
+		":1: cannot open '" },
+	{ "block .\n", DP_ERR_NAME, ":1: the root" },
+};
+
+static void
+test_errors(void)
+{
+	size_t i;
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dp_policy* p = (struct dp_policy*)1;
+		struct dp_error err;
+		ASSERT_EQ(load_text(bad[i].text, &p, &err), bad[i].st);
+		ASSERT(p == NULL);
+		if(!strstr(err.msg, bad[i].in_msg))
+			TEST_FAIL_AT("case %zu: message '%s' lacks '%s'", i,
+				err.msg, bad[i].in_msg);
+	}
+}
+
+static void
+test_error_in_nested_file(void)
+{
+	struct dp_policy* p;
+	struct dp_error err;
+	write_file("bad.list", "army.mil\nnot a name\n");
+	ASSERT_EQ(load_text("protect-file bad.list\n", &p, &err),
+		DP_ERR_SYNTAX);
+	ASSERT(strstr(err.msg, "bad.list:2: expected one name per line"));
+}
+
+static void
+test_missing_policy(void)
+{
+	struct dp_policy* p;
+	struct dp_error err;
+	ASSERT_EQ(dp_policy_load("/nonexistent/policy.txt", &p, &err),
+		DP_ERR_IO);
+	ASSERT(strstr(err.msg, "/nonexistent/policy.txt: cannot open policy"));
+}
+
+static void
+setup(void)
+{
+	strcpy(tmpdir, "/tmp/doppel-policy-XXXXXX");
+	if(!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if(system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+static const struct test_entry tests[] = {
+	TEST_ENTRY(directives),
+	TEST_ENTRY(errors),
+	TEST_ENTRY(error_in_nested_file),
+	TEST_ENTRY(missing_policy),
+};
+
+TEST_MAIN_WITH("policy", tests, setup, teardown)
