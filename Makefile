@@ -110,7 +110,7 @@ demo: all
 	@tests/lab/demo.sh
 
 run: all
-	@tests/lab/run.sh
+	@tools/run-resolver.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests build-asan

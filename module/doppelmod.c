@@ -234,10 +234,10 @@ doppelmod_log_verdict(struct doppelmod_env* g, struct module_qstate* qstate,
 	if(dp_name_from_wire(qstate->qinfo.qname, qstate->qinfo.qname_len,
 		qname, sizeof(qname)) != DP_OK)
 		strcpy(qname, "?");
-	log_info("doppel: %s %s %s: %s%s%s, %s of %s, score %.2f: %s",
+	log_info("doppel: %s %s %s: %s%s%s%s%s%s of %s, score %.2f: %s",
 		dp_action_str(v->action), qname, qtype, via ? "via " : "",
-		via ? name : "", via ? " " : "", v->technique, v->target,
-		v->score, v->why);
+		via ? via : "", via ? " " : "", via ? name : "",
+		via ? ": " : "", v->technique, v->target, v->score, v->why);
 }
 
 /**

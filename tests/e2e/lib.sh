@@ -8,6 +8,7 @@
 # when every check passed and kept (its path printed on stderr, with the
 # resolver's log) when one failed.
 
+# shellcheck shell=bash
 set -u
 
 e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -41,6 +41,8 @@ expect_blocked army-ml-a-nxdomain army.ml A
 expect_blocked navy-ml-mx-nxdomain navy.ml MX
 expect_blocked navy-ml-a-nxdomain navy.ml A
 expect_blocked www-army-ml-nxdomain www.army.ml A
+# Names are case-insensitive: no capital letter lets a lookalike through.
+expect_blocked mixed-case-nxdomain MAIL.Army.ML A
 
 # The protected domains themselves, and names nobody listed, resolve.
 expect_answer army-mil-mx-resolves army.mil MX ' MX 10 mail\.army\.mil\.$'

@@ -24,7 +24,7 @@ failed=0
 for f in "$@"; do
 	bash "$f" 2>"$tmp/stderr" | tee "$tmp/stdout"
 	rc=${PIPESTATUS[0]}
-	[ $rc -eq 0 ] && continue
+	[ "$rc" -eq 0 ] && continue
 	failed=1
 	# A file that fails without saying which check failed still fails.
 	grep -q '^FAIL ' "$tmp/stdout" ||

@@ -133,7 +133,10 @@ reason_of() {
 	elif [ -n "$fatal" ]; then
 		r="$fatal"
 	else
-		r="testbound exit status $rc"
+		# e.g. the dynamic linker's "symbol lookup error: ..."
+		last=$(grep -v '^[[:space:]]*$' "$out" | tail -n 1 |
+			sed -e 's/^\[[0-9]*\] [^ ]* //')
+		r="testbound exit status $rc: $last"
 	fi
 	[ -n "$step" ] && r="$r (last step: $step)"
 	printf '%s\n' "$r"
