@@ -150,6 +150,8 @@ doppelmod_make_soa(struct regional* region, uint8_t* apex, size_t apexlen,
 	k->rk.dname = regional_alloc_init(region, apex, apexlen);
 	if(!k->rk.dname)
 		return NULL;
+	/* The client's letter case (0x20 or typing) is not ours to echo. */
+	query_dname_tolower(k->rk.dname);
 	k->rk.dname_len = apexlen;
 	k->rk.type = htons(LDNS_RR_TYPE_SOA);
 	k->rk.rrset_class = htons(LDNS_RR_CLASS_IN);
@@ -158,15 +160,13 @@ doppelmod_make_soa(struct regional* region, uint8_t* apex, size_t apexlen,
 }
 
 /**
- * Answer the query NXDOMAIN, with an SOA owned by apex, and store the
- * answer in the message cache so that repeated queries, which do not reach
- * modules, stay blocked until it expires (and then reach doppel again).
- * @return 0 when out of memory.
+ * Build an NXDOMAIN answer for qinfo, with an SOA owned by apex, in the
+ * query's region.
+ * @return the message, or NULL when out of memory.
  */
-static int
-doppelmod_answer_nxdomain(struct module_qstate* qstate,
-	struct doppelmod_env* g, uint8_t* apex, size_t apexlen,
-	const char* why)
+static struct dns_msg*
+doppelmod_nxdomain_msg(struct module_qstate* qstate, struct doppelmod_env* g,
+	struct query_info* qinfo, uint8_t* apex, size_t apexlen)
 {
 	uint32_t ttl = g->settings.block_ttl;
 	struct dns_msg* msg;
@@ -178,29 +178,47 @@ doppelmod_answer_nxdomain(struct module_qstate* qstate,
 	msg = regional_alloc_zero(qstate->region, sizeof(*msg));
 	soa = doppelmod_make_soa(qstate->region, apex, apexlen, ttl);
 	if(!msg || !soa)
-		return 0;
-	msg->qinfo = qstate->qinfo;
+		return NULL;
+	msg->qinfo = *qinfo;
 	msg->rep = construct_reply_info_base(qstate->region,
 		BIT_QR | BIT_RA | LDNS_RCODE_NXDOMAIN, 1, (time_t)ttl,
 		PREFETCH_TTL_CALC((time_t)ttl), expttl, 0, 1, 0, 1,
 		sec_status_insecure);
 	if(!msg->rep)
-		return 0;
+		return NULL;
 	msg->rep->rrsets[0] = soa;
-	qstate->return_msg = msg;
-	/* The rcode travels in the reply flags; return_rcode stays NOERROR
-	 * or the mesh would send a bare error without the SOA. */
-	qstate->return_rcode = LDNS_RCODE_NOERROR;
-	/* RFC 8914 Extended DNS Error 15, Blocked.  Only the first answer
-	 * carries it; answers from the cache do not. */
-	(void)edns_opt_list_append_ede(&qstate->edns_opts_front_out,
-		qstate->region, LDNS_EDE_BLOCKED, why);
-	if(ttl > 0 && !qstate->no_cache_store &&
-		!dns_cache_store(qstate->env, &qstate->qinfo, msg->rep, 0, 0, 0,
-			NULL, qstate->query_flags, qstate->qstarttime))
+	return msg;
+}
+
+/**
+ * Store a synthesised answer in the message cache, so that repeated
+ * queries, which do not reach modules, stay blocked until it expires (and
+ * then reach doppel again).
+ */
+static void
+doppelmod_cache_store(struct module_qstate* qstate, struct doppelmod_env* g,
+	struct dns_msg* msg)
+{
+	if(g->settings.block_ttl == 0 || qstate->no_cache_store)
+		return;
+	if(!dns_cache_store(qstate->env, &msg->qinfo, msg->rep, 0, 0, 0, NULL,
+		qstate->query_flags, qstate->qstarttime))
 		log_err("doppel: out of memory storing a blocked answer in "
 			"the cache");
-	return 1;
+}
+
+/**
+ * Find the zone of a blocked name: its trailing zone_labels labels.
+ * @param name: wire name; @param len: in: its length, out: the zone's.
+ * @return the zone, a pointer into name.
+ */
+static uint8_t*
+doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
+{
+	int skip = dname_count_labels(name) - 1 - zone_labels;
+	while(skip-- > 0)
+		dname_remove_label(&name, len);
+	return name;
 }
 
 /**
@@ -241,22 +259,31 @@ doppelmod_log_verdict(struct doppelmod_env* g, struct module_qstate* qstate,
 }
 
 /**
- * Block the query: answer NXDOMAIN for the lookalike zone (the trailing
- * zone_labels labels of the name).
+ * Block the query: answer NXDOMAIN with the SOA of the lookalike zone (the
+ * trailing zone_labels labels of name) and cache that answer.
  */
 static void
 doppelmod_block(struct module_qstate* qstate, struct doppelmod_env* g,
 	uint8_t* name, const struct dp_verdict* v, int id)
 {
 	size_t len = dname_valid(name, LDNS_MAX_DOMAINLEN + 1);
-	int skip = dname_count_labels(name) - 1 - v->zone_labels;
-	while(skip-- > 0)
-		dname_remove_label(&name, &len);
-	if(!doppelmod_answer_nxdomain(qstate, g, name, len, v->why)) {
+	uint8_t* apex = doppelmod_zone_of(name, &len, v->zone_labels);
+	struct dns_msg* msg = doppelmod_nxdomain_msg(qstate, g, &qstate->qinfo,
+		apex, len);
+	if(!msg) {
 		log_err("doppel: out of memory answering a blocked name");
 		qstate->ext_state[id] = module_error;
 		return;
 	}
+	qstate->return_msg = msg;
+	/* The rcode travels in the reply flags; return_rcode stays NOERROR
+	 * or the mesh would send a bare error without the SOA. */
+	qstate->return_rcode = LDNS_RCODE_NOERROR;
+	/* RFC 8914 Extended DNS Error 15, Blocked.  Only the first answer
+	 * carries it; answers from the cache do not. */
+	(void)edns_opt_list_append_ede(&qstate->edns_opts_front_out,
+		qstate->region, LDNS_EDE_BLOCKED, v->why);
+	doppelmod_cache_store(qstate, g, msg);
 	qstate->ext_state[id] = module_finished;
 }
 
@@ -306,6 +333,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	struct reply_info* rep;
 	struct dp_verdict v;
 	char text[DP_NAME_MAX];
+	uint8_t* hit;
 	size_t i;
 
 	qstate->ext_state[id] = module_finished;
@@ -318,9 +346,10 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 			(struct packed_rrset_data*)k->entry.data;
 		uint16_t t = ntohs(k->rk.type);
 		size_t j;
-		if(query_dname_compare(k->rk.dname, qstate->qinfo.qname) != 0 &&
-			doppelmod_check_name(g, k->rk.dname, k->rk.dname_len, &v,
-			text) && v.action == DP_BLOCK)
+		hit = k->rk.dname;
+		if(query_dname_compare(hit, qstate->qinfo.qname) != 0 &&
+			doppelmod_check_name(g, hit, k->rk.dname_len, &v, text)
+			&& v.action == DP_BLOCK)
 			goto block;
 		if(t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_DNAME)
 			continue;
@@ -328,17 +357,34 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 			/* rdata: 2 octets rdlength, then the target name */
 			if(d->rr_len[j] < 3)
 				continue;
-			if(doppelmod_check_name(g, d->rr_data[j] + 2,
-				d->rr_len[j] - 2, &v, text) &&
-				v.action == DP_BLOCK)
+			hit = d->rr_data[j] + 2;
+			if(doppelmod_check_name(g, hit, d->rr_len[j] - 2, &v,
+				text) && v.action == DP_BLOCK)
 				goto block;
 		}
 	}
 	return;
 block:
 	doppelmod_log_verdict(g, qstate, text, &v, "alias");
-	/* The SOA apex is the queried name: the lookalike is elsewhere in
-	 * the chain, and the queried name's own zone is not known here. */
+	/* The iterator has cached its answer for the lookalike itself while
+	 * following the chain; replace it, or a direct query for that name
+	 * would be answered from the cache without reaching doppel. */
+	if(query_dname_compare(hit, qstate->qinfo.qname) != 0) {
+		struct query_info hq = qstate->qinfo;
+		size_t len;
+		uint8_t* apex;
+		struct dns_msg* msg;
+		hq.qname = hit;
+		hq.qname_len = dname_valid(hit, LDNS_MAX_DOMAINLEN + 1);
+		len = hq.qname_len;
+		apex = doppelmod_zone_of(hit, &len, v.zone_labels);
+		if(hq.qname_len && (msg = doppelmod_nxdomain_msg(qstate, g, &hq,
+			apex, len)) != NULL)
+			doppelmod_cache_store(qstate, g, msg);
+	}
+	/* The SOA apex of the answer is the queried name: the lookalike is
+	 * elsewhere in the chain, and the queried name's zone is not known
+	 * here. */
 	v.zone_labels = dname_count_labels(qstate->qinfo.qname) - 1;
 	doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 }

@@ -84,10 +84,11 @@ alive() {
 		tr '\0' '\n' <"/proc/$RESOLVER_PID/cmdline" | grep -qxF -- "$RESOLVER_CONF"
 }
 
-# ask NAME TYPE — query the resolver. Sets $rcode, $answer (the answer
-# section's records, one a line), $authority, and $reply (drill's output).
+# ask NAME TYPE [DRILL-OPTION...] — query the resolver. Sets $rcode,
+# $answer (the answer section's records, one a line), $authority, and
+# $reply (drill's output).
 ask() {
-	reply=$("$LAB" query "$RUNDIR" "$1" "$2" 2>&1) || true
+	reply=$("$LAB" query "$RUNDIR" "$@" 2>&1) || true
 	rcode=$(printf '%s\n' "$reply" |
 		sed -n 's/.*rcode: \([A-Z]*\),.*/\1/p')
 	[ -n "$rcode" ] || rcode="no-reply"
@@ -128,9 +129,10 @@ has_block_line() {
 	printf '%s\n' "$1" | grep -Eq "doppel: block $re\.? $3:"
 }
 
-# expect_blocked CHECK NAME TYPE — NXDOMAIN, no answer, an SOA in authority.
+# expect_blocked CHECK NAME TYPE [DRILL-OPTION...] — NXDOMAIN, no answer,
+# an SOA in authority.
 expect_blocked() {
-	ask "$2" "$3"
+	ask "${@:2}"
 	if [ "$rcode" != NXDOMAIN ]; then
 		fail "$1" "$2 $3: $(summary), want NXDOMAIN"
 	elif [ -n "$answer" ]; then
@@ -156,7 +158,7 @@ expect_answer() {
 	fi
 }
 
-# ub_stat VALUE — one counter from unbound-control stats_noreset.
+# ub_stat COUNTER — one counter from unbound-control stats_noreset.
 ub_stat() {
 	"$LAB" control "$RUNDIR" stats_noreset 2>/dev/null |
 		sed -n "s/^$1=//p"

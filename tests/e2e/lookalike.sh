@@ -41,6 +41,16 @@ expect_blocked army-ml-a-nxdomain army.ml A
 expect_blocked navy-ml-mx-nxdomain navy.ml MX
 expect_blocked navy-ml-a-nxdomain navy.ml A
 expect_blocked www-army-ml-nxdomain www.army.ml A
+expect_blocked tcp-nxdomain mail.navy.ml MX -t
+
+# With EDNS, a blocked answer says why (RFC 8914 Extended DNS Error 15).
+expect_blocked ede-nxdomain www.navy.ml A -D
+if printf '%s\n' "$reply" | grep -q '^; EDE: 15 (Blocked)'; then
+	pass ede-blocked
+else
+	fail ede-blocked "www.navy.ml A with EDNS: no Extended DNS Error 15 (Blocked) in the reply"
+fi
+
 # Names are case-insensitive: no capital letter lets a lookalike through.
 expect_blocked mixed-case-nxdomain MAIL.Army.ML A
 

@@ -32,11 +32,12 @@ trap 'exit 143' TERM
 
 # A demo without a loaded policy would show every lookalike resolving: say
 # what went wrong instead.
-if ! loaded=$(grep -m 1 'doppel .*: policy .* loaded' "$RESOLVER_LOG"); then
-	echo "demo.sh: doppel did not load its policy; the resolver's log says:" >&2
-	grep 'doppel' "$RESOLVER_LOG" | sed 's/^.*\] [a-z]*: /  /' >&2
+if grep -q 'error: doppel' "$RESOLVER_LOG"; then
+	echo "demo.sh: doppel reported errors; the resolver's log says:" >&2
+	grep 'doppel' "$RESOLVER_LOG" | sed 's/^.*\] [a-z ]*: /  /' >&2
 	exit 1
 fi
+loaded=$(grep -m 1 'doppel.*loaded' "$RESOLVER_LOG" | sed 's/.*loaded, *//') || true
 
 cachehits() {
 	"$lab" control "$rundir" stats_noreset 2>/dev/null |
@@ -80,7 +81,7 @@ cat <<EOF
 doppel demo: mail meant for army.mil must not go to Mali's army.ml.
 
   policy:        $policy
-                 ($(printf '%s' "$loaded" | sed 's/.*loaded, //'))
+                 ${loaded:+($loaded)}
   resolver:      Unbound + doppel on 127.0.0.1 port $RESOLVER_PORT
   authoritative: the lab's zones (conf/lab/zones) on 127.0.0.1 port $AUTH_PORT,
                  serving army.mil and navy.mil, and the impostors army.ml

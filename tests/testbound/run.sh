@@ -98,7 +98,10 @@ trap 'cleanup; exit 143' TERM
 
 # List the scenarios to run.
 if [ $# -gt 0 ]; then
-	names=$*
+	names=""
+	for n in "$@"; do
+		names="$names $(basename "$n" .rpl.in)"
+	done
 else
 	names=""
 	for f in "$here"/*.rpl.in; do
@@ -187,7 +190,7 @@ run_one() {
 	expect_fail=$(sed -n -e 's/^; EXPECT-FAIL //p' "$tmpl" | tail -n 1)
 
 	sed -e "$subst" "$tmpl" >"$dir/$name.rpl"
-	if left=$(grep -o '@[A-Za-z_][^@ ]*@' "$dir/$name.rpl" | head -n 1) &&
+	if left=$(grep -o '@[A-Z][A-Z_]*[@ ]' "$dir/$name.rpl" | head -n 1) &&
 		[ -n "$left" ]; then
 		fail "$name" "template placeholder $left not substituted"
 		cleanup
@@ -198,6 +201,13 @@ run_one() {
 	(cd "$dir" && DOPPEL_CONF=$conf_path $run_timeout \
 		"$TESTBOUND" -p "$name.rpl" >"$out" 2>&1)
 	rc=$?
+	# testbound keeps its unbound.conf in /tmp/testbound_<pid>_cfg.tmp
+	# and removes it at exit, unless it died (crash, failed dlopen,
+	# timeout): then remove that run's files here.
+	tb_tmp=$(grep -o '/tmp/testbound_[0-9]*_' "$out" | head -n 1)
+	if [ -n "$tb_tmp" ]; then
+		rm -f "$tb_tmp"*.tmp
+	fi
 
 	if [ -n "$expect_fail" ]; then
 		if [ "$rc" -eq 0 ]; then
