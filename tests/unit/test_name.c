@@ -73,7 +73,7 @@ test_wire(void)
 	static const uint8_t odd[] = "\003a.b\001\377\003com";
 	static const uint8_t ptr[] = { 3, 'w', 'w', 'w', 0xc0, 12 };
 	static const uint8_t trunc[] = { 4, 'a', 'r' };
-	uint8_t big[300];
+	uint8_t big[5 * 64 + 1];
 	size_t i;
 
 	ASSERT_EQ(dp_name_from_wire(army, sizeof(army), out, sizeof(out)),
@@ -95,9 +95,14 @@ test_wire(void)
 		big[i] = 63;
 		memset(big + i + 1, 'x', 63);
 	}
-	big[5 * 64 - 64] = 0;
-	ASSERT_EQ(dp_name_from_wire(big, 4 * 64 + 1, out, sizeof(out)),
+	big[5 * 64] = 0;
+	ASSERT_EQ(dp_name_from_wire(big, sizeof(big), out, sizeof(out)),
 		DP_ERR_NAME);
+	/* the same name cut to 3 labels (193 octets) is fine */
+	big[3 * 64] = 0;
+	ASSERT_EQ(dp_name_from_wire(big, sizeof(big), out, sizeof(out)),
+		DP_OK);
+	ASSERT_EQ(dp_name_labels(out), 3);
 	/* a too-small output buffer is reported, not overrun */
 	ASSERT_EQ(dp_name_from_wire(army, sizeof(army), out, 4),
 		DP_ERR_SPACE);
