@@ -6,9 +6,57 @@
 #define DOPPEL_INTERNAL_H
 
 #include "doppel.h"
+#include "fold.h"
+#include "index.h"
 
+#include <libpsl.h>
 #include <stdarg.h>
 #include <stdio.h>
+
+/** One protected domain, in the policy's arrays. */
+struct dp_prot {
+	/** offset of the canonical name in the policy's strings */
+	uint32_t name;
+	/** offsets of the folds of the registered label (see struct
+	 * dp_folded): strong, loose and flat */
+	uint32_t strong, loose, flat;
+	/** offset of the expected countries ("US,DE"), or DP_NONE */
+	uint32_t countries;
+	/** their lengths */
+	uint16_t nstrong, nloose, nflat;
+	/** the registered label is name + label_off, label_len bytes */
+	uint16_t label_off;
+	uint16_t label_len;
+	/** the public suffix starts at name + suffix_off */
+	uint16_t suffix_off;
+	/** the suffix is closed to the public (mil, gov, edu, int) */
+	uint8_t closed;
+};
+
+/** No string. */
+#define DP_NONE UINT32_MAX
+
+/** What a listed name is; a name can be several. */
+#define DP_NAME_PROTECTED 0x1
+#define DP_NAME_ALLOW 0x2
+#define DP_NAME_KNOWN 0x4
+#define DP_NAME_BLOCK 0x8
+
+/** A listed name (protected, allowed, known good, blocked). */
+struct dp_namerec {
+	/** offset of the canonical name in strings */
+	uint32_t name;
+	/** DP_NAME_* bits */
+	uint32_t flags;
+	/** the protected domain, if DP_NAME_PROTECTED */
+	uint32_t pid;
+};
+
+/**
+ * Build the match index of a parsed policy.
+ * @return DP_OK or DP_ERR_NOMEM.
+ */
+dp_status dp_engine_build(struct dp_policy* p);
 
 /**
  * A string-keyed hash map, open addressing, filled once and then read-only.
@@ -67,5 +115,27 @@ int dp_read_line(FILE* f, char* buf, size_t len);
  */
 dp_status dp_path_relative(const char* base, const char* path, char* out,
 	size_t outlen);
+
+struct dp_policy {
+	/** public suffix list */
+	psl_ctx_t* psl;
+	/** ICU state for confusable skeletons */
+	struct dp_folder* folder;
+	/** all strings, NUL terminated, referred to by offset */
+	char* strings;
+	size_t strings_len, strings_cap;
+	/** protected domains */
+	struct dp_prot* prot;
+	uint32_t nprot, prot_cap;
+	/** listed names */
+	struct dp_namerec* names;
+	uint32_t nnames, names_cap;
+	/** the match index over both */
+	struct dp_index index;
+	/** canonical name -> 1 + index in names; only while loading */
+	struct dp_strmap build_names;
+	/** verdict thresholds on the score */
+	double block_at, warn_at;
+};
 
 #endif /* DOPPEL_INTERNAL_H */

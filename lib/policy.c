@@ -1,11 +1,6 @@
 /*
- * lib/policy.c - load a policy source file and check names against it.
- *
- * This is the first, small engine: explicit block entries, the allowlist,
- * the known-good list, and the TLD swap (the protected domain's registered
- * label under another public suffix, e.g. army.ml for army.mil).  The
- * indexes are hash maps built at load time, so a check costs a handful of
- * lookups whatever the number of protected domains.
+ * lib/policy.c - read a policy source file into a struct dp_policy: the
+ * protected domains and the name lists, then have the engine index them.
  */
 #include "internal.h"
 
@@ -16,36 +11,6 @@
 
 /** Debian's copy of the Public Suffix List (package publicsuffix). */
 #define DP_PSL_DEFAULT "/usr/share/publicsuffix/public_suffix_list.dat"
-
-/** One protected domain. */
-struct protected_dom {
-	/** canonical name, owned by the policy's protected map */
-	const char* name;
-	/** public suffix of the name ("mil", "co.uk"), owned here */
-	char* suffix;
-	/** expected countries, "CC,CC" or NULL, owned here */
-	char* countries;
-	/** next in the policy's list of all protected domains */
-	struct protected_dom* next;
-};
-
-struct dp_policy {
-	/** public suffix list */
-	psl_ctx_t* psl;
-	/** canonical protected name -> struct protected_dom */
-	struct dp_strmap protected;
-	/** registered label of a protected domain ("army") -> first
-	 * struct protected_dom with that label */
-	struct dp_strmap by_label;
-	/** allowlisted names (whole subtree) */
-	struct dp_strmap allow;
-	/** known-good names (whole subtree) */
-	struct dp_strmap known_good;
-	/** blocked names (whole subtree) */
-	struct dp_strmap block;
-	/** all protected domains, for freeing */
-	struct protected_dom* list;
-};
 
 /** Parsing context: the file and line being read, for messages. */
 struct parse_ctx {
@@ -60,20 +25,14 @@ struct parse_ctx {
 void
 dp_policy_free(struct dp_policy* p)
 {
-	struct protected_dom *d, *next;
 	if(!p)
 		return;
-	for(d = p->list; d; d = next) {
-		next = d->next;
-		free(d->suffix);
-		free(d->countries);
-		free(d);
-	}
-	dp_strmap_clear(&p->protected);
-	dp_strmap_clear(&p->by_label);
-	dp_strmap_clear(&p->allow);
-	dp_strmap_clear(&p->known_good);
-	dp_strmap_clear(&p->block);
+	dp_strmap_clear(&p->build_names);
+	dp_index_clear(&p->index);
+	free(p->strings);
+	free(p->prot);
+	free(p->names);
+	dp_folder_destroy(p->folder);
 	if(p->psl)
 		psl_free(p->psl);
 	free(p);
@@ -82,7 +41,96 @@ dp_policy_free(struct dp_policy* p)
 size_t
 dp_policy_protected_count(const struct dp_policy* p)
 {
-	return p->protected.count;
+	return p->nprot;
+}
+
+/**
+ * Copy a string into the policy's string area.
+ * @return its offset, or DP_NONE when out of memory.
+ */
+static uint32_t
+add_string(struct dp_policy* p, const char* s, size_t n)
+{
+	uint32_t off;
+	if(p->strings_len + n + 1 > p->strings_cap) {
+		size_t cap = p->strings_cap ? p->strings_cap * 2 : 4096;
+		char* ns;
+		while(cap < p->strings_len + n + 1)
+			cap *= 2;
+		if(cap > (size_t)DP_NONE || !(ns = realloc(p->strings, cap)))
+			return DP_NONE;
+		p->strings = ns;
+		p->strings_cap = cap;
+	}
+	off = (uint32_t)p->strings_len;
+	memcpy(p->strings + off, s, n);
+	p->strings[off + n] = 0;
+	p->strings_len += n + 1;
+	return off;
+}
+
+/** Grow an array of n used elements of size sz to hold one more. */
+static int
+grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz)
+{
+	void* na;
+	uint32_t c;
+	if(n < *cap)
+		return 1;
+	c = *cap ? *cap * 2 : 64;
+	if(!(na = realloc(*arr, c * sz)))
+		return 0;
+	*arr = na;
+	*cap = c;
+	return 1;
+}
+
+/**
+ * Find or add a listed name and set flags on it.
+ * @return its record, or NULL when out of memory.
+ */
+static struct dp_namerec*
+name_record(struct dp_policy* p, const char* name, uint32_t flags)
+{
+	size_t n = strlen(name);
+	uintptr_t idx = (uintptr_t)dp_strmap_get(&p->build_names, name, n,
+		NULL);
+	struct dp_namerec* r;
+	if(idx == 0) {
+		uint32_t off;
+		if(!grow_array((void**)&p->names, p->nnames, &p->names_cap,
+			sizeof(*p->names)) ||
+			(off = add_string(p, name, n)) == DP_NONE)
+			return NULL;
+		r = &p->names[p->nnames++];
+		r->name = off;
+		r->flags = 0;
+		r->pid = DP_NONE;
+		idx = p->nnames;
+		if(dp_strmap_put(&p->build_names, name, n, (void*)idx, NULL)
+			!= DP_OK)
+			return NULL;
+	}
+	r = &p->names[idx - 1];
+	r->flags |= flags;
+	return r;
+}
+
+/** Suffixes closed to the public: a name under them is not for sale, so
+ * the same label elsewhere is an impostor, not a namesake. */
+static int
+closed_suffix(const char* suffix)
+{
+	static const char* const closed[] = { "mil", "gov", "edu", "int" };
+	size_t i;
+	for(i = 0; i < sizeof(closed) / sizeof(closed[0]); i++) {
+		size_t n = strlen(closed[i]);
+		/* "mil" itself, or a second-level "gov.uk", "mil.br" */
+		if(strncmp(suffix, closed[i], n) == 0 &&
+			(suffix[n] == 0 || suffix[n] == '.'))
+			return 1;
+	}
+	return 0;
 }
 
 /** Canonicalise a name read from a policy, with a located error. */
@@ -123,52 +171,83 @@ need_psl(struct parse_ctx* c)
 static dp_status
 add_protected(struct parse_ctx* c, const char* text, const char* countries)
 {
+	struct dp_policy* p = c->p;
 	char name[DP_NAME_MAX];
-	const char *reg, *stored, *dot;
-	struct protected_dom* d;
-	int found;
+	const char *reg, *dot;
+	struct dp_namerec* r;
+	struct dp_prot* d;
 	dp_status st;
 
 	if((st = policy_name(c, text, name)) != DP_OK)
 		return st;
 	if((st = need_psl(c)) != DP_OK)
 		return st;
-	dp_strmap_get(&c->p->protected, name, strlen(name), &found);
-	if(found)
-		return DP_OK; /* listed twice: harmless */
-	reg = psl_registrable_domain(c->p->psl, name);
+	reg = psl_registrable_domain(p->psl, name);
 	if(!reg || !(dot = strchr(reg, '.'))) {
 		dp_error_set(c->err, "%s:%d: '%s' is a public suffix, not a "
 			"domain that can be protected", c->file, c->line, name);
 		return DP_ERR_SYNTAX;
 	}
-	if(!(d = calloc(1, sizeof(*d))) || !(d->suffix = strdup(dot + 1)) ||
-		(countries && !(d->countries = strdup(countries)))) {
-		if(d) {
-			free(d->suffix);
-			free(d);
-		}
+	if(!(r = name_record(p, name, 0)))
 		return DP_ERR_NOMEM;
-	}
-	d->next = c->p->list;
-	c->p->list = d;
-	if((st = dp_strmap_put(&c->p->protected, name, strlen(name), d,
-		&stored)) != DP_OK)
-		return st;
-	d->name = stored;
-	return dp_strmap_put(&c->p->by_label, reg, (size_t)(dot - reg), d,
-		NULL);
+	if(r->flags & DP_NAME_PROTECTED)
+		return DP_OK; /* listed twice: harmless */
+	r->flags |= DP_NAME_PROTECTED;
+	if(!grow_array((void**)&p->prot, p->nprot, &p->prot_cap,
+		sizeof(*p->prot)))
+		return DP_ERR_NOMEM;
+	r->pid = p->nprot;
+	d = &p->prot[p->nprot++];
+	memset(d, 0, sizeof(*d));
+	d->name = r->name;
+	d->label_off = (uint16_t)(reg - name);
+	d->label_len = (uint16_t)(dot - reg);
+	d->suffix_off = (uint16_t)(dot + 1 - name);
+	d->closed = (uint8_t)closed_suffix(dot + 1);
+	d->strong = d->loose = d->flat = DP_NONE;
+	d->countries = DP_NONE;
+	if(countries && (d->countries = add_string(p, countries,
+		strlen(countries))) == DP_NONE)
+		return DP_ERR_NOMEM;
+	return DP_OK;
 }
 
-/** Add a name to one of the plain name sets. */
+/** Add a name to one of the name lists. */
 static dp_status
-add_name(struct parse_ctx* c, struct dp_strmap* m, const char* text)
+add_name(struct parse_ctx* c, uint32_t flag, const char* text)
 {
 	char name[DP_NAME_MAX];
 	dp_status st;
 	if((st = policy_name(c, text, name)) != DP_OK)
 		return st;
-	return dp_strmap_put(m, name, strlen(name), NULL, NULL);
+	return name_record(c->p, name, flag) ? DP_OK : DP_ERR_NOMEM;
+}
+
+/** Parse "block=0.8" or "warn=0.5" of a threshold line. */
+static dp_status
+parse_threshold(struct parse_ctx* c, const char* opt)
+{
+	double* where;
+	char* end;
+	double v;
+	if(strncmp(opt, "block=", 6) == 0)
+		where = &c->p->block_at;
+	else if(strncmp(opt, "warn=", 5) == 0)
+		where = &c->p->warn_at;
+	else {
+		dp_error_set(c->err, "%s:%d: threshold: expected block=SCORE or "
+			"warn=SCORE, got '%s'", c->file, c->line, opt);
+		return DP_ERR_SYNTAX;
+	}
+	opt = strchr(opt, '=') + 1;
+	v = strtod(opt, &end);
+	if(end == opt || *end || !(v >= 0.0 && v <= 1.0)) {
+		dp_error_set(c->err, "%s:%d: threshold: '%s' is not a score "
+			"from 0 to 1", c->file, c->line, opt);
+		return DP_ERR_SYNTAX;
+	}
+	*where = v;
+	return DP_OK;
 }
 
 /** Validate "countries=CC,CC" and return the list part. */
@@ -204,7 +283,7 @@ parse_countries(struct parse_ctx* c, const char* opt, const char** out)
 }
 
 static dp_status parse_file(struct parse_ctx* c, const char* path,
-	int names_only, struct dp_strmap* names_into);
+	int names_only, uint32_t names_flag);
 
 /** Handle one policy line (already stripped of comments). */
 static dp_status
@@ -224,8 +303,8 @@ parse_directive(struct parse_ctx* c, char* line)
 				s++;
 		}
 	}
-	if(*s || n == 0 || (n > 2 && strcmp(words[0], "protect") != 0) ||
-		n > 3) {
+	if(*s || n == 0 || (n > 2 && strcmp(words[0], "protect") != 0 &&
+		strcmp(words[0], "threshold") != 0) || n > 3) {
 		dp_error_set(c->err, "%s:%d: too many words on the line",
 			c->file, c->line);
 		return DP_ERR_SYNTAX;
@@ -243,10 +322,22 @@ parse_directive(struct parse_ctx* c, char* line)
 			return st;
 		return add_protected(c, words[1], countries);
 	}
+	if(strcmp(words[0], "threshold") == 0) {
+		dp_status st = parse_threshold(c, words[1]);
+		if(st == DP_OK && n == 3)
+			st = parse_threshold(c, words[2]);
+		if(st == DP_OK && c->p->warn_at > c->p->block_at) {
+			dp_error_set(c->err, "%s:%d: threshold: warn (%.2f) is "
+				"above block (%.2f)", c->file, c->line,
+				c->p->warn_at, c->p->block_at);
+			st = DP_ERR_SYNTAX;
+		}
+		return st;
+	}
 	if(strcmp(words[0], "allow") == 0)
-		return add_name(c, &c->p->allow, words[1]);
+		return add_name(c, DP_NAME_ALLOW, words[1]);
 	if(strcmp(words[0], "block") == 0)
-		return add_name(c, &c->p->block, words[1]);
+		return add_name(c, DP_NAME_BLOCK, words[1]);
 	if(strcmp(words[0], "protect-file") == 0 ||
 		strcmp(words[0], "known-good-file") == 0 ||
 		strcmp(words[0], "psl-file") == 0) {
@@ -272,11 +363,12 @@ parse_directive(struct parse_ctx* c, char* line)
 			return DP_OK;
 		}
 		if(words[0][0] == 'p')
-			return parse_file(c, path, 1, NULL);
-		return parse_file(c, path, 1, &c->p->known_good);
+			return parse_file(c, path, 1, DP_NAME_PROTECTED);
+		return parse_file(c, path, 1, DP_NAME_KNOWN);
 	}
 	dp_error_set(c->err, "%s:%d: unknown directive '%s' (known: protect, "
-		"protect-file, allow, block, known-good-file, psl-file)",
+		"protect-file, allow, block, known-good-file, psl-file, "
+		"threshold)",
 		c->file, c->line, words[0]);
 	return DP_ERR_SYNTAX;
 }
@@ -284,11 +376,11 @@ parse_directive(struct parse_ctx* c, char* line)
 /**
  * Read a policy file, or a list file of one name per line.
  * @param names_only: the file is a list of names, not directives.
- * @param names_into: for a list, the set to fill; NULL means protected.
+ * @param names_flag: for a list, what its names are.
  */
 static dp_status
 parse_file(struct parse_ctx* c, const char* path, int names_only,
-	struct dp_strmap* names_into)
+	uint32_t names_flag)
 {
 	struct parse_ctx sub = *c;
 	char line[4200];
@@ -329,8 +421,8 @@ parse_file(struct parse_ctx* c, const char* path, int names_only,
 			dp_error_set(c->err, "%s:%d: expected one name per line",
 				path, sub.line);
 			st = DP_ERR_SYNTAX;
-		} else if(names_into)
-			st = add_name(&sub, names_into, line);
+		} else if(names_flag != DP_NAME_PROTECTED)
+			st = add_name(&sub, names_flag, line);
 		else
 			st = add_protected(&sub, line, NULL);
 		if(st != DP_OK)
@@ -361,9 +453,18 @@ dp_policy_load(const char* path, struct dp_policy** out,
 		dp_error_set(c.err, "%s: out of memory", path);
 		return DP_ERR_NOMEM;
 	}
-	st = parse_file(&c, path, 0, NULL);
+	c.p->block_at = 0.8;
+	c.p->warn_at = 0.5;
+	st = parse_file(&c, path, 0, 0);
 	if(st == DP_OK)
 		st = need_psl(&c);
+	if(st == DP_OK && !(c.p->folder = dp_folder_create())) {
+		dp_error_set(c.err, "%s: cannot initialise ICU's spoof checker",
+			path);
+		st = DP_ERR_NOMEM;
+	}
+	if(st == DP_OK)
+		st = dp_engine_build(c.p);
 	if(st != DP_OK) {
 		if(st == DP_ERR_NOMEM && c.err->msg[0] == 0)
 			dp_error_set(c.err, "%s: out of memory", path);
@@ -374,82 +475,3 @@ dp_policy_load(const char* path, struct dp_policy** out,
 	return DP_OK;
 }
 
-/**
- * Find the closest enclosing name of name (itself included) in a map.
- * @return the matching suffix of name, or NULL.
- */
-static const char*
-find_enclosing(const struct dp_strmap* m, const char* name, void** val)
-{
-	const char* s = name;
-	int found;
-	if(m->count == 0)
-		return NULL;
-	while(*s) {
-		void* v = dp_strmap_get(m, s, strlen(s), &found);
-		const char* dot;
-		if(found) {
-			if(val)
-				*val = v;
-			return s;
-		}
-		if(!(dot = strchr(s, '.')))
-			break;
-		s = dot + 1;
-	}
-	return NULL;
-}
-
-void
-dp_policy_check(const struct dp_policy* p, const char* name,
-	struct dp_verdict* v)
-{
-	const char *hit, *reg, *dot;
-	void* val = NULL;
-	struct protected_dom* d;
-
-	memset(v, 0, sizeof(*v));
-	v->action = DP_ALLOW;
-	if(name[0] == 0) {
-		snprintf(v->why, sizeof(v->why), "the root");
-		return;
-	}
-	if((hit = find_enclosing(&p->allow, name, NULL)) != NULL) {
-		snprintf(v->why, sizeof(v->why), "allowlisted (allow %s)", hit);
-		return;
-	}
-	if((hit = find_enclosing(&p->protected, name, NULL)) != NULL) {
-		snprintf(v->why, sizeof(v->why), "protected domain %s", hit);
-		return;
-	}
-	if((hit = find_enclosing(&p->known_good, name, NULL)) != NULL) {
-		snprintf(v->why, sizeof(v->why), "known good (%s)", hit);
-		return;
-	}
-	if((hit = find_enclosing(&p->block, name, &val)) != NULL) {
-		v->action = DP_BLOCK;
-		v->score = 1.0;
-		v->target = hit;
-		v->technique = "listed";
-		v->zone_labels = dp_name_labels(hit);
-		snprintf(v->why, sizeof(v->why), "listed (block %s)", hit);
-		return;
-	}
-	reg = psl_registrable_domain(p->psl, name);
-	if(!reg || !(dot = strchr(reg, '.'))) {
-		snprintf(v->why, sizeof(v->why), "no registered domain");
-		return;
-	}
-	d = dp_strmap_get(&p->by_label, reg, (size_t)(dot - reg), NULL);
-	if(d && strcmp(d->suffix, dot + 1) != 0) {
-		v->action = DP_BLOCK;
-		v->score = 0.9;
-		v->target = d->name;
-		v->technique = "tld-swap";
-		v->zone_labels = dp_name_labels(reg);
-		snprintf(v->why, sizeof(v->why), "%s is %s with suffix '%s' "
-			"instead of '%s'", reg, d->name, dot + 1, d->suffix);
-		return;
-	}
-	snprintf(v->why, sizeof(v->why), "no lookalike found");
-}

@@ -30,7 +30,7 @@ expect check-block 1 '^army\.ml: block \(tld-swap of army\.mil' \
 	"$bin" check -p conf/policy.txt army.ml
 expect check-allow 0 '^army\.mil: allow: protected domain army\.mil' \
 	"$bin" check -p conf/policy.txt army.mil
-expect check-json 1 '^\{"name":"navy\.ml","input":"NAVY\.ML\.","verdict":"block","target":"navy\.mil","technique":"tld-swap","score":0\.900,' \
+expect check-json 1 '^\{"name":"navy\.ml","input":"NAVY\.ML\.","verdict":"block","target":"navy\.mil","technique":"tld-swap","score":0\.950,' \
 	"$bin" check -p conf/policy.txt --json NAVY.ML.
 expect check-bad-name 0 '^a\.\.b: not a domain name' \
 	"$bin" check -p conf/policy.txt a..b

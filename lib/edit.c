@@ -1,0 +1,170 @@
+/*
+ * lib/edit.c - classify the single edit between two labels.
+ */
+#include "edit.h"
+
+#include <string.h>
+
+struct dp_edit
+dp_edit_find(const char* q, size_t qn, const char* p, size_t pn)
+{
+	struct dp_edit e;
+	size_t i = 0, j;
+	memset(&e, 0, sizeof(e));
+	/* Common prefix, then see what is left. */
+	while(i < qn && i < pn && q[i] == p[i])
+		i++;
+	if(qn == pn) {
+		if(i == qn) {
+			e.kind = DP_EDIT_SAME;
+			return e;
+		}
+		if(memcmp(q + i + 1, p + i + 1, qn - i - 1) == 0) {
+			e.kind = DP_EDIT_REPLACEMENT;
+			e.pos = i;
+			e.from = p[i];
+			e.to = q[i];
+			return e;
+		}
+		if(i + 1 < qn && q[i] == p[i + 1] && q[i + 1] == p[i] &&
+			memcmp(q + i + 2, p + i + 2, qn - i - 2) == 0) {
+			e.kind = DP_EDIT_TRANSPOSITION;
+			e.pos = i;
+			e.from = p[i];
+			e.to = p[i + 1];
+			return e;
+		}
+		return e;
+	}
+	if(qn + 1 == pn) {
+		/* p[i] is missing from q */
+		if(memcmp(q + i, p + i + 1, qn - i) == 0) {
+			e.kind = DP_EDIT_OMISSION;
+			/* Report the first of a run of equal characters. */
+			for(j = i; j > 0 && p[j - 1] == p[i]; j--)
+				;
+			e.pos = j;
+			e.from = p[i];
+		}
+		return e;
+	}
+	if(qn == pn + 1) {
+		/* q[i] was added */
+		if(memcmp(q + i + 1, p + i, pn - i) == 0) {
+			e.kind = DP_EDIT_INSERTION;
+			e.pos = i;
+			e.to = q[i];
+		}
+		return e;
+	}
+	return e;
+}
+
+/** Keyboard rows, top to bottom, of the layouts people type domains on. */
+static const char* const layouts[][4] = {
+	{ "1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm" },
+	{ "1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm" },
+	{ "1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn" },
+};
+
+/** Character at row r, column c of a layout, or 0. */
+static char
+key_at(const char* const* rows, int r, int c)
+{
+	if(r < 0 || r > 3 || c < 0 || (size_t)c >= strlen(rows[r]))
+		return 0;
+	return rows[r][c];
+}
+
+int
+dp_keyboard_adjacent(char a, char b)
+{
+	size_t l;
+	int r;
+	for(l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
+		for(r = 0; r < 4; r++) {
+			const char* at = strchr(layouts[l][r], a);
+			int c;
+			if(!at || a == 0)
+				continue;
+			c = (int)(at - layouts[l][r]);
+			/* Rows are staggered: a key touches two keys of the
+			 * row above (same column and one right) and two of
+			 * the row below (one left and same column). */
+			if(key_at(layouts[l], r, c - 1) == b ||
+				key_at(layouts[l], r, c + 1) == b ||
+				key_at(layouts[l], r - 1, c) == b ||
+				key_at(layouts[l], r - 1, c + 1) == b ||
+				key_at(layouts[l], r + 1, c - 1) == b ||
+				key_at(layouts[l], r + 1, c) == b)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+is_vowel(char c)
+{
+	return c && strchr("aeiou", c) != NULL;
+}
+
+/** Single characters that look alike in common fonts. */
+static int
+glyph_pair(char a, char b)
+{
+	static const char* const pairs[] = { "0o", "1l", "1i", "il", "5s",
+		"bd", "ce", "gq", "nm", "38", "69", "2z", "uv", "vy", "rn" };
+	size_t i;
+	for(i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if((pairs[i][0] == a && pairs[i][1] == b) ||
+			(pairs[i][0] == b && pairs[i][1] == a))
+			return 1;
+	return 0;
+}
+
+const char*
+dp_edit_technique(const struct dp_edit* e, const char* q, size_t qn,
+	const char** detail)
+{
+	unsigned x;
+	*detail = "";
+	switch(e->kind) {
+	case DP_EDIT_OMISSION:
+		return "omission";
+	case DP_EDIT_INSERTION:
+		if(e->to == '-')
+			return "hyphenation";
+		if((e->pos > 0 && q[e->pos - 1] == e->to) ||
+			(e->pos + 1 < qn && q[e->pos + 1] == e->to))
+			return "repetition";
+		if((e->pos > 0 && dp_keyboard_adjacent(q[e->pos - 1], e->to)) ||
+			(e->pos + 1 < qn &&
+			dp_keyboard_adjacent(q[e->pos + 1], e->to)))
+			*detail = "keyboard neighbours";
+		return "insertion";
+	case DP_EDIT_REPLACEMENT:
+		if(glyph_pair(e->from, e->to)) {
+			*detail = "look-alike characters";
+			return "homoglyph";
+		}
+		if(is_vowel(e->from) && is_vowel(e->to))
+			return "vowel-swap";
+		if(dp_keyboard_adjacent(e->from, e->to)) {
+			*detail = "keyboard neighbours";
+			return "replacement";
+		}
+		x = (unsigned char)e->from ^ (unsigned char)e->to;
+		if((x & (x - 1)) == 0) {
+			*detail = "one bit flipped";
+			return "bitsquatting";
+		}
+		return "replacement";
+	case DP_EDIT_TRANSPOSITION:
+		return "transposition";
+	case DP_EDIT_SAME:
+	case DP_EDIT_NONE:
+		break;
+	}
+	return NULL;
+}

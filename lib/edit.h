@@ -1,0 +1,54 @@
+/*
+ * lib/edit.h - what single edit turns one label into another, and what
+ * kind of mistake that edit is (keyboard slip, flipped bit, ...).
+ */
+#ifndef DOPPEL_EDIT_H
+#define DOPPEL_EDIT_H
+
+#include <stddef.h>
+
+/** The shape of a single edit from the protected label to the query. */
+enum dp_edit_kind {
+	DP_EDIT_NONE = 0,    /* more than one edit apart */
+	DP_EDIT_SAME,        /* equal */
+	DP_EDIT_OMISSION,    /* a character of the protected label is missing */
+	DP_EDIT_INSERTION,   /* a character was added */
+	DP_EDIT_REPLACEMENT, /* a character was changed */
+	DP_EDIT_TRANSPOSITION /* two neighbours were swapped */
+};
+
+/** An edit and where it is. */
+struct dp_edit {
+	enum dp_edit_kind kind;
+	/** position in the protected label (0-based) */
+	size_t pos;
+	/** the protected label's character (omission, replacement,
+	 * transposition: the first of the pair) */
+	char from;
+	/** the query's character (insertion, replacement) */
+	char to;
+};
+
+/**
+ * Find the single edit (Damerau: with adjacent transposition) from p to q.
+ * @return the edit; kind DP_EDIT_NONE if there is none.
+ */
+struct dp_edit dp_edit_find(const char* q, size_t qn, const char* p,
+	size_t pn);
+
+/**
+ * Name the technique of an edit in the query q: "omission", "insertion",
+ * "repetition", "hyphenation", "replacement", "vowel-swap",
+ * "bitsquatting", "homoglyph" or "transposition".
+ * @param detail: receives a short note ("keyboard neighbours"), or "".
+ */
+const char* dp_edit_technique(const struct dp_edit* e, const char* q,
+	size_t qn, const char** detail);
+
+/**
+ * Whether two characters are neighbours on a QWERTY, QWERTZ or AZERTY
+ * keyboard.
+ */
+int dp_keyboard_adjacent(char a, char b);
+
+#endif /* DOPPEL_EDIT_H */

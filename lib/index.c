@@ -1,0 +1,145 @@
+/*
+ * lib/index.c - hash multimap and blocked Bloom filter of the match index.
+ */
+#include "index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/** Bits set per key in its filter block; ~0.5% false positives at 16
+ * bits per key. */
+#define BLOOM_K 6
+/** 64-bit words per filter block: one 64-byte cache line. */
+#define BLOCK_WORDS 8
+
+uint64_t
+dp_key_hash(enum dp_key_kind kind, const char* key, size_t len)
+{
+	/* FNV-1a over the kind and the key, then a 64-bit finaliser
+	 * (murmur3's fmix64) so that every bit of the result is usable. */
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+	h ^= (uint64_t)kind;
+	h *= 1099511628211ULL;
+	for(i = 0; i < len; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/** Smallest power of two >= n (n >= 1). */
+static uint64_t
+pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+	while(p < n)
+		p <<= 1;
+	return p;
+}
+
+int
+dp_index_init(struct dp_index* ix, uint64_t n)
+{
+	memset(ix, 0, sizeof(*ix));
+	if(n < 16)
+		n = 16;
+	/* Load at most 0.7 keeps linear probes short. */
+	ix->nslots = pow2_at_least(n + n / 2 + n / 8);
+	/* 16 filter bits per key: 512-bit blocks hold 32 keys. */
+	ix->nblocks = pow2_at_least(n / 32 + 1);
+	ix->slots = calloc(ix->nslots, sizeof(*ix->slots));
+	ix->bloom = aligned_alloc(64, ix->nblocks * BLOCK_WORDS *
+		sizeof(uint64_t));
+	if(!ix->slots || !ix->bloom) {
+		dp_index_clear(ix);
+		return -1;
+	}
+	memset(ix->bloom, 0, ix->nblocks * BLOCK_WORDS * sizeof(uint64_t));
+	return 0;
+}
+
+void
+dp_index_clear(struct dp_index* ix)
+{
+	free(ix->slots);
+	free(ix->bloom);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/** Tag of a hash: its upper half, never 0 (0 marks an empty slot). */
+static uint32_t
+tag_of(uint64_t h)
+{
+	uint32_t t = (uint32_t)(h >> 32);
+	return t ? t : 1;
+}
+
+/**
+ * The filter bits of a hash: block from the low bits, BLOOM_K bit
+ * positions of 9 bits each from the bits above them.
+ */
+static uint64_t*
+bloom_block(const struct dp_index* ix, uint64_t h)
+{
+	return ix->bloom + (h & (ix->nblocks - 1)) * BLOCK_WORDS;
+}
+
+void
+dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
+{
+	uint64_t* b = bloom_block(ix, h);
+	uint64_t pos = (h >> 7) & (ix->nslots - 1);
+	uint32_t tag = tag_of(h);
+	uint64_t bits = h >> 10;
+	int i;
+	for(i = 0; i < BLOOM_K; i++, bits >>= 9)
+		b[(bits >> 6) & 7] |= 1ULL << (bits & 63);
+	while(ix->slots[pos].tag) {
+		if(ix->slots[pos].tag == tag && ix->slots[pos].val == val)
+			return;
+		pos = (pos + 1) & (ix->nslots - 1);
+	}
+	ix->slots[pos].tag = tag;
+	ix->slots[pos].val = val;
+	ix->count++;
+}
+
+int
+dp_index_find(const struct dp_index* ix, uint64_t h, struct dp_index_iter* it)
+{
+	const uint64_t* b;
+	uint64_t bits = h >> 10;
+	int i;
+	if(ix->nslots == 0)
+		return 0;
+	b = bloom_block(ix, h);
+	for(i = 0; i < BLOOM_K; i++, bits >>= 9)
+		if(!(b[(bits >> 6) & 7] & (1ULL << (bits & 63))))
+			return 0;
+	it->ix = ix;
+	it->pos = (h >> 7) & (ix->nslots - 1);
+	it->tag = tag_of(h);
+	return 1;
+}
+
+int
+dp_index_next(struct dp_index_iter* it, uint32_t* val)
+{
+	const struct dp_slot* s = it->ix->slots;
+	uint64_t mask = it->ix->nslots - 1;
+	while(s[it->pos].tag) {
+		uint64_t p = it->pos;
+		it->pos = (it->pos + 1) & mask;
+		if(s[p].tag == it->tag) {
+			*val = s[p].val;
+			return 1;
+		}
+	}
+	return 0;
+}
