@@ -40,10 +40,14 @@ LIB_HDR = lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check unbound test asan demo run clean distclean
+.PHONY: all deps deps-check unbound test asan fuzz bench demo run clean \
+	distclean
+
+FUZZ_BIN = $(BUILD)/fuzz/fuzz_check
+FUZZ_TIME ?= 60
 
 all: deps-check unbound $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so \
-	$(BUILD)/bin/doppel $(UNIT_BIN)
+	$(BUILD)/bin/doppel $(UNIT_BIN) $(FUZZ_BIN)
 
 # Install missing packages when root, otherwise say what to run.
 deps-check:
@@ -91,8 +95,27 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests/unit -o $@ $< \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
 
+# libFuzzer needs clang; the library is compiled in, instrumented.
+$(FUZZ_BIN): tests/fuzz/fuzz_check.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -Ilib -o $@ tests/fuzz/fuzz_check.c \
+		$(LIB_SRC) $(LIBS)
+
 test: all
 	@BUILD=$(BUILD) tests/run.sh
+
+# A longer fuzzing run than the one make test does; new inputs go to
+# build/fuzz/corpus, findings to build/fuzz/.
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	cd $(BUILD)/fuzz && DOPPEL_FUZZ_POLICY=$(CURDIR)/tests/recall/policy.txt \
+		./fuzz_check -max_total_time=$(FUZZ_TIME) \
+		corpus $(CURDIR)/tests/fuzz/corpus >fuzz.log 2>&1; \
+		rc=$$?; tail -n 5 fuzz.log; exit $$rc
+
+bench: all
+	@tests/bench/run.sh
 
 # The sanitised build goes to its own directory and reuses the Unbound
 # built for the plain one.  Unbound itself is not instrumented, so the
@@ -103,6 +126,7 @@ asan: all
 		build-asan/lib/doppel.so build-asan/bin/doppel \
 		$(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	@BUILD=build-asan UNBOUND_DIR=$(abspath $(BUILD)/unbound) \
+		SUITES="unit symbols cli recall testbound e2e" \
 		SAN_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
