@@ -114,8 +114,13 @@ fuzz: $(FUZZ_BIN)
 		corpus $(CURDIR)/tests/fuzz/corpus >fuzz.log 2>&1; \
 		rc=$$?; tail -n 5 fuzz.log; exit $$rc
 
-bench: all
-	@tests/bench/run.sh
+$(BUILD)/bench/bench_engine: tests/bench/bench_engine.c $(BUILD)/lib/libdoppel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/lib/libdoppel.a $(LIBS) \
+		$(LDFLAGS)
+
+bench: all $(BUILD)/bench/bench_engine
+	@BUILD=$(BUILD) tests/bench/run.sh
 
 # The sanitised build goes to its own directory and reuses the Unbound
 # built for the plain one.  Unbound itself is not instrumented, so the

@@ -192,6 +192,13 @@ void dp_policy_free(struct dp_policy* p);
  */
 size_t dp_policy_protected_count(const struct dp_policy* p);
 
+/**
+ * Memory held by a policy: its indexes, strings and tables.
+ * @param p: policy.
+ * @return bytes.
+ */
+size_t dp_policy_memory(const struct dp_policy* p);
+
 /** The action a verdict asks for. */
 enum dp_action {
 	DP_ALLOW = 0,

@@ -80,136 +80,182 @@ flatten(const char* s, size_t n, char* out)
  * Building.
  */
 
-/** Call fn for the folded label and each distinct one-deletion of it. */
-static void
-deletions(const char* s, size_t n, void (*fn)(void*, const char*, size_t),
-	void* arg)
-{
-	char buf[DP_FOLD_MAX];
-	size_t i;
-	fn(arg, s, n);
-	for(i = 0; i < n; i++) {
-		/* Deleting either of two equal neighbours gives the same
-		 * string: once is enough. */
-		if(i > 0 && s[i] == s[i - 1])
-			continue;
-		memcpy(buf, s, i);
-		memcpy(buf + i, s + i + 1, n - i - 1);
-		fn(arg, buf, n - 1);
-	}
-}
-
-struct put_arg {
-	struct dp_index* ix;
-	uint32_t pid;
-};
-
-static void
-put_deletion(void* a, const char* s, size_t n)
-{
-	struct put_arg* pa = a;
-	dp_index_put(pa->ix, dp_key_hash(DP_KEY_DEL, s, n), pa->pid);
-}
-
-static void
-count_deletion(void* a, const char* s, size_t n)
-{
-	(void)s;
-	(void)n;
-	(*(uint64_t*)a)++;
-}
-
 static int
 same_str(const char* a, size_t an, const char* b, size_t bn)
 {
 	return an == bn && memcmp(a, b, an) == 0;
 }
 
-/** Copy a fold into the string area. @return offset or DP_NONE. */
-static uint32_t
-fold_string(struct dp_policy* p, const char* s, size_t n)
+/**
+ * Put s and its one-character deletions under (DP_KEY_DEL, val), or only
+ * count them when ix is NULL.
+ * @return number of keys.
+ */
+static uint64_t
+put_deletions(struct dp_index* ix, const char* s, size_t n, uint32_t val)
 {
-	uint32_t off = (uint32_t)p->strings_len;
-	if(p->strings_len + n + 1 > p->strings_cap) {
-		size_t cap = p->strings_cap * 2 + n + 1;
-		char* ns;
-		if(cap > (size_t)DP_NONE || !(ns = realloc(p->strings, cap)))
-			return DP_NONE;
-		p->strings = ns;
-		p->strings_cap = cap;
-	}
-	memcpy(p->strings + off, s, n);
-	p->strings[off + n] = 0;
-	p->strings_len += n + 1;
-	return off;
+	uint64_t h[DP_FOLD_MAX + 1];
+	uint8_t pos[DP_FOLD_MAX + 1];
+	size_t k = dp_key_deletions(s, n, h, pos), i;
+	for(i = 0; ix && i < k; i++)
+		dp_index_put(ix, h[i], DP_DEL_VAL(val, pos[i]));
+	return k;
+}
+
+/** Intern a string in a build map: its id, new or old. */
+static uint32_t
+intern(struct dp_strmap* m, const char* s, size_t n, uint32_t* count,
+	int* fresh)
+{
+	int found;
+	uintptr_t v = (uintptr_t)dp_strmap_get(m, s, n, &found);
+	*fresh = !found;
+	if(found)
+		return (uint32_t)v;
+	if(dp_strmap_put(m, s, n, (void*)(uintptr_t)*count, NULL) != DP_OK)
+		return DP_NONE;
+	return (*count)++;
 }
 
 dp_status
 dp_engine_build(struct dp_policy* p)
 {
-	uint64_t keys = p->nnames;
-	uint32_t i;
-	char flat[DP_NAME_MAX];
+	struct dp_strmap lmap, smap;
 	struct dp_folded* fold = malloc(sizeof(*fold));
+	uint32_t i, *fill = NULL;
+	uint64_t keys = p->nnames;
+	char flat[DP_NAME_MAX];
+	dp_status st = DP_ERR_NOMEM;
 
+	dp_strmap_init(&lmap);
+	dp_strmap_init(&smap);
 	if(!fold)
-		return DP_ERR_NOMEM;
-
-	/* Fold every protected label first: the folds go into the
-	 * string area, and their lengths size the index. */
+		goto cleanup;
+	/* Labels and suffixes, each once. */
 	for(i = 0; i < p->nprot; i++) {
 		struct dp_prot* d = &p->prot[i];
 		const char* name = p->strings + d->name;
-		dp_fold_label(p->folder, name + d->label_off, d->label_len,
-			fold);
-		if(!(d->strong = fold_string(p, fold->strong, fold->nstrong),
-			d->strong != DP_NONE) ||
-			!(d->loose = fold_string(p, fold->loose, fold->nloose),
-			d->loose != DP_NONE) ||
-			!(d->flat = fold_string(p, fold->flat, fold->nflat),
-			d->flat != DP_NONE)) {
-			free(fold);
-			return DP_ERR_NOMEM;
+		int fresh;
+		d->label = intern(&lmap, name + d->label_off, d->label_len,
+			&p->nlabels, &fresh);
+		if(d->label == DP_NONE)
+			goto cleanup;
+		if(fresh) {
+			struct dp_label* l = realloc(p->labels, p->nlabels *
+				sizeof(*l));
+			if(!l)
+				goto cleanup;
+			p->labels = l;
+			memset(&l[d->label], 0, sizeof(*l));
+			l[d->label].str = d->name + d->label_off;
+			l[d->label].len = d->label_len;
 		}
-		d->nstrong = (uint16_t)fold->nstrong;
-		d->nloose = (uint16_t)fold->nloose;
-		d->nflat = (uint16_t)fold->nflat;
-		deletions(fold->flat, fold->nflat, count_deletion, &keys);
+		p->labels[d->label].n++;
+		d->suffix = intern(&smap, name + d->suffix_off,
+			strlen(name + d->suffix_off), &p->nsuffixes, &fresh);
+		if(d->suffix == DP_NONE)
+			goto cleanup;
+		if(fresh) {
+			struct dp_suffix* x = realloc(p->suffixes,
+				p->nsuffixes * sizeof(*x));
+			if(!x)
+				goto cleanup;
+			p->suffixes = x;
+			x[d->suffix].str = d->name + d->suffix_off;
+			x[d->suffix].len = (uint16_t)strlen(name +
+				d->suffix_off);
+			x[d->suffix].closed = d->closed;
+		}
+	}
+	/* Group the domains by label: reorder them so that each label's
+	 * domains are neighbours in memory (a counting sort), and renumber
+	 * the name records that point at them. */
+	{
+		struct dp_prot* sorted = malloc((p->nprot + 1) *
+			sizeof(*sorted));
+		uint32_t* newpid = malloc((p->nprot + 1) * sizeof(*newpid));
+		fill = calloc(p->nlabels + 1, sizeof(*fill));
+		if(!sorted || !newpid || !fill) {
+			free(sorted);
+			free(newpid);
+			goto cleanup;
+		}
+		for(i = 1; i < p->nlabels; i++)
+			p->labels[i].first = p->labels[i - 1].first +
+				p->labels[i - 1].n;
+		for(i = 0; i < p->nprot; i++) {
+			uint32_t lid = p->prot[i].label;
+			newpid[i] = p->labels[lid].first + fill[lid]++;
+			sorted[newpid[i]] = p->prot[i];
+		}
+		for(i = 0; i < p->nnames; i++)
+			if(p->names[i].pid != DP_NONE)
+				p->names[i].pid = newpid[p->names[i].pid];
+		free(p->prot);
+		free(newpid);
+		p->prot = sorted;
+		p->prot_cap = p->nprot + 1;
+	}
+	/* Fold each label; the folds go into the string area. */
+	for(i = 0; i < p->nlabels; i++) {
+		struct dp_label* l = &p->labels[i];
+		dp_fold_label(p->folder, p->strings + l->str, l->len, fold);
+		if((l->strong = dp_policy_add_string(p, fold->strong,
+			fold->nstrong)) == DP_NONE ||
+			(l->loose = dp_policy_add_string(p, fold->loose,
+			fold->nloose)) == DP_NONE ||
+			(l->flat = dp_policy_add_string(p, fold->flat,
+			fold->nflat)) == DP_NONE)
+			goto cleanup;
+		l->nstrong = (uint16_t)fold->nstrong;
+		l->nloose = (uint16_t)fold->nloose;
+		l->nflat = (uint16_t)fold->nflat;
+		keys += put_deletions(NULL, fold->flat, fold->nflat, 0) + 1;
 		if(!same_str(fold->loose, fold->nloose, fold->flat,
 			fold->nflat))
-			deletions(fold->loose, fold->nloose, count_deletion,
-				&keys);
-		keys += 2; /* label, concat */
+			keys += put_deletions(NULL, fold->loose, fold->nloose,
+				0);
 	}
-	free(fold);
+	keys += p->nprot + p->nsuffixes;
+	if(p->nlabels > DP_DEL_MAX_LABELS) {
+		st = DP_ERR_SPACE;
+		goto cleanup;
+	}
 	if(dp_index_init(&p->index, keys) != 0)
-		return DP_ERR_NOMEM;
+		goto cleanup;
+	for(i = 0; i < p->nlabels; i++) {
+		const struct dp_label* l = &p->labels[i];
+		put_deletions(&p->index, p->strings + l->flat, l->nflat, i);
+		if(!same_str(p->strings + l->loose, l->nloose, p->strings +
+			l->flat, l->nflat))
+			put_deletions(&p->index, p->strings + l->loose,
+				l->nloose, i);
+		dp_index_put(&p->index, dp_key_hash(DP_KEY_LABEL, p->strings +
+			l->str, l->len), i);
+	}
 	for(i = 0; i < p->nprot; i++) {
-		struct dp_prot* d = &p->prot[i];
-		const char* name = p->strings + d->name;
-		struct put_arg pa;
-		size_t fl;
-		pa.ix = &p->index;
-		pa.pid = i;
-		deletions(p->strings + d->flat, d->nflat, put_deletion, &pa);
-		if(!same_str(p->strings + d->loose, d->nloose, p->strings +
-			d->flat, d->nflat))
-			deletions(p->strings + d->loose, d->nloose, put_deletion,
-				&pa);
-		dp_index_put(&p->index, dp_key_hash(DP_KEY_LABEL, name +
-			d->label_off, d->label_len), i);
-		fl = flatten(name + d->label_off, strlen(name + d->label_off),
-			flat);
+		const struct dp_prot* d = &p->prot[i];
+		const char* lab = p->strings + d->name + d->label_off;
+		size_t fl = flatten(lab, strlen(lab), flat);
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_CONCAT, flat, fl), i);
 	}
+	for(i = 0; i < p->nsuffixes; i++)
+		dp_index_put(&p->index, dp_key_hash(DP_KEY_SUFFIX, p->strings +
+			p->suffixes[i].str, p->suffixes[i].len), i);
 	for(i = 0; i < p->nnames; i++) {
 		const char* name = p->strings + p->names[i].name;
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_NAME, name,
 			strlen(name)), i);
 	}
-	/* The build map's copies of the names are no longer needed. */
+	/* The build maps' copies of the names are no longer needed. */
 	dp_strmap_clear(&p->build_names);
-	return DP_OK;
+	st = DP_OK;
+cleanup:
+	dp_strmap_clear(&lmap);
+	dp_strmap_clear(&smap);
+	free(fill);
+	free(fold);
+	return st;
 }
 
 /*
@@ -225,13 +271,39 @@ struct query {
 	/** registered label */
 	const char* label;
 	size_t label_len;
-	/** public suffix */
+	/** public suffix, its length, and its number among the protected
+	 * domains' suffixes (DP_NONE if none has it) */
 	const char* suffix;
+	size_t suffix_len;
+	uint32_t suffix_id;
 	/** folds of the registered label */
 	struct dp_folded fold;
 	unsigned fold_flags;
 	/** the best verdict so far */
 	struct dp_verdict* v;
+	/** labels already weighed by consider_label */
+	uint32_t seen[64];
+	size_t nseen;
+	/** the check running now (enum family) */
+	int family;
+	/** Explaining costs more than checking, so the checks first run
+	 * with explain 0 and only keep score, target and technique; then
+	 * the winning check runs again with explain 1 to word its why. */
+	int explain, explained;
+	int win_family;
+	uint32_t win_pid;
+	/** the edit of the label last weighed, for its other domains */
+	uint32_t edit_lid;
+	struct dp_edit edit;
+};
+
+/** The checks, in the order they run. */
+enum family {
+	FAM_SPLIT,
+	FAM_EDITS,
+	FAM_CONCAT,
+	FAM_TOKENS,
+	FAM_AFFIXES
 };
 
 /** How the query's suffix relates to the protected domain's. */
@@ -247,14 +319,12 @@ enum suffix_rel {
 static enum suffix_rel
 suffix_relation(const struct query* q, const struct dp_prot* d)
 {
-	const char* ps = q->p->strings + d->name + d->suffix_off;
-	size_t qn = strlen(q->suffix), pn = strlen(ps);
+	const struct dp_suffix* x = &q->p->suffixes[d->suffix];
 	const char* last;
-	struct dp_edit e;
-	if(qn == pn && memcmp(q->suffix, ps, qn) == 0)
+	if(d->suffix == q->suffix_id)
 		return SUFFIX_SAME;
-	e = dp_edit_find(q->suffix, qn, ps, pn);
-	if(e.kind != DP_EDIT_NONE)
+	if(dp_edit_find(q->suffix, q->suffix_len, q->p->strings + x->str,
+		x->len).kind != DP_EDIT_NONE)
 		return SUFFIX_TYPO;
 	last = strrchr(q->suffix, '.');
 	last = last ? last + 1 : q->suffix;
@@ -285,22 +355,39 @@ offer(struct query* q, const struct dp_prot* d, double score,
 #endif
 	;
 
+/** The score a candidate would get, with the query's own signals. */
+static double
+adjusted(const struct query* q, double score)
+{
+	if(q->fold_flags & DP_FOLD_IDN_INVALID)
+		score += 0.05;
+	if(q->fold_flags & DP_FOLD_MIXED_SCRIPT)
+		score += 0.05;
+	return score > 1.0 ? 1.0 : score;
+}
+
 static void
 offer(struct query* q, const struct dp_prot* d, double score,
 	const char* technique, const char* fmt, ...)
 {
 	va_list ap;
-	if(q->fold_flags & DP_FOLD_IDN_INVALID)
-		score += 0.05;
-	if(q->fold_flags & DP_FOLD_MIXED_SCRIPT)
-		score += 0.05;
-	if(score > 1.0)
-		score = 1.0;
-	if(score <= q->v->score)
+	uint32_t pid = (uint32_t)(d - q->p->prot);
+	score = adjusted(q, score);
+	if(!q->explain) {
+		if(score <= q->v->score)
+			return;
+		q->v->score = score;
+		q->v->target = q->p->strings + d->name;
+		q->v->technique = technique;
+		q->win_pid = pid;
+		q->win_family = q->family;
 		return;
-	q->v->score = score;
-	q->v->target = q->p->strings + d->name;
-	q->v->technique = technique;
+	}
+	/* The second run: word the winner's offer, and only that one. */
+	if(q->explained || pid != q->win_pid || score != q->v->score ||
+		technique != q->v->technique)
+		return;
+	q->explained = 1;
 	va_start(ap, fmt);
 	vsnprintf(q->v->why, sizeof(q->v->why), fmt, ap);
 	va_end(ap);
@@ -329,16 +416,27 @@ static void
 consider_edit(struct query* q, uint32_t pid)
 {
 	const struct dp_prot* d = &q->p->prot[pid];
+	const struct dp_label* l = &q->p->labels[d->label];
 	const char* pname = q->p->strings + d->name;
-	const char* pl = pname + d->label_off;
-	const char* ps = pname + d->suffix_off;
-	enum suffix_rel rel = suffix_relation(q, d);
+	const char* pl = q->p->strings + l->str;
+	const char* ps = q->p->strings + q->p->suffixes[d->suffix].str;
+	enum suffix_rel rel;
 	int unicode = (q->fold_flags & DP_FOLD_UNICODE) != 0;
 	struct dp_edit e;
 	const char *tech, *detail;
 
+	if(q->explain && pid != q->win_pid)
+		return;
+	rel = suffix_relation(q, d);
+
 	if(!unicode) {
-		e = dp_edit_find(q->label, q->label_len, pl, d->label_len);
+		/* The edit is the label's, the same for all its domains. */
+		if(q->edit_lid != d->label) {
+			q->edit = dp_edit_find(q->label, q->label_len, pl,
+				d->label_len);
+			q->edit_lid = d->label;
+		}
+		e = q->edit;
 		if(e.kind == DP_EDIT_SAME) {
 			if(rel == SUFFIX_SAME)
 				return; /* the protected domain itself */
@@ -366,8 +464,12 @@ consider_edit(struct query* q, uint32_t pid)
 				&detail);
 			if(strcmp(tech, "homoglyph") == 0 && same_str(
 				q->fold.strong, q->fold.nstrong, q->p->strings +
-				d->strong, d->nstrong))
+				l->strong, l->nstrong))
 				base = 0.95;
+			if(!q->explain) {
+				offer(q, d, typo_score(d, rel, base), tech, "-");
+				return;
+			}
 			switch(e.kind) {
 			case DP_EDIT_OMISSION:
 				w = snprintf(why, sizeof(why), "'%.*s' is '%.*s' "
@@ -411,66 +513,117 @@ consider_edit(struct query* q, uint32_t pid)
 	}
 	/* Not one plain edit: compare the skeletons. */
 	tech = unicode ? "idn-confusable" : "homoglyph";
-	if(same_str(q->fold.strong, q->fold.nstrong, q->p->strings + d->strong,
-		d->nstrong)) {
+	if(same_str(q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
+		l->nstrong)) {
 		double base = rel == SUFFIX_SAME ? 0.95 :
 			rel == SUFFIX_OTHER ? 0.75 : 0.9;
 		offer(q, d, base, tech, "%.*s looks like '%.*s'%s (skeleton "
 			"'%.*s')%s", (int)q->label_len, q->label,
 			(int)d->label_len, pl, (q->fold_flags &
 			DP_FOLD_MIXED_SCRIPT) ? ", mixing scripts" : "",
-			(int)d->nstrong, q->p->strings + d->strong,
+			(int)l->nstrong, q->p->strings + l->strong,
 			rel == SUFFIX_SAME ? "" : ", under another suffix");
 		return;
 	}
 	if(dp_edit_find(q->fold.loose, q->fold.nloose, q->p->strings +
-		d->loose, d->nloose).kind == DP_EDIT_NONE &&
+		l->loose, l->nloose).kind == DP_EDIT_NONE &&
 		dp_edit_find(q->fold.flat, q->fold.nflat, q->p->strings +
-		d->flat, d->nflat).kind == DP_EDIT_NONE)
+		l->flat, l->nflat).kind == DP_EDIT_NONE)
 		return;
 	offer(q, d, typo_score(d, rel, unicode ? 0.85 :
 		length_weight(d->label_len)), tech, "%.*s looks like '%.*s' "
 		"but for one character (skeletons '%.*s' and '%.*s')",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
-		(int)q->fold.nloose, q->fold.loose, (int)d->nloose,
-		q->p->strings + d->loose);
+		(int)q->fold.nloose, q->fold.loose, (int)l->nloose,
+		q->p->strings + l->loose);
 }
 
-/** Call fn for every protected domain stored under (kind, key). */
+/** Call fn for every value stored under a hash. */
 static void
-lookup(struct query* q, enum dp_key_kind kind, const char* key, size_t n,
+lookup_hash(struct query* q, uint64_t h,
 	void (*fn)(struct query*, uint32_t, void*), void* arg)
 {
 	struct dp_index_iter it;
 	uint32_t val;
-	if(!dp_index_find(&q->p->index, dp_key_hash(kind, key, n), &it))
+	if(!dp_index_find(&q->p->index, h, &it))
 		return;
 	while(dp_index_next(&it, &val))
-		if(val < q->p->nprot)
-			fn(q, val, arg);
+		fn(q, val, arg);
 }
+
+/** What a label lookup passes on to each of the label's domains. */
+struct label_arg {
+	const char* key;
+	size_t n;
+	void (*fn)(struct query*, uint32_t, void*);
+	void* arg;
+};
 
 static void
-edit_cb(struct query* q, uint32_t pid, void* arg)
+label_cb(struct query* q, uint32_t lid, void* arg)
 {
-	(void)arg;
-	consider_edit(q, pid);
+	const struct label_arg* la = arg;
+	const struct dp_label* l;
+	uint32_t i;
+	if(lid >= q->p->nlabels)
+		return;
+	l = &q->p->labels[lid];
+	if(!same_str(q->p->strings + l->str, l->len, la->key, la->n))
+		return; /* a hash collision */
+	for(i = l->first; i < l->first + l->n; i++)
+		la->fn(q, i, la->arg);
 }
 
-/** Look up a fold and each of its one-character deletions. */
+/** Call fn for every protected domain whose registered label is key. */
+static void
+lookup_label(struct query* q, const char* key, size_t n,
+	void (*fn)(struct query*, uint32_t, void*), void* arg)
+{
+	struct label_arg la;
+	la.key = key;
+	la.n = n;
+	la.fn = fn;
+	la.arg = arg;
+	lookup_hash(q, dp_key_hash(DP_KEY_LABEL, key, n), label_cb, &la);
+}
+
+/**
+ * A label within one (folded) edit of the query's: weigh it once for the
+ * query, then each of its domains.
+ */
+static void
+consider_label(struct query* q, uint32_t val, void* arg)
+{
+	uint32_t lid = DP_DEL_LABEL(val), ipos = DP_DEL_POS(val);
+	uint32_t qpos = *(const uint8_t*)arg;
+	const struct dp_label* l;
+	uint32_t i;
+	if(lid >= q->p->nlabels)
+		return;
+	/* Deletions at positions more than one apart: two edits. */
+	if(ipos != DP_DEL_NONE && qpos != DP_DEL_NONE &&
+		(ipos > qpos + 1 || qpos > ipos + 1))
+		return;
+	/* Several deletions lead to the same label. */
+	for(i = 0; i < q->nseen; i++)
+		if(q->seen[i] == lid)
+			return;
+	if(q->nseen < sizeof(q->seen) / sizeof(q->seen[0]))
+		q->seen[q->nseen++] = lid;
+	l = &q->p->labels[lid];
+	for(i = l->first; i < l->first + l->n; i++)
+		consider_edit(q, i);
+}
+
+/** Look up a fold and its deletions. */
 static void
 lookup_deletions(struct query* q, const char* s, size_t n)
 {
-	char buf[DP_FOLD_MAX];
-	size_t i;
-	lookup(q, DP_KEY_DEL, s, n, edit_cb, NULL);
-	for(i = 0; i < n; i++) {
-		if(i > 0 && s[i] == s[i - 1])
-			continue;
-		memcpy(buf, s, i);
-		memcpy(buf + i, s + i + 1, n - i - 1);
-		lookup(q, DP_KEY_DEL, buf, n - 1, edit_cb, NULL);
-	}
+	uint64_t h[DP_FOLD_MAX + 1];
+	uint8_t pos[DP_FOLD_MAX + 1];
+	size_t k = dp_key_deletions(s, n, h, pos), i;
+	for(i = 0; i < k; i++)
+		lookup_hash(q, h[i], consider_label, &pos[i]);
 }
 
 /** Typos, homoglyphs, TLD swaps: the deletion neighbourhoods. */
@@ -488,14 +641,26 @@ struct concat_arg {
 	/** the label alone was the concatenation ("armymil"), not
 	 * label + suffix ("googlec" + "om") */
 	int label_only;
+	/** the key looked up */
+	const char* key;
+	size_t n;
 };
 
 static void
 concat_cb(struct query* q, uint32_t pid, void* arg)
 {
 	const struct concat_arg* ca = arg;
-	const struct dp_prot* d = &q->p->prot[pid];
-	const char* pname = q->p->strings + d->name;
+	const struct dp_prot* d;
+	const char* pname;
+	char flat[DP_NAME_MAX];
+	size_t n;
+	if(pid >= q->p->nprot)
+		return;
+	d = &q->p->prot[pid];
+	pname = q->p->strings + d->name;
+	n = flatten(pname + d->label_off, strlen(pname + d->label_off), flat);
+	if(!same_str(flat, n, ca->key, ca->n))
+		return; /* a hash collision */
 	if(ca->label_only) {
 		offer(q, d, d->label_len >= 4 ? 0.85 : 0.8, "missing-dot",
 			"%.*s is %s with its dot%s dropped", (int)q->label_len,
@@ -517,10 +682,13 @@ check_concat(struct query* q)
 	struct concat_arg ca;
 	size_t n = flatten(q->label, q->label_len, flat);
 	ca.label_only = 1;
-	lookup(q, DP_KEY_CONCAT, flat, n, concat_cb, &ca);
-	n += flatten(q->suffix, strlen(q->suffix), flat + n);
+	ca.key = flat;
+	ca.n = n;
+	lookup_hash(q, dp_key_hash(DP_KEY_CONCAT, flat, n), concat_cb, &ca);
+	n += flatten(q->suffix, q->suffix_len, flat + n);
 	ca.label_only = 0;
-	lookup(q, DP_KEY_CONCAT, flat, n, concat_cb, &ca);
+	ca.n = n;
+	lookup_hash(q, dp_key_hash(DP_KEY_CONCAT, flat, n), concat_cb, &ca);
 }
 
 /** A token of the name, between dots and hyphens. */
@@ -650,7 +818,7 @@ check_tokens(struct query* q)
 			continue;
 		ea.i = i;
 		ea.in_label = tok[i].s >= q->label;
-		lookup(q, DP_KEY_LABEL, tok[i].s, tok[i].n, embed_cb, &ea);
+		lookup_label(q, tok[i].s, tok[i].n, embed_cb, &ea);
 	}
 }
 
@@ -701,29 +869,54 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			(int)aa->rest_n, aa->rest, pname);
 }
 
-/** A brand glued to a word without a hyphen: prefixes and suffixes. */
+/** Call fn for the domains whose label is key, whose polynomial is raw. */
+static void
+lookup_label_raw(struct query* q, const char* key, size_t n, uint64_t raw,
+	void (*fn)(struct query*, uint32_t, void*), void* arg)
+{
+	struct label_arg la;
+	la.key = key;
+	la.n = n;
+	la.fn = fn;
+	la.arg = arg;
+	lookup_hash(q, dp_key_fin(DP_KEY_LABEL, n, raw), label_cb, &la);
+}
+
+/** A brand glued to a word without a hyphen: prefixes and suffixes.  The
+ * polynomials of all of them come from two passes over the label. */
 static void
 check_affixes(struct query* q)
 {
 	struct affix_arg aa;
-	size_t i;
-	if(q->label_len < 4)
+	const char* s = q->label;
+	size_t n = q->label_len, i;
+	uint64_t pre[DP_NAME_MAX], suf[DP_NAME_MAX], pw = 1;
+	if(n < 4 || n >= DP_NAME_MAX)
 		return;
-	for(i = 2; i + 1 < q->label_len; i++) {
+	pre[0] = 0;
+	for(i = 0; i < n; i++)
+		pre[i + 1] = pre[i] * DP_HASH_B + (uint64_t)(unsigned char)s[i] +
+			1;
+	/* suf[i]: the polynomial of the last i characters */
+	suf[0] = 0;
+	for(i = 1; i <= n; i++) {
+		suf[i] = suf[i - 1] + ((uint64_t)(unsigned char)s[n - i] + 1) *
+			pw;
+		pw *= DP_HASH_B;
+	}
+	for(i = 2; i + 1 < n; i++) {
 		/* brand + rest */
-		aa.rest = q->label + i;
-		aa.rest_n = q->label_len - i;
+		aa.rest = s + i;
+		aa.rest_n = n - i;
 		aa.before = 0;
-		if(aa.rest[0] != '-' && q->label[i - 1] != '-')
-			lookup(q, DP_KEY_LABEL, q->label, i, affix_cb, &aa);
+		if(aa.rest[0] != '-' && s[i - 1] != '-')
+			lookup_label_raw(q, s, i, pre[i], affix_cb, &aa);
 		/* rest + brand */
-		aa.rest = q->label;
-		aa.rest_n = q->label_len - i;
+		aa.rest = s;
+		aa.rest_n = n - i;
 		aa.before = 1;
-		if(q->label[q->label_len - i] != '-' &&
-			q->label[q->label_len - i - 1] != '-')
-			lookup(q, DP_KEY_LABEL, q->label + q->label_len - i, i,
-				affix_cb, &aa);
+		if(s[n - i] != '-' && s[n - i - 1] != '-')
+			lookup_label_raw(q, s + n - i, i, suf[i], affix_cb, &aa);
 	}
 }
 
@@ -758,36 +951,85 @@ check_split(struct query* q)
 		return;
 	memcpy(buf, prev, n);
 	memcpy(buf + n, q->label, q->label_len);
-	lookup(q, DP_KEY_LABEL, buf, n + q->label_len, split_cb, NULL);
+	lookup_label(q, buf, n + q->label_len, split_cb, NULL);
 }
 
-/** Find a listed name: the closest enclosing one with a flag. */
-static const struct dp_namerec*
-find_listed(const struct dp_policy* p, const char* name, uint32_t flag)
+/** Run one family of checks. */
+static void
+run_family(struct query* q, int family)
 {
-	const char* s = name;
-	while(*s) {
+	q->family = family;
+	switch(family) {
+	case FAM_SPLIT: check_split(q); break;
+	case FAM_EDITS: check_edits(q); break;
+	case FAM_CONCAT: check_concat(q); break;
+	case FAM_TOKENS: check_tokens(q); break;
+	case FAM_AFFIXES: check_affixes(q); break;
+	}
+}
+
+/** The closest enclosing listed name of each kind.*/
+struct listed {
+	const struct dp_namerec *allow, *protected, *known, *block;
+};
+
+/**
+ * Walk the name and its parents once, finding the closest listed name of
+ * each kind.  The hashes of all the suffixes come from one pass.
+ */
+static void
+find_listed(const struct dp_policy* p, const char* name, struct listed* out)
+{
+	size_t n = strlen(name), i;
+	uint64_t raw = 0, pw = 1;
+	memset(out, 0, sizeof(*out));
+	if(p->nnames == 0)
+		return;
+	/* From the right: raw is the polynomial of name[i..n). */
+	for(i = n; i > 0; i--) {
 		struct dp_index_iter it;
 		uint32_t val;
-		size_t n = strlen(s);
-		const char* dot;
-		if(dp_index_find(&p->index, dp_key_hash(DP_KEY_NAME, s, n),
-			&it)) {
-			while(dp_index_next(&it, &val)) {
-				const struct dp_namerec* r;
-				if(val >= p->nnames)
-					continue;
-				r = &p->names[val];
-				if((r->flags & flag) &&
-					strcmp(p->strings + r->name, s) == 0)
-					return r;
-			}
+		raw += ((uint64_t)(unsigned char)name[i - 1] + 1) * pw;
+		pw *= DP_HASH_B;
+		if(i - 1 > 0 && name[i - 2] != '.')
+			continue;
+		/* name + i - 1 starts a label */
+		if(!dp_index_find(&p->index, dp_key_fin(DP_KEY_NAME, n - i + 1,
+			raw), &it))
+			continue;
+		while(dp_index_next(&it, &val)) {
+			const struct dp_namerec* r;
+			if(val >= p->nnames)
+				continue;
+			r = &p->names[val];
+			if(strcmp(p->strings + r->name, name + i - 1) != 0)
+				continue;
+			/* Walking outwards: the last hit is the closest. */
+			if(r->flags & DP_NAME_ALLOW)
+				out->allow = r;
+			if(r->flags & DP_NAME_PROTECTED)
+				out->protected = r;
+			if(r->flags & DP_NAME_KNOWN)
+				out->known = r;
+			if(r->flags & DP_NAME_BLOCK)
+				out->block = r;
 		}
-		if(!(dot = strchr(s, '.')))
-			break;
-		s = dot + 1;
 	}
-	return NULL;
+}
+
+/** Number of a suffix among the protected domains', or DP_NONE. */
+static uint32_t
+find_suffix(const struct dp_policy* p, const char* s, size_t n)
+{
+	struct dp_index_iter it;
+	uint32_t val;
+	if(!dp_index_find(&p->index, dp_key_hash(DP_KEY_SUFFIX, s, n), &it))
+		return DP_NONE;
+	while(dp_index_next(&it, &val))
+		if(val < p->nsuffixes && same_str(p->strings +
+			p->suffixes[val].str, p->suffixes[val].len, s, n))
+			return val;
+	return DP_NONE;
 }
 
 void
@@ -795,6 +1037,7 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	struct dp_verdict* v)
 {
 	const struct dp_namerec* r;
+	struct listed l;
 	struct query q;
 	const char* dot;
 
@@ -804,22 +1047,23 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		snprintf(v->why, sizeof(v->why), "the root");
 		return;
 	}
-	if((r = find_listed(p, name, DP_NAME_ALLOW)) != NULL) {
+	find_listed(p, name, &l);
+	if((r = l.allow) != NULL) {
 		snprintf(v->why, sizeof(v->why), "allowlisted (allow %s)",
 			p->strings + r->name);
 		return;
 	}
-	if((r = find_listed(p, name, DP_NAME_PROTECTED)) != NULL) {
+	if((r = l.protected) != NULL) {
 		snprintf(v->why, sizeof(v->why), "protected domain %s",
 			p->strings + r->name);
 		return;
 	}
-	if((r = find_listed(p, name, DP_NAME_KNOWN)) != NULL) {
+	if((r = l.known) != NULL) {
 		snprintf(v->why, sizeof(v->why), "known good (%s)",
 			p->strings + r->name);
 		return;
 	}
-	if((r = find_listed(p, name, DP_NAME_BLOCK)) != NULL) {
+	if((r = l.block) != NULL) {
 		v->action = DP_BLOCK;
 		v->score = 1.0;
 		v->target = p->strings + r->name;
@@ -848,21 +1092,30 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	q.label = q.reg;
 	q.label_len = (size_t)(dot - q.reg);
 	q.suffix = dot + 1;
+	q.suffix_len = strlen(q.suffix);
+	q.suffix_id = find_suffix(p, q.suffix, q.suffix_len);
 	dp_fold_label(p->folder, q.label, q.label_len, &q.fold);
 	q.fold_flags = q.fold.flags;
 
 	/* On equal scores the first offer stands: the more specific
 	 * explanations go first. */
-	check_split(&q);
-	check_edits(&q);
-	check_concat(&q);
-	check_tokens(&q);
-	check_affixes(&q);
+	q.edit_lid = DP_NONE;
+	run_family(&q, FAM_SPLIT);
+	run_family(&q, FAM_EDITS);
+	run_family(&q, FAM_CONCAT);
+	run_family(&q, FAM_TOKENS);
+	run_family(&q, FAM_AFFIXES);
+	if(v->target) {
+		q.explain = 1;
+		q.nseen = 0;
+		q.edit_lid = DP_NONE;
+		run_family(&q, q.win_family);
+	}
 
 	if(!v->target) {
-		snprintf(v->why, sizeof(v->why), "no lookalike found%s",
-			(q.fold_flags & DP_FOLD_IDN_INVALID) ? " (but its "
-			"punycode is not valid IDNA)" : "");
+		strcpy(v->why, (q.fold_flags & DP_FOLD_IDN_INVALID) ?
+			"no lookalike found (but its punycode is not valid "
+			"IDNA)" : "no lookalike found");
 		return;
 	}
 	v->zone_labels = dp_name_labels(q.reg);

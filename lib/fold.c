@@ -197,15 +197,26 @@ fold_weak(char c)
 	}
 }
 
-/** Character pairs that look like one character. */
-static const struct {
-	char a, b, to;
-} fold_pairs[] = {
-	{ 'r', 'n', 'm' }, { 'r', 'r', 'm' }, { 'n', 'n', 'm' },
-	{ 'v', 'v', 'w' }, { 'c', 'l', 'd' }, { 'd', 'l', 'd' },
-	{ 'l', 'h', 'h' }, { 'l', 'b', 'b' }, { 'l', 'k', 'k' },
-	{ 'l', 'c', 'k' },
-};
+/**
+ * Character pairs that look like one character: rn rr nn -> m, vv -> w,
+ * cl dl -> d, lh -> h, lb -> b, lk lc -> k.
+ * @return the character, or 0 if a b is no such pair.
+ */
+static char
+fold_pair(char a, char b)
+{
+	switch(b) {
+	case 'n': return a == 'r' || a == 'n' ? 'm' : 0;
+	case 'r': return a == 'r' ? 'm' : 0;
+	case 'v': return a == 'v' ? 'w' : 0;
+	case 'l': return a == 'c' || a == 'd' ? 'd' : 0;
+	case 'h': return a == 'l' ? 'h' : 0;
+	case 'b': return a == 'l' ? 'b' : 0;
+	case 'k':
+	case 'c': return a == 'l' ? 'k' : 0;
+	default: return 0;
+	}
+}
 
 /**
  * Replace look-alike pairs, scanning from the right, so "arnny" reads as
@@ -216,20 +227,13 @@ static size_t
 fold_pairs_rtl(const char* s, size_t n, char* out)
 {
 	char tmp[DP_FOLD_MAX];
-	size_t i = n, o = sizeof(tmp), k;
-	const size_t np = sizeof(fold_pairs) / sizeof(fold_pairs[0]);
+	size_t i = n, o = sizeof(tmp);
 	while(i > 0) {
-		char c = s[i - 1];
-		if(i >= 2) {
-			for(k = 0; k < np; k++)
-				if(fold_pairs[k].a == s[i - 2] &&
-					fold_pairs[k].b == c)
-					break;
-			if(k < np) {
-				tmp[--o] = fold_pairs[k].to;
-				i -= 2;
-				continue;
-			}
+		char c = s[i - 1], to;
+		if(i >= 2 && (to = fold_pair(s[i - 2], c)) != 0) {
+			tmp[--o] = to;
+			i -= 2;
+			continue;
 		}
 		tmp[--o] = c;
 		i--;

@@ -13,24 +13,64 @@
 #define BLOCK_WORDS 8
 
 uint64_t
-dp_key_hash(enum dp_key_kind kind, const char* key, size_t len)
+dp_key_raw(const char* key, size_t len)
 {
-	/* FNV-1a over the kind and the key, then a 64-bit finaliser
-	 * (murmur3's fmix64) so that every bit of the result is usable. */
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 0;
 	size_t i;
-	h ^= (uint64_t)kind;
-	h *= 1099511628211ULL;
-	for(i = 0; i < len; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 1099511628211ULL;
-	}
+	for(i = 0; i < len; i++)
+		h = h * DP_HASH_B + (uint64_t)(unsigned char)key[i] + 1;
+	return h;
+}
+
+uint64_t
+dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t h)
+{
+	/* murmur3's fmix64, after the kind and length are mixed in, so
+	 * that every bit of the result depends on every input bit. */
+	h ^= ((uint64_t)kind << 56) ^ ((uint64_t)len << 48) ^
+		0x9e3779b97f4a7c15ULL;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+size_t
+dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
+{
+	uint64_t pw[768], sfx[768], pfx = 0;
+	size_t i, k = 0;
+	if(n >= 250)
+		n = 250;
+	pw[0] = 1;
+	for(i = 1; i <= n; i++)
+		pw[i] = pw[i - 1] * DP_HASH_B;
+	/* sfx[i]: the polynomial of s[i..n), weighted as within s. */
+	sfx[n] = 0;
+	for(i = n; i > 0; i--)
+		sfx[i - 1] = sfx[i] + ((uint64_t)(unsigned char)s[i - 1] + 1) *
+			pw[n - i];
+	pos[k] = DP_DEL_NONE;
+	out[k++] = dp_key_fin(DP_KEY_DEL, n, sfx[0]);
+	for(i = 0; i < n; i++) {
+		/* Deleting any character of a run of equal ones gives the
+		 * same string: once, at the run's last character. */
+		if(i + 1 == n || s[i] != s[i + 1]) {
+			pos[k] = (uint8_t)i;
+			out[k++] = dp_key_fin(DP_KEY_DEL, n - 1,
+				pfx * pw[n - 1 - i] + sfx[i + 1]);
+		}
+		pfx = pfx * DP_HASH_B + (uint64_t)(unsigned char)s[i] + 1;
+	}
+	return k;
+}
+
+uint64_t
+dp_key_hash(enum dp_key_kind kind, const char* key, size_t len)
+{
+	return dp_key_fin(kind, len, dp_key_raw(key, len));
 }
 
 /** Smallest power of two >= n (n >= 1). */

@@ -24,7 +24,9 @@ enum dp_key_kind {
 	/** the label and its suffix with the dots taken out ("armymil") */
 	DP_KEY_CONCAT,
 	/** a whole name of a name list (protected, allow, block, known) */
-	DP_KEY_NAME
+	DP_KEY_NAME,
+	/** a public suffix of a protected domain */
+	DP_KEY_SUFFIX
 };
 
 /** One slot: upper hash bits as a tag (0 = empty), and the value. */
@@ -46,7 +48,50 @@ struct dp_index {
 };
 
 /**
- * Hash a key of a kind.
+ * Keys are hashed in two steps: a polynomial over the bytes,
+ *   raw(s) = sum over j of (s[j] + 1) * B^(n-1-j)   (mod 2^64),
+ * then a finaliser that mixes in the kind and the length.  The polynomial
+ * lets a caller get the hashes of all one-character deletions of a string,
+ * or of all its suffixes, in one pass instead of one pass each.
+ */
+#define DP_HASH_B 0x100000001b3ULL
+
+/** The polynomial of a key (see above). */
+uint64_t dp_key_raw(const char* key, size_t len);
+
+/** Finish a polynomial into the hash of a key of a kind and length. */
+uint64_t dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t raw);
+
+/** The position of "no deletion" (the whole string). */
+#define DP_DEL_NONE 255
+
+/**
+ * Hashes (kind DP_KEY_DEL) of s and of each distinct one-character
+ * deletion of s (deleting any of a run of equal characters is the same:
+ * it is done once, at the run's last character).
+ * @param s: the string; only its first 250 bytes are used.
+ * @param out: room for n + 1 hashes.
+ * @param pos: room for n + 1 positions: where the character was
+ *	deleted, DP_DEL_NONE for s itself.
+ * @return how many were written.
+ */
+size_t dp_key_deletions(const char* s, size_t n, uint64_t* out,
+	uint8_t* pos);
+
+/**
+ * A deletion key's value: the label, and where the deletion was.  Two
+ * strings one edit apart share a deletion at most one position apart
+ * (or one of them is the other's deletion); values far apart are
+ * rejected before the label is read.
+ */
+#define DP_DEL_VAL(label, pos) ((uint32_t)(label) | ((uint32_t)(pos) << 24))
+#define DP_DEL_LABEL(val) ((val) & 0xffffffu)
+#define DP_DEL_POS(val) ((val) >> 24)
+/** Most labels a deletion value can name. */
+#define DP_DEL_MAX_LABELS 0xffffffu
+
+/**
+ * Hash a key of a kind: dp_key_fin(kind, len, dp_key_raw(key, len)).
  * @return 64-bit hash.
  */
 uint64_t dp_key_hash(enum dp_key_kind kind, const char* key, size_t len);

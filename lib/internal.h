@@ -17,19 +17,37 @@
 struct dp_prot {
 	/** offset of the canonical name in the policy's strings */
 	uint32_t name;
-	/** offsets of the folds of the registered label (see struct
-	 * dp_folded): strong, loose and flat */
-	uint32_t strong, loose, flat;
 	/** offset of the expected countries ("US,DE"), or DP_NONE */
 	uint32_t countries;
-	/** their lengths */
-	uint16_t nstrong, nloose, nflat;
+	/** its registered label and its public suffix (struct dp_label,
+	 * struct dp_suffix) */
+	uint32_t label, suffix;
 	/** the registered label is name + label_off, label_len bytes */
 	uint16_t label_off;
 	uint16_t label_len;
 	/** the public suffix starts at name + suffix_off */
 	uint16_t suffix_off;
 	/** the suffix is closed to the public (mil, gov, edu, int) */
+	uint8_t closed;
+};
+
+/**
+ * A registered label shared by protected domains ("army" of army.mil and
+ * army.gov): typos and look-alikes are a matter of the label, so the
+ * engine weighs each label once, then its domains' suffixes.
+ */
+struct dp_label {
+	/** offsets of the label and of its folds (struct dp_folded) */
+	uint32_t str, strong, loose, flat;
+	uint16_t len, nstrong, nloose, nflat;
+	/** its protected domains: prot[first .. first + n) */
+	uint32_t first, n;
+};
+
+/** A public suffix some protected domain is under. */
+struct dp_suffix {
+	uint32_t str;
+	uint16_t len;
 	uint8_t closed;
 };
 
@@ -51,6 +69,12 @@ struct dp_namerec {
 	/** the protected domain, if DP_NAME_PROTECTED */
 	uint32_t pid;
 };
+
+/**
+ * Copy a string into the policy's string area (NUL terminated).
+ * @return its offset, or DP_NONE when out of memory.
+ */
+uint32_t dp_policy_add_string(struct dp_policy* p, const char* s, size_t n);
 
 /**
  * Build the match index of a parsed policy.
@@ -130,6 +154,12 @@ struct dp_policy {
 	/** listed names */
 	struct dp_namerec* names;
 	uint32_t nnames, names_cap;
+	/** registered labels and suffixes of the protected domains (the
+	 * domains are sorted by label) */
+	struct dp_label* labels;
+	uint32_t nlabels;
+	struct dp_suffix* suffixes;
+	uint32_t nsuffixes;
 	/** the match index over both */
 	struct dp_index index;
 	/** canonical name -> 1 + index in names; only while loading */

@@ -32,6 +32,8 @@ dp_policy_free(struct dp_policy* p)
 	free(p->strings);
 	free(p->prot);
 	free(p->names);
+	free(p->labels);
+	free(p->suffixes);
 	dp_folder_destroy(p->folder);
 	if(p->psl)
 		psl_free(p->psl);
@@ -44,12 +46,20 @@ dp_policy_protected_count(const struct dp_policy* p)
 	return p->nprot;
 }
 
-/**
- * Copy a string into the policy's string area.
- * @return its offset, or DP_NONE when out of memory.
- */
-static uint32_t
-add_string(struct dp_policy* p, const char* s, size_t n)
+size_t
+dp_policy_memory(const struct dp_policy* p)
+{
+	return sizeof(*p) + p->strings_cap + p->prot_cap * sizeof(*p->prot) +
+		p->names_cap * sizeof(*p->names) +
+		p->nlabels * sizeof(*p->labels) +
+		p->nsuffixes * sizeof(*p->suffixes) +
+		p->index.nslots * sizeof(*p->index.slots) +
+		p->index.nblocks * 64;
+}
+
+
+uint32_t
+dp_policy_add_string(struct dp_policy* p, const char* s, size_t n)
 {
 	uint32_t off;
 	if(p->strings_len + n + 1 > p->strings_cap) {
@@ -100,7 +110,7 @@ name_record(struct dp_policy* p, const char* name, uint32_t flags)
 		uint32_t off;
 		if(!grow_array((void**)&p->names, p->nnames, &p->names_cap,
 			sizeof(*p->names)) ||
-			(off = add_string(p, name, n)) == DP_NONE)
+			(off = dp_policy_add_string(p, name, n)) == DP_NONE)
 			return NULL;
 		r = &p->names[p->nnames++];
 		r->name = off;
@@ -204,9 +214,9 @@ add_protected(struct parse_ctx* c, const char* text, const char* countries)
 	d->label_len = (uint16_t)(dot - reg);
 	d->suffix_off = (uint16_t)(dot + 1 - name);
 	d->closed = (uint8_t)closed_suffix(dot + 1);
-	d->strong = d->loose = d->flat = DP_NONE;
+	d->label = d->suffix = DP_NONE;
 	d->countries = DP_NONE;
-	if(countries && (d->countries = add_string(p, countries,
+	if(countries && (d->countries = dp_policy_add_string(p, countries,
 		strlen(countries))) == DP_NONE)
 		return DP_ERR_NOMEM;
 	return DP_OK;

@@ -481,5 +481,7 @@ DOPPELMOD_EXPORT size_t
 get_mem(struct module_env* env, int id)
 {
 	struct doppelmod_env* g = doppelmod_getenv(env, id);
-	return g ? sizeof(*g) : 0;
+	if(!g)
+		return 0;
+	return sizeof(*g) + (g->policy ? dp_policy_memory(g->policy) : 0);
 }
