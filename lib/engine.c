@@ -32,28 +32,43 @@
 /** Most tokens of a name looked at for brand embedding. */
 #define MAX_TOKENS 24
 
+/** A word and its length, so that looking one up is cheap. */
+struct word {
+	const char* s;
+	size_t n;
+};
+#define W(s) { s, sizeof(s) - 1 }
+
 /** Words that turn a brand into a phishing name. */
-static const char* const keywords[] = {
-	"access", "account", "accounts", "admin", "alert", "app", "auth",
-	"bank", "banking", "billing", "cloud", "confirm", "customer", "email",
-	"help", "home", "id", "info", "login", "logon", "mail", "mobile", "my",
-	"notice", "office", "official", "online", "owa", "password", "pay",
-	"payment", "payments", "portal", "recovery", "register", "reset",
-	"secure", "security", "service", "services", "signin", "signon",
-	"signup", "sso", "support", "update", "user", "verify",
-	"verification", "vpn", "wallet", "web", "webmail", "www",
+static const struct word keywords[] = {
+	W("access"), W("account"), W("accounts"), W("admin"), W("alert"),
+	W("app"), W("auth"), W("bank"), W("banking"), W("billing"), W("cloud"),
+	W("confirm"), W("customer"), W("email"), W("help"), W("home"), W("id"),
+	W("info"), W("login"), W("logon"), W("mail"), W("mobile"), W("my"),
+	W("notice"), W("office"), W("official"), W("online"), W("owa"),
+	W("password"), W("pay"), W("payment"), W("payments"), W("portal"),
+	W("recovery"), W("register"), W("reset"), W("secure"), W("security"),
+	W("service"), W("services"), W("signin"), W("signon"), W("signup"),
+	W("sso"), W("support"), W("update"), W("user"), W("verify"),
+	W("verification"), W("vpn"), W("wallet"), W("web"), W("webmail"),
+	W("www"),
 };
 
 /** Subdomain labels whose lost dot gives "wwwarmy.mil". */
-static const char* const host_words[] = { "www", "ww", "mail", "smtp",
-	"webmail", "owa", "vpn", "portal", "login", "secure" };
+static const struct word host_words[] = {
+	W("www"), W("ww"), W("mail"), W("smtp"), W("webmail"), W("owa"), W("vpn"),
+	W("portal"), W("login"), W("secure"),
+};
 
 static int
-in_list(const char* const* list, size_t n, const char* s, size_t len)
+in_list(const struct word* list, size_t n, const char* s, size_t len)
 {
 	size_t i;
+	if(len < 2 || len > 12)
+		return 0;
 	for(i = 0; i < n; i++)
-		if(strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+		if(list[i].n == len && list[i].s[0] == s[0] &&
+			memcmp(list[i].s, s, len) == 0)
 			return 1;
 	return 0;
 }
@@ -216,7 +231,8 @@ dp_engine_build(struct dp_policy* p)
 			keys += put_deletions(NULL, fold->loose, fold->nloose,
 				0);
 	}
-	keys += p->nprot + p->nsuffixes;
+	keys += p->nprot + p->nsuffixes +
+		sizeof(keywords) / sizeof(keywords[0]);
 	if(p->nlabels > DP_DEL_MAX_LABELS) {
 		st = DP_ERR_SPACE;
 		goto cleanup;
@@ -242,6 +258,9 @@ dp_engine_build(struct dp_policy* p)
 	for(i = 0; i < p->nsuffixes; i++)
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_SUFFIX, p->strings +
 			p->suffixes[i].str, p->suffixes[i].len), i);
+	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		dp_index_put(&p->index, dp_key_hash(DP_KEY_WORD, keywords[i].s,
+			keywords[i].n), i);
 	for(i = 0; i < p->nnames; i++) {
 		const char* name = p->strings + p->names[i].name;
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_NAME, name,
@@ -261,6 +280,9 @@ cleanup:
 /*
  * Checking.
  */
+
+/** Suffix relations remembered per query. */
+#define SUFFIX_MEMO 16
 
 /** What is known about the queried name while it is checked. */
 struct query {
@@ -292,9 +314,14 @@ struct query {
 	int explain, explained;
 	int win_family;
 	uint32_t win_pid;
-	/** the edit of the label last weighed, for its other domains */
+	/** the edit of the label last weighed, for its other domains, and
+	 * what kind of mistake it is */
 	uint32_t edit_lid;
 	struct dp_edit edit;
+	const char *edit_tech, *edit_detail;
+	/** suffix relations already worked out: suffix id + 1, relation */
+	uint32_t memo_suffix[SUFFIX_MEMO];
+	uint8_t memo_rel[SUFFIX_MEMO];
 };
 
 /** The checks, in the order they run. */
@@ -317,20 +344,29 @@ enum suffix_rel {
 };
 
 static enum suffix_rel
-suffix_relation(const struct query* q, const struct dp_prot* d)
+suffix_relation(struct query* q, const struct dp_prot* d)
 {
 	const struct dp_suffix* x = &q->p->suffixes[d->suffix];
+	uint32_t slot = d->suffix % SUFFIX_MEMO;
 	const char* last;
+	enum suffix_rel rel;
 	if(d->suffix == q->suffix_id)
 		return SUFFIX_SAME;
-	if(dp_edit_find(q->suffix, q->suffix_len, q->p->strings + x->str,
-		x->len).kind != DP_EDIT_NONE)
-		return SUFFIX_TYPO;
+	/* A label's domains share few suffixes: remember the answers. */
+	if(q->memo_suffix[slot] == d->suffix + 1)
+		return (enum suffix_rel)q->memo_rel[slot];
 	last = strrchr(q->suffix, '.');
 	last = last ? last + 1 : q->suffix;
-	if(d->closed && strlen(last) == 2)
-		return SUFFIX_CC;
-	return SUFFIX_OTHER;
+	if(dp_edit_find(q->suffix, q->suffix_len, q->p->strings + x->str,
+		x->len).kind != DP_EDIT_NONE)
+		rel = SUFFIX_TYPO;
+	else if(x->closed && strlen(last) == 2)
+		rel = SUFFIX_CC;
+	else
+		rel = SUFFIX_OTHER;
+	q->memo_suffix[slot] = d->suffix + 1;
+	q->memo_rel[slot] = (uint8_t)rel;
+	return rel;
 }
 
 /** Evidence grows with the length of the protected label. */
@@ -373,6 +409,11 @@ offer(struct query* q, const struct dp_prot* d, double score,
 	va_list ap;
 	uint32_t pid = (uint32_t)(d - q->p->prot);
 	score = adjusted(q, score);
+	/* Nobody but the owner registers under .mil: whatever looks like
+	 * army.mil under .mil itself is more likely a sibling than an
+	 * impostor, and only worth a warning. */
+	if(d->closed && d->suffix == q->suffix_id && score > 0.65)
+		score = 0.65;
 	if(!q->explain) {
 		if(score <= q->v->score)
 			return;
@@ -395,13 +436,11 @@ offer(struct query* q, const struct dp_prot* d, double score,
 
 /** Score a change of the registered label, by the suffix relation. */
 static double
-typo_score(const struct dp_prot* d, enum suffix_rel rel, double base)
+typo_score(enum suffix_rel rel, double base)
 {
 	switch(rel) {
 	case SUFFIX_SAME:
-		/* Nobody but the owner registers under .mil: a typo
-		 * there is more likely a sibling than an impostor. */
-		return d->closed && base > 0.65 ? 0.65 : base;
+		return base;
 	case SUFFIX_TYPO:
 	case SUFFIX_CC:
 		return base - 0.15;
@@ -434,6 +473,8 @@ consider_edit(struct query* q, uint32_t pid)
 		if(q->edit_lid != d->label) {
 			q->edit = dp_edit_find(q->label, q->label_len, pl,
 				d->label_len);
+			q->edit_tech = dp_edit_technique(&q->edit, q->label,
+				q->label_len, &q->edit_detail);
 			q->edit_lid = d->label;
 		}
 		e = q->edit;
@@ -460,14 +501,14 @@ consider_edit(struct query* q, uint32_t pid)
 			char why[sizeof(q->v->why)];
 			double base = length_weight(d->label_len);
 			int w = 0;
-			tech = dp_edit_technique(&e, q->label, q->label_len,
-				&detail);
+			tech = q->edit_tech;
+			detail = q->edit_detail;
 			if(strcmp(tech, "homoglyph") == 0 && same_str(
 				q->fold.strong, q->fold.nstrong, q->p->strings +
 				l->strong, l->nstrong))
 				base = 0.95;
 			if(!q->explain) {
-				offer(q, d, typo_score(d, rel, base), tech, "-");
+				offer(q, d, typo_score(rel, base), tech, "-");
 				return;
 			}
 			switch(e.kind) {
@@ -507,7 +548,7 @@ consider_edit(struct query* q, uint32_t pid)
 				snprintf(why + w, sizeof(why) - (size_t)w,
 					", and suffix '%s' for '%s'", q->suffix,
 					ps);
-			offer(q, d, typo_score(d, rel, base), tech, "%s", why);
+			offer(q, d, typo_score(rel, base), tech, "%s", why);
 			return;
 		}
 	}
@@ -530,7 +571,7 @@ consider_edit(struct query* q, uint32_t pid)
 		dp_edit_find(q->fold.flat, q->fold.nflat, q->p->strings +
 		l->flat, l->nflat).kind == DP_EDIT_NONE)
 		return;
-	offer(q, d, typo_score(d, rel, unicode ? 0.85 :
+	offer(q, d, typo_score(rel, unicode ? 0.85 :
 		length_weight(d->label_len)), tech, "%.*s looks like '%.*s' "
 		"but for one character (skeletons '%.*s' and '%.*s')",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
@@ -668,7 +709,10 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 			" turned into a hyphen or" : "");
 		return;
 	}
-	if(strcmp(q->reg, pname) == 0)
+	/* "ar-my.mil" flattens like "army.mil" but its dot has not
+	 * moved: that is a hyphenation, for the edit check. */
+	if(q->label_len == d->label_len || flatten(q->label, q->label_len,
+		flat) == d->label_len)
 		return;
 	offer(q, d, 0.9, "tld-typo", "%s is %s with the dot shifted", q->reg,
 		pname);
@@ -754,8 +798,6 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 		return;
 	if(kw) {
 		s = length_weight(d->label_len) - 0.05;
-		if(d->closed && strcmp(q->suffix, ps) == 0 && s > 0.65)
-			s = 0.65;
 		offer(q, d, s, "combo-squatting", "%s is %.*s plus %s",
 			q->name, (int)d->label_len, pname + d->label_off,
 			kw > 1 ? "keywords" : "a keyword");
@@ -826,6 +868,9 @@ struct affix_arg {
 	/** the rest of the label, besides the brand */
 	const char* rest;
 	size_t rest_n;
+	/** the brand */
+	const char* brand;
+	size_t brand_n;
 	/** the rest comes before the brand */
 	int before;
 };
@@ -836,17 +881,18 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	const struct affix_arg* aa = arg;
 	const struct dp_prot* d = &q->p->prot[pid];
 	const char* pname = q->p->strings + d->name;
-	const char* ps = pname + d->suffix_off;
-	int same = strcmp(q->suffix, ps) == 0;
+	int same = d->suffix == q->suffix_id;
 	double s;
 	if(aa->before && same) {
 		/* "wwwarmy.mil", "financecorpudyne.com": a subdomain
-		 * whose dot was lost. */
-		s = d->closed ? 0.65 : 0.85;
-		if(!in_list(host_words, sizeof(host_words) /
-			sizeof(host_words[0]), aa->rest, aa->rest_n) &&
-			d->label_len < 5)
-			s -= 0.1;
+		 * whose dot was lost.  Before a short brand, a prefix that
+		 * is no host name is more likely a word ("purchase" is
+		 * not pur.chase.com). */
+		if(in_list(host_words, sizeof(host_words) /
+			sizeof(host_words[0]), aa->rest, aa->rest_n))
+			s = 0.85;
+		else
+			s = d->label_len >= 8 ? 0.8 : 0.55;
 		offer(q, d, s, "missing-dot", "%.*s is %.*s.%s with the dot "
 			"dropped", (int)q->label_len, q->label,
 			(int)aa->rest_n, aa->rest, pname);
@@ -854,8 +900,6 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	}
 	if(is_keyword(aa->rest, aa->rest_n)) {
 		s = length_weight(d->label_len) - 0.05;
-		if(d->closed && same && s > 0.65)
-			s = 0.65;
 		offer(q, d, s, "combo-squatting", "%.*s is '%.*s' plus the "
 			"keyword '%.*s'", (int)q->label_len, q->label,
 			(int)d->label_len, pname + d->label_off,
@@ -867,6 +911,44 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			"'%.*s', under %s's own suffix", (int)q->label_len,
 			q->label, (int)d->label_len, pname + d->label_off,
 			(int)aa->rest_n, aa->rest, pname);
+}
+
+/** Whether s (whose polynomial is raw) is a keyword: one probe. */
+static int
+is_keyword_raw(const struct query* q, const char* s, size_t n, uint64_t raw)
+{
+	struct dp_index_iter it;
+	uint32_t val;
+	if(!dp_index_find(&q->p->index, dp_key_fin(DP_KEY_WORD, n, raw), &it))
+		return 0;
+	while(dp_index_next(&it, &val))
+		if(val < sizeof(keywords) / sizeof(keywords[0]) &&
+			same_str(keywords[val].s, keywords[val].n, s, n))
+			return 1;
+	return 0;
+}
+
+/** A listed name found for an affix: its protected domain, if any. */
+static void
+affix_name_cb(struct query* q, uint32_t idx, void* arg)
+{
+	const struct affix_arg* aa = arg;
+	const struct dp_namerec* r;
+	const struct dp_prot* d;
+	const char* name;
+	if(idx >= q->p->nnames)
+		return;
+	r = &q->p->names[idx];
+	if(!(r->flags & DP_NAME_PROTECTED))
+		return;
+	d = &q->p->prot[r->pid];
+	name = q->p->strings + r->name;
+	/* verify: the brand, a dot, the query's suffix */
+	if(d->suffix != q->suffix_id || d->label_off != 0 ||
+		d->label_len != aa->brand_n ||
+		memcmp(name, aa->brand, aa->brand_n) != 0)
+		return;
+	affix_cb(q, r->pid, arg);
 }
 
 /** Call fn for the domains whose label is key, whose polynomial is raw. */
@@ -882,15 +964,21 @@ lookup_label_raw(struct query* q, const char* key, size_t n, uint64_t raw,
 	lookup_hash(q, dp_key_fin(DP_KEY_LABEL, n, raw), label_cb, &la);
 }
 
-/** A brand glued to a word without a hyphen: prefixes and suffixes.  The
- * polynomials of all of them come from two passes over the label. */
+/**
+ * A brand glued to a word without a hyphen: prefixes and suffixes.  A
+ * brand with a keyword is looked up by label, under any suffix; a brand
+ * with any other word only under the query's own suffix, as a whole
+ * protected name ("financecorpudyne.com": corpudyne.com), so words that
+ * merely contain a brand cost a filter probe and nothing more.  The
+ * polynomials of all of them come from two passes over the label.
+ */
 static void
 check_affixes(struct query* q)
 {
 	struct affix_arg aa;
 	const char* s = q->label;
 	size_t n = q->label_len, i;
-	uint64_t pre[DP_NAME_MAX], suf[DP_NAME_MAX], pw = 1;
+	uint64_t pre[DP_NAME_MAX], suf[DP_NAME_MAX], pw = 1, dotsfx, sfxpw;
 	if(n < 4 || n >= DP_NAME_MAX)
 		return;
 	pre[0] = 0;
@@ -904,19 +992,40 @@ check_affixes(struct query* q)
 			pw;
 		pw *= DP_HASH_B;
 	}
+	/* brand + "." + suffix = raw(brand) * B^(1 + |suffix|) + raw(".suffix") */
+	dotsfx = dp_key_raw(q->suffix - 1, q->suffix_len + 1);
+	for(sfxpw = 1, i = 0; i <= q->suffix_len; i++)
+		sfxpw *= DP_HASH_B;
 	for(i = 2; i + 1 < n; i++) {
 		/* brand + rest */
+		aa.brand = s;
+		aa.brand_n = i;
 		aa.rest = s + i;
 		aa.rest_n = n - i;
 		aa.before = 0;
-		if(aa.rest[0] != '-' && s[i - 1] != '-')
-			lookup_label_raw(q, s, i, pre[i], affix_cb, &aa);
+		if(aa.rest[0] != '-' && s[i - 1] != '-') {
+			if(is_keyword_raw(q, aa.rest, aa.rest_n, suf[n - i]))
+				lookup_label_raw(q, s, i, pre[i], affix_cb, &aa);
+			else if(q->suffix_id != DP_NONE)
+				lookup_hash(q, dp_key_fin(DP_KEY_NAME, i + 1 +
+					q->suffix_len, pre[i] * sfxpw + dotsfx),
+					affix_name_cb, &aa);
+		}
 		/* rest + brand */
+		aa.brand = s + n - i;
+		aa.brand_n = i;
 		aa.rest = s;
 		aa.rest_n = n - i;
 		aa.before = 1;
-		if(s[n - i] != '-' && s[n - i - 1] != '-')
-			lookup_label_raw(q, s + n - i, i, suf[i], affix_cb, &aa);
+		if(s[n - i] != '-' && s[n - i - 1] != '-') {
+			if(q->suffix_id != DP_NONE)
+				lookup_hash(q, dp_key_fin(DP_KEY_NAME, i + 1 +
+					q->suffix_len, suf[i] * sfxpw + dotsfx),
+					affix_name_cb, &aa);
+			if(is_keyword_raw(q, aa.rest, aa.rest_n, pre[n - i]))
+				lookup_label_raw(q, s + n - i, i, suf[i],
+					affix_cb, &aa);
+		}
 	}
 }
 
@@ -930,7 +1039,7 @@ split_cb(struct query* q, uint32_t pid, void* arg)
 	(void)arg;
 	if(strcmp(q->suffix, ps) != 0)
 		return;
-	offer(q, d, d->closed ? 0.65 : 0.8, "subdomain", "%s is %s with a "
+	offer(q, d, 0.8, "subdomain", "%s is %s with a "
 		"dot inserted", q->name, pname);
 }
 
@@ -1119,9 +1228,11 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		return;
 	}
 	v->zone_labels = dp_name_labels(q.reg);
-	if(v->score >= p->block_at)
+	/* Scores are sums of tenths: compare with a margin, or 0.95 - 0.15
+	 * would fall short of 0.8. */
+	if(v->score >= p->block_at - 1e-9)
 		v->action = DP_BLOCK;
-	else if(v->score >= p->warn_at)
+	else if(v->score >= p->warn_at - 1e-9)
 		v->action = DP_WARN;
 	else {
 		/* Too weak to report: keep the explanation, drop the

@@ -26,7 +26,9 @@ enum dp_key_kind {
 	/** a whole name of a name list (protected, allow, block, known) */
 	DP_KEY_NAME,
 	/** a public suffix of a protected domain */
-	DP_KEY_SUFFIX
+	DP_KEY_SUFFIX,
+	/** a keyword of combo-squatting ("login") */
+	DP_KEY_WORD
 };
 
 /** One slot: upper hash bits as a tag (0 = empty), and the value. */
