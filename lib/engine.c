@@ -231,8 +231,7 @@ dp_engine_build(struct dp_policy* p)
 			keys += put_deletions(NULL, fold->loose, fold->nloose,
 				0);
 	}
-	keys += p->nprot + p->nsuffixes +
-		sizeof(keywords) / sizeof(keywords[0]);
+	keys += p->nprot + p->nsuffixes;
 	if(p->nlabels > DP_DEL_MAX_LABELS) {
 		st = DP_ERR_SPACE;
 		goto cleanup;
@@ -258,9 +257,15 @@ dp_engine_build(struct dp_policy* p)
 	for(i = 0; i < p->nsuffixes; i++)
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_SUFFIX, p->strings +
 			p->suffixes[i].str, p->suffixes[i].len), i);
-	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		dp_index_put(&p->index, dp_key_hash(DP_KEY_WORD, keywords[i].s,
-			keywords[i].n), i);
+	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		uint64_t h = dp_key_hash(DP_KEY_WORD, keywords[i].s,
+			keywords[i].n);
+		size_t k = (size_t)h & (DP_KW_SLOTS - 1);
+		while(p->kw_hash[k])
+			k = (k + 1) & (DP_KW_SLOTS - 1);
+		p->kw_hash[k] = h;
+		p->kw_word[k] = (uint8_t)i;
+	}
 	for(i = 0; i < p->nnames; i++) {
 		const char* name = p->strings + p->names[i].name;
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_NAME, name,
@@ -579,6 +584,36 @@ consider_edit(struct query* q, uint32_t pid)
 		q->p->strings + l->loose);
 }
 
+/**
+ * The best score any domain of a label could get for the query: the
+ * label's own relation under the most favourable suffix.
+ */
+static double
+label_bound(struct query* q, uint32_t lid)
+{
+	const struct dp_label* l = &q->p->labels[lid];
+	const char* pl = q->p->strings + l->str;
+	if(!(q->fold_flags & DP_FOLD_UNICODE)) {
+		if(q->edit_lid != lid) {
+			q->edit = dp_edit_find(q->label, q->label_len, pl,
+				l->len);
+			q->edit_tech = dp_edit_technique(&q->edit, q->label,
+				q->label_len, &q->edit_detail);
+			q->edit_lid = lid;
+		}
+		if(q->edit.kind == DP_EDIT_SAME)
+			return adjusted(q, 0.95);
+		if(q->edit.kind != DP_EDIT_NONE)
+			return adjusted(q, strcmp(q->edit_tech, "homoglyph") == 0 ?
+				0.95 : length_weight(l->len));
+	}
+	if(same_str(q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
+		l->nstrong))
+		return adjusted(q, 0.95);
+	return adjusted(q, (q->fold_flags & DP_FOLD_UNICODE) ? 0.85 :
+		length_weight(l->len));
+}
+
 /** Call fn for every value stored under a hash. */
 static void
 lookup_hash(struct query* q, uint64_t h,
@@ -652,29 +687,30 @@ consider_label(struct query* q, uint32_t val, void* arg)
 	if(q->nseen < sizeof(q->seen) / sizeof(q->seen[0]))
 		q->seen[q->nseen++] = lid;
 	l = &q->p->labels[lid];
+	/* A label that cannot beat the best so far, whatever its domains'
+	 * suffixes, is not worth weighing domain by domain. */
+	if(!q->explain && label_bound(q, lid) <= q->v->score)
+		return;
 	for(i = l->first; i < l->first + l->n; i++)
 		consider_edit(q, i);
 }
 
-/** Look up a fold and its deletions. */
-static void
-lookup_deletions(struct query* q, const char* s, size_t n)
-{
-	uint64_t h[DP_FOLD_MAX + 1];
-	uint8_t pos[DP_FOLD_MAX + 1];
-	size_t k = dp_key_deletions(s, n, h, pos), i;
-	for(i = 0; i < k; i++)
-		lookup_hash(q, h[i], consider_label, &pos[i]);
-}
-
-/** Typos, homoglyphs, TLD swaps: the deletion neighbourhoods. */
+/** Typos, homoglyphs, TLD swaps: the deletion neighbourhoods of the
+ * flat and loose folds, all their filter blocks fetched at once. */
 static void
 check_edits(struct query* q)
 {
-	lookup_deletions(q, q->fold.flat, q->fold.nflat);
+	uint64_t h[2 * (DP_FOLD_MAX + 1)];
+	uint8_t pos[2 * (DP_FOLD_MAX + 1)];
+	size_t k = dp_key_deletions(q->fold.flat, q->fold.nflat, h, pos), i;
 	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
 		q->fold.nflat))
-		lookup_deletions(q, q->fold.loose, q->fold.nloose);
+		k += dp_key_deletions(q->fold.loose, q->fold.nloose, h + k,
+			pos + k);
+	for(i = 0; i < k; i++)
+		dp_index_prefetch(&q->p->index, h[i]);
+	for(i = 0; i < k; i++)
+		lookup_hash(q, h[i], consider_label, &pos[i]);
 }
 
 /** What a concatenation hit means. */
@@ -913,18 +949,20 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			(int)aa->rest_n, aa->rest, pname);
 }
 
-/** Whether s (whose polynomial is raw) is a keyword: one probe. */
+/** Whether s (whose polynomial is raw) is a keyword: one probe of the
+ * policy's small keyword table, which stays in the CPU's cache. */
 static int
 is_keyword_raw(const struct query* q, const char* s, size_t n, uint64_t raw)
 {
-	struct dp_index_iter it;
-	uint32_t val;
-	if(!dp_index_find(&q->p->index, dp_key_fin(DP_KEY_WORD, n, raw), &it))
-		return 0;
-	while(dp_index_next(&it, &val))
-		if(val < sizeof(keywords) / sizeof(keywords[0]) &&
-			same_str(keywords[val].s, keywords[val].n, s, n))
-			return 1;
+	uint64_t h = dp_key_fin(DP_KEY_WORD, n, raw);
+	size_t i = (size_t)h & (DP_KW_SLOTS - 1);
+	while(q->p->kw_hash[i]) {
+		if(q->p->kw_hash[i] == h) {
+			const struct word* w = &keywords[q->p->kw_word[i]];
+			return same_str(w->s, w->n, s, n);
+		}
+		i = (i + 1) & (DP_KW_SLOTS - 1);
+	}
 	return 0;
 }
 
@@ -996,6 +1034,14 @@ check_affixes(struct query* q)
 	dotsfx = dp_key_raw(q->suffix - 1, q->suffix_len + 1);
 	for(sfxpw = 1, i = 0; i <= q->suffix_len; i++)
 		sfxpw *= DP_HASH_B;
+	if(q->suffix_id != DP_NONE) {
+		for(i = 2; i + 1 < n; i++) {
+			dp_index_prefetch(&q->p->index, dp_key_fin(DP_KEY_NAME,
+				i + 1 + q->suffix_len, pre[i] * sfxpw + dotsfx));
+			dp_index_prefetch(&q->p->index, dp_key_fin(DP_KEY_NAME,
+				i + 1 + q->suffix_len, suf[i] * sfxpw + dotsfx));
+		}
+	}
 	for(i = 2; i + 1 < n; i++) {
 		/* brand + rest */
 		aa.brand = s;

@@ -150,6 +150,13 @@ dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
 	ix->count++;
 }
 
+void
+dp_index_prefetch(const struct dp_index* ix, uint64_t h)
+{
+	if(ix->nblocks)
+		__builtin_prefetch(bloom_block(ix, h));
+}
+
 int
 dp_index_find(const struct dp_index* ix, uint64_t h, struct dp_index_iter* it)
 {

@@ -129,6 +129,13 @@ int dp_index_find(const struct dp_index* ix, uint64_t h,
 	struct dp_index_iter* it);
 
 /**
+ * Ask the CPU to fetch the filter block of a hash.  Probing a batch of
+ * hashes costs about one memory latency instead of one each when their
+ * blocks are prefetched first.
+ */
+void dp_index_prefetch(const struct dp_index* ix, uint64_t h);
+
+/**
  * Next value stored under the hash of the lookup.
  * @return 1 and *val set, or 0 when there are no more.
  */

@@ -51,6 +51,9 @@ struct dp_suffix {
 	uint8_t closed;
 };
 
+/** Slots of the keyword table (at least twice the keywords). */
+#define DP_KW_SLOTS 128
+
 /** No string. */
 #define DP_NONE UINT32_MAX
 
@@ -166,6 +169,10 @@ struct dp_policy {
 	struct dp_strmap build_names;
 	/** verdict thresholds on the score */
 	double block_at, warn_at;
+	/** the combo-squatting keywords, by hash (0: empty slot), and
+	 * their number in the engine's list */
+	uint64_t kw_hash[DP_KW_SLOTS];
+	uint8_t kw_word[DP_KW_SLOTS];
 };
 
 #endif /* DOPPEL_INTERNAL_H */
