@@ -73,14 +73,13 @@ dp_key_hash(enum dp_key_kind kind, const char* key, size_t len)
 	return dp_key_fin(kind, len, dp_key_raw(key, len));
 }
 
-/** Smallest power of two >= n (n >= 1). */
+__extension__ typedef unsigned __int128 u128;
+
+/** The high half of a * b: a uniform number below b from a hash a. */
 static uint64_t
-pow2_at_least(uint64_t n)
+mulhi(uint64_t a, uint64_t b)
 {
-	uint64_t p = 1;
-	while(p < n)
-		p <<= 1;
-	return p;
+	return (uint64_t)(((u128)a * b) >> 64);
 }
 
 int
@@ -89,10 +88,11 @@ dp_index_init(struct dp_index* ix, uint64_t n)
 	memset(ix, 0, sizeof(*ix));
 	if(n < 16)
 		n = 16;
-	/* Load at most 0.7 keeps linear probes short. */
-	ix->nslots = pow2_at_least(n + n / 2 + n / 8);
+	/* Load at most 0.8 keeps linear probes short; sizes are not
+	 * rounded to powers of two, which would waste up to half. */
+	ix->nslots = n + n / 4 + 16;
 	/* 16 filter bits per key: 512-bit blocks hold 32 keys. */
-	ix->nblocks = pow2_at_least(n / 32 + 1);
+	ix->nblocks = n / 32 + 1;
 	ix->slots = calloc(ix->nslots, sizeof(*ix->slots));
 	ix->bloom = aligned_alloc(64, ix->nblocks * BLOCK_WORDS *
 		sizeof(uint64_t));
@@ -127,14 +127,23 @@ tag_of(uint64_t h)
 static uint64_t*
 bloom_block(const struct dp_index* ix, uint64_t h)
 {
-	return ix->bloom + (h & (ix->nblocks - 1)) * BLOCK_WORDS;
+	/* The block from the low half, rotated up; the bit positions
+	 * come from bits 10 to 63, and the slot from the hash remixed. */
+	return ix->bloom + mulhi(h << 32 | h >> 32, ix->nblocks) * BLOCK_WORDS;
+}
+
+/** First slot to probe for a hash. */
+static uint64_t
+slot_of(const struct dp_index* ix, uint64_t h)
+{
+	return mulhi(h * 0x9e3779b97f4a7c15ULL, ix->nslots);
 }
 
 void
 dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
 {
 	uint64_t* b = bloom_block(ix, h);
-	uint64_t pos = (h >> 7) & (ix->nslots - 1);
+	uint64_t pos = slot_of(ix, h);
 	uint32_t tag = tag_of(h);
 	uint64_t bits = h >> 10;
 	int i;
@@ -143,7 +152,8 @@ dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
 	while(ix->slots[pos].tag) {
 		if(ix->slots[pos].tag == tag && ix->slots[pos].val == val)
 			return;
-		pos = (pos + 1) & (ix->nslots - 1);
+		if(++pos == ix->nslots)
+			pos = 0;
 	}
 	ix->slots[pos].tag = tag;
 	ix->slots[pos].val = val;
@@ -170,7 +180,7 @@ dp_index_find(const struct dp_index* ix, uint64_t h, struct dp_index_iter* it)
 		if(!(b[(bits >> 6) & 7] & (1ULL << (bits & 63))))
 			return 0;
 	it->ix = ix;
-	it->pos = (h >> 7) & (ix->nslots - 1);
+	it->pos = slot_of(ix, h);
 	it->tag = tag_of(h);
 	return 1;
 }
@@ -179,10 +189,10 @@ int
 dp_index_next(struct dp_index_iter* it, uint32_t* val)
 {
 	const struct dp_slot* s = it->ix->slots;
-	uint64_t mask = it->ix->nslots - 1;
 	while(s[it->pos].tag) {
 		uint64_t p = it->pos;
-		it->pos = (it->pos + 1) & mask;
+		if(++it->pos == it->ix->nslots)
+			it->pos = 0;
 		if(s[p].tag == it->tag) {
 			*val = s[p].val;
 			return 1;

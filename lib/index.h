@@ -39,10 +39,10 @@ struct dp_slot {
 
 /** The index. */
 struct dp_index {
-	/** table slots, a power of two */
+	/** table slots */
 	uint64_t nslots;
 	struct dp_slot* slots;
-	/** filter blocks of 512 bits, a power of two */
+	/** filter blocks of 512 bits */
 	uint64_t nblocks;
 	uint64_t* bloom;
 	/** entries inserted */
