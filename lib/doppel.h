@@ -44,7 +44,10 @@ typedef enum dp_status {
 	/** the public suffix list could not be loaded */
 	DP_ERR_PSL,
 	/** an output buffer is too small */
-	DP_ERR_SPACE
+	DP_ERR_SPACE,
+	/** a compiled policy or cache is corrupt, truncated or of another
+	 * format version */
+	DP_ERR_FORMAT
 } dp_status;
 
 /**
@@ -163,21 +166,80 @@ dp_status dp_settings_load(const char* path, struct dp_settings* s,
 struct dp_policy;
 
 /**
- * Read a policy source file.  Directives, one per line, '#' comments:
- *   protect DOMAIN [countries=CC,...]   a protected domain
- *   protect-file PATH                   one protected domain per line
- *   block NAME                          always block NAME and its subtree
- *   allow NAME                          never flag NAME or its subtree
- *   known-good-file PATH                names never flagged (exact)
- *   psl-file PATH                       public suffix list to use
- * Relative paths are relative to the directory of the policy file.
+ * Open a policy: a compiled database (see dp_policy_compile) or a source
+ * (see dp_policy_parse), whichever the file is.
  * @param path: policy file.
  * @param out: receives the policy.
- * @param err: receives "path:line: what" on failure.
+ * @param err: receives "path:line:col: error: what" for the first problem
+ *	(and how many more there were).
  * @return DP_OK or the first error; nothing is allocated on error.
  */
 dp_status dp_policy_load(const char* path, struct dp_policy** out,
 	struct dp_error* err);
+
+/**
+ * Where a problem of a policy source was found and what it is; called once
+ * per problem by dp_policy_parse.
+ * @param line: 1-based, or 0 for a problem of the whole file.
+ * @param col: 1-based column, or 0 if none applies.
+ */
+typedef void (*dp_diag_fn)(void* arg, const char* file, int line, int col,
+	const char* msg);
+
+/**
+ * Read a policy source and report every problem, not just the first.
+ * Directives, one per line, '#' comments: see conf/README.md.
+ * @param path: policy file.
+ * @param out: receives the policy; NULL if there was any problem.
+ * @param diag: called for each problem (may be NULL).
+ * @return DP_OK, DP_ERR_SYNTAX if the source had problems, or the status
+ *	of a failure that is not the source's (DP_ERR_NOMEM, DP_ERR_PSL).
+ */
+dp_status dp_policy_parse(const char* path, struct dp_policy** out,
+	dp_diag_fn diag, void* arg);
+
+/**
+ * Format a problem as "file:line:col: error: msg" (parts that do not
+ * apply left out).
+ */
+void dp_format_problem(struct dp_error* err, const char* file, int line,
+	int col, const char* msg);
+
+/**
+ * Write a policy as a compiled database: to PATH.tmp.PID, synced, then
+ * renamed onto PATH, so that a reader sees the old file or the new one,
+ * never half of one.  On failure PATH is untouched.
+ * @return DP_OK, or DP_ERR_IO with a message in err.
+ */
+dp_status dp_policy_compile(const struct dp_policy* p, const char* path,
+	struct dp_error* err);
+
+/** What a compiled policy records about itself. */
+struct dp_policy_info {
+	/** format version of the database */
+	uint32_t version;
+	/** fingerprint of the source text */
+	uint64_t source_hash;
+	/** seconds since the epoch when it was compiled (0 for a source) */
+	uint64_t built;
+	/** counts */
+	uint64_t protected_domains, labels, suffixes, names, index_keys;
+	/** bytes of the database file (0 for a source) */
+	uint64_t file_size;
+};
+
+/**
+ * Describe a policy.
+ * @param p: policy.
+ * @param info: filled in.
+ */
+void dp_policy_get_info(const struct dp_policy* p, struct dp_policy_info* info);
+
+/**
+ * The negative TTL the policy sets for synthesised answers.
+ * @return seconds, or -1 if the policy leaves it to the settings.
+ */
+int dp_policy_negative_ttl(const struct dp_policy* p);
 
 /**
  * Release a policy.

@@ -1187,6 +1187,46 @@ find_suffix(const struct dp_policy* p, const char* s, size_t n)
 	return DP_NONE;
 }
 
+/**
+ * Turn a score into an action: the technique's thresholds or the
+ * policy's, then the caps of the technique and of the protected domain.
+ * @param cap: the protected domain's cap (DP_BLOCK for none).
+ */
+static void
+decide(const struct dp_policy* p, struct dp_verdict* v, int cap)
+{
+	int t = dp_technique_index(v->technique);
+	const struct dp_tech_rule* r = t >= 0 ? &p->tech[t] : NULL;
+	double block_at = r && r->block_at >= 0 ? r->block_at : p->block_at;
+	double warn_at = r && r->warn_at >= 0 ? r->warn_at : p->warn_at;
+	/* Scores are sums of tenths: compare with a margin, or 0.95 - 0.15
+	 * would fall short of 0.8. */
+	if(v->score >= block_at - 1e-9)
+		v->action = DP_BLOCK;
+	else if(v->score >= warn_at - 1e-9)
+		v->action = DP_WARN;
+	else
+		v->action = DP_ALLOW;
+	if(r && r->action_cap && (int)v->action > r->action_cap - 1)
+		v->action = (enum dp_action)(r->action_cap - 1);
+	if((int)v->action > cap)
+		v->action = (enum dp_action)cap;
+	if(v->action == DP_ALLOW) {
+		/* Too weak to report, or not wanted: keep the explanation,
+		 * drop the target, so callers see a clean allow. */
+		char why[2 * sizeof(v->why) + 64];
+		snprintf(why, sizeof(why), "%s %s (%s, score %.2f): %s",
+			v->score >= warn_at - 1e-9 ? "not reported by policy:" :
+			"weak resemblance to", v->target, v->technique,
+			v->score, v->why);
+		memcpy(v->why, why, sizeof(v->why) - 1);
+		v->why[sizeof(v->why) - 1] = 0;
+		v->target = NULL;
+		v->technique = NULL;
+		v->zone_labels = 0;
+	}
+}
+
 void
 dp_policy_check(const struct dp_policy* p, const char* name,
 	struct dp_verdict* v)
@@ -1219,13 +1259,13 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		return;
 	}
 	if((r = l.block) != NULL) {
-		v->action = DP_BLOCK;
 		v->score = 1.0;
 		v->target = p->strings + r->name;
 		v->technique = "listed";
 		v->zone_labels = dp_name_labels(v->target);
 		snprintf(v->why, sizeof(v->why), "listed (block %s)",
 			v->target);
+		decide(p, v, DP_BLOCK);
 		return;
 	}
 	memset(&q, 0, sizeof(q));
@@ -1274,23 +1314,5 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		return;
 	}
 	v->zone_labels = dp_name_labels(q.reg);
-	/* Scores are sums of tenths: compare with a margin, or 0.95 - 0.15
-	 * would fall short of 0.8. */
-	if(v->score >= p->block_at - 1e-9)
-		v->action = DP_BLOCK;
-	else if(v->score >= p->warn_at - 1e-9)
-		v->action = DP_WARN;
-	else {
-		/* Too weak to report: keep the explanation, drop the
-		 * target, so callers see a clean allow. */
-		char why[2 * sizeof(v->why) + 64];
-		snprintf(why, sizeof(why), "weak resemblance to %s (%s, score "
-			"%.2f): %s", v->target, v->technique, v->score,
-			v->why);
-		memcpy(v->why, why, sizeof(v->why) - 1);
-		v->why[sizeof(v->why) - 1] = 0;
-		v->target = NULL;
-		v->technique = NULL;
-		v->zone_labels = 0;
-	}
+	decide(p, v, p->prot[q.win_pid].action_cap);
 }

@@ -29,6 +29,19 @@ struct dp_prot {
 	uint16_t suffix_off;
 	/** the suffix is closed to the public (mil, gov, edu, int) */
 	uint8_t closed;
+	/** the strongest action its lookalikes get (protect action=) */
+	uint8_t action_cap;
+};
+
+/** The techniques, in the order of their names in policy.c. */
+#define DP_NTECH 17
+
+/** A policy's rule for one technique. */
+struct dp_tech_rule {
+	/** thresholds overriding the policy's, or -1 */
+	double block_at, warn_at;
+	/** 0, or 1 + the strongest action the technique may give */
+	uint8_t action_cap;
 };
 
 /**
@@ -72,6 +85,51 @@ struct dp_namerec {
 	/** the protected domain, if DP_NAME_PROTECTED */
 	uint32_t pid;
 };
+
+/** A new, empty policy with the default thresholds. */
+struct dp_policy* dp_policy_new(void);
+
+/** Append a zeroed protected domain. @return it, or NULL (no memory). */
+struct dp_prot* dp_policy_add_prot(struct dp_policy* p);
+
+/**
+ * Find or add a listed name and set flags on it.
+ * @return its record, or NULL when out of memory.
+ */
+struct dp_namerec* dp_policy_name_record(struct dp_policy* p,
+	const char* name, uint32_t flags);
+
+/** Whether a suffix is closed to the public (mil, gov, edu, int and
+ * their second-level forms): the same label elsewhere is an impostor. */
+int dp_closed_suffix(const char* suffix);
+
+/** Load a Public Suffix List file into the policy, keeping its text. */
+dp_status dp_policy_load_psl(struct dp_policy* p, const char* path);
+
+/** Number of a technique by name, or -1. */
+int dp_technique_index(const char* name);
+
+/** Name of a technique by number, or NULL. */
+const char* dp_technique_name(int i);
+
+/** An open compiled policy (lib/db.c). */
+struct dp_db;
+
+/** Whether a file is a compiled policy (an LMDB file of doppel's). */
+int dp_db_is_compiled(const char* path);
+
+/**
+ * Open a compiled policy read-only; its tables are used in place.
+ * @return DP_OK or DP_ERR_IO / DP_ERR_FORMAT with a message in err.
+ */
+dp_status dp_db_open(const char* path, struct dp_policy** out,
+	struct dp_error* err);
+
+/** Close the database of a mapped policy. */
+void dp_db_close(struct dp_db* db);
+
+/** Fill in what the database records about itself (version, build). */
+void dp_db_info(const struct dp_db* db, struct dp_policy_info* info);
 
 /**
  * Copy a string into the policy's string area (NUL terminated).
@@ -167,8 +225,21 @@ struct dp_policy {
 	struct dp_index index;
 	/** canonical name -> 1 + index in names; only while loading */
 	struct dp_strmap build_names;
-	/** verdict thresholds on the score */
+	/** verdict thresholds on the score, and per technique */
 	double block_at, warn_at;
+	struct dp_tech_rule tech[DP_NTECH];
+	/** negative TTL of synthesised answers, -1 if the policy has none */
+	int32_t negative_ttl;
+	/** what a country mismatch does (DP_ALLOW: log only) */
+	enum dp_action country_mismatch;
+	/** fingerprint of the source text (every file read) */
+	uint64_t source_hash;
+	/** the Public Suffix List's text, kept for compiled policies */
+	char* psl_text;
+	size_t psl_len;
+	/** the compiled database this policy is mapped from, or NULL; its
+	 * arrays then point into the map and are not freed one by one */
+	struct dp_db* db;
 	/** the combo-squatting keywords, by hash (0: empty slot), and
 	 * their number in the engine's list */
 	uint64_t kw_hash[DP_KW_SLOTS];

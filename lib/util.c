@@ -18,6 +18,7 @@ dp_strerror(dp_status st)
 	case DP_ERR_NAME: return "malformed domain name";
 	case DP_ERR_PSL: return "cannot load the public suffix list";
 	case DP_ERR_SPACE: return "buffer too small";
+	case DP_ERR_FORMAT: return "corrupt or incompatible database";
 	}
 	return "unknown status";
 }

@@ -34,10 +34,10 @@ expect check-json 1 '^\{"name":"navy\.ml","input":"NAVY\.ML\.","verdict":"block"
 	"$bin" check -p conf/policy.txt --json NAVY.ML.
 expect check-bad-name 0 '^a\.\.b: not a domain name' \
 	"$bin" check -p conf/policy.txt a..b
-expect check-no-policy 2 'no-such-policy\.txt: cannot open policy' \
+expect check-no-policy 2 'no-such-policy\.txt: error: cannot open policy' \
 	"$bin" check -p "$tmp/no-such-policy.txt" army.ml
 printf 'protect army.mil\nprotect navy.mil countries=usa\n' >"$tmp/bad.txt"
-expect check-bad-policy 2 'bad\.txt:2: countries' \
+expect check-bad-policy 2 'bad\.txt:2:28: error: countries' \
 	"$bin" check -p "$tmp/bad.txt" army.ml
 expect unknown-command 2 "unknown command 'frob'" "$bin" frob
 

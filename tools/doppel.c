@@ -4,9 +4,11 @@
  */
 #include "doppel.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void
 usage(FILE* out)
@@ -17,6 +19,8 @@ usage(FILE* out)
 		"commands:\n"
 		"  check -p POLICY [--json] NAME...  explain the verdict for each NAME\n"
 		"  scan -p POLICY [--json]           read names on stdin, one verdict a line\n"
+		"  compile SRC -o DB                 check a policy source, write it compiled\n"
+		"  info DB                           what a compiled policy records\n"
 		"  conf-check [FILE]                 validate doppel.conf and its policy\n"
 		"                                    (default: $DOPPEL_CONF, then %s)\n"
 		"  version                           print the version\n"
@@ -201,6 +205,107 @@ cmd_conf_check(int argc, char** argv)
 	return 0;
 }
 
+/** Print one problem of a policy source, compiler style. */
+static void
+print_problem(void* arg, const char* file, int line, int col,
+	const char* msg)
+{
+	struct dp_error e;
+	int* count = arg;
+	(*count)++;
+	dp_format_problem(&e, file, line, col, msg);
+	fprintf(stderr, "%s\n", e.msg);
+}
+
+static int
+cmd_compile(int argc, char** argv)
+{
+	const char *src = NULL, *out = NULL;
+	struct dp_policy* p;
+	struct dp_error err;
+	struct dp_policy_info info;
+	int i, problems = 0;
+	dp_status st;
+	for(i = 2; i < argc; i++) {
+		if(strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if(argv[i][0] == '-' && argv[i][1] != 0) {
+			fprintf(stderr, "doppel compile: unknown option '%s'\n",
+				argv[i]);
+			return 2;
+		} else if(!src)
+			src = argv[i];
+		else {
+			fprintf(stderr, "doppel compile: one source only\n");
+			return 2;
+		}
+	}
+	if(!src || !out) {
+		fprintf(stderr, "usage: doppel compile SRC -o DB\n");
+		return 2;
+	}
+	st = dp_policy_parse(src, &p, print_problem, &problems);
+	if(st != DP_OK) {
+		fprintf(stderr, "doppel compile: %d problem%s in %s; %s left "
+			"as it was\n", problems, problems == 1 ? "" : "s", src,
+			out);
+		return 1;
+	}
+	if(dp_policy_compile(p, out, &err) != DP_OK) {
+		fprintf(stderr, "doppel compile: %s\n", err.msg);
+		dp_policy_free(p);
+		return 1;
+	}
+	dp_policy_get_info(p, &info);
+	printf("%s: %" PRIu64 " protected domains, %" PRIu64 " listed names, "
+		"%" PRIu64 " index keys\n", out, info.protected_domains,
+		info.names, info.index_keys);
+	dp_policy_free(p);
+	return 0;
+}
+
+static int
+cmd_info(int argc, char** argv)
+{
+	struct dp_policy* p;
+	struct dp_error err;
+	struct dp_policy_info info;
+	char when[64] = "-";
+	dp_status st;
+	if(argc != 3) {
+		fprintf(stderr, "usage: doppel info DB\n");
+		return 2;
+	}
+	if((st = dp_policy_load(argv[2], &p, &err)) != DP_OK) {
+		fprintf(stderr, "doppel: %s\n",
+			err.msg[0] ? err.msg : dp_strerror(st));
+		return 1;
+	}
+	dp_policy_get_info(p, &info);
+	if(info.built) {
+		time_t t = (time_t)info.built;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	}
+	printf("file:              %s\n", argv[2]);
+	printf("kind:              %s\n", info.version ?
+		"compiled policy" : "policy source");
+	if(info.version)
+		printf("format version:    %u\n", info.version);
+	printf("source hash:       %016" PRIx64 "\n", info.source_hash);
+	printf("built:             %s\n", when);
+	printf("protected domains: %" PRIu64 "\n", info.protected_domains);
+	printf("labels:            %" PRIu64 "\n", info.labels);
+	printf("suffixes:          %" PRIu64 "\n", info.suffixes);
+	printf("listed names:      %" PRIu64 "\n", info.names);
+	printf("index keys:        %" PRIu64 "\n", info.index_keys);
+	if(info.file_size)
+		printf("file size:         %" PRIu64 " bytes\n",
+			info.file_size);
+	printf("memory:            %zu bytes\n", dp_policy_memory(p));
+	dp_policy_free(p);
+	return 0;
+}
+
 int
 main(int argc, char** argv)
 {
@@ -214,6 +319,10 @@ main(int argc, char** argv)
 		return cmd_scan(argc, argv);
 	if(strcmp(argv[1], "conf-check") == 0)
 		return cmd_conf_check(argc, argv);
+	if(strcmp(argv[1], "compile") == 0)
+		return cmd_compile(argc, argv);
+	if(strcmp(argv[1], "info") == 0)
+		return cmd_info(argc, argv);
 	if(strcmp(argv[1], "version") == 0) {
 		printf("doppel %s\n", DP_VERSION);
 		return 0;

@@ -69,18 +69,31 @@ static const struct {
 	const char* in_msg;
 } bad[] = {
 	{ "protect army.mil\nprotec navy.mil\n", DP_ERR_SYNTAX,
-		"policy.txt:2: unknown directive 'protec'" },
-	{ "protect\n", DP_ERR_SYNTAX, ":1: 'protect' needs an argument" },
-	{ "protect a..b\n", DP_ERR_NAME, ":1: 'a..b' is not a valid domain" },
-	{ "protect mil\n", DP_ERR_SYNTAX, ":1: 'mil' is a public suffix" },
-	{ "protect co.uk\n", DP_ERR_SYNTAX, ":1: 'co.uk' is a public suffix" },
-	{ "protect army.mil countries=us\n", DP_ERR_SYNTAX, ":1: countries" },
+		"policy.txt:2:1: error: unknown directive 'protec'" },
+	{ "protect\n", DP_ERR_SYNTAX, ":1:8: error: 'protect' needs an "
+		"argument" },
+	{ "protect a..b\n", DP_ERR_SYNTAX, ":1:9: error: 'a..b' is not a "
+		"valid domain" },
+	{ "protect mil\n", DP_ERR_SYNTAX, ":1:9: error: 'mil' is a public "
+		"suffix" },
+	{ "protect co.uk\n", DP_ERR_SYNTAX, ":1:9: error: 'co.uk' is a "
+		"public suffix" },
+	{ "protect army.mil countries=us\n", DP_ERR_SYNTAX,
+		":1:28: error: countries: expected two-letter" },
+	{ "protect army.mil countries=US,XX\n", DP_ERR_SYNTAX,
+		":1:31: error: countries: 'XX' is not an ISO 3166-1" },
 	{ "protect army.mil colour=green\n", DP_ERR_SYNTAX,
-		":1: unknown option 'colour=green'" },
-	{ "allow a b\n", DP_ERR_SYNTAX, ":1: too many words" },
-	{ "protect-file nothere.list\n", DP_ERR_IO,
-		":1: cannot open '" },
-	{ "block .\n", DP_ERR_NAME, ":1: the root" },
+		":1:18: error: unknown option 'colour=green'" },
+	{ "allow a b\n", DP_ERR_SYNTAX, ":1:9: error: 'allow' takes exactly "
+		"one argument" },
+	{ "protect-file nothere.list\n", DP_ERR_SYNTAX,
+		":1:14: error: cannot open '" },
+	{ "block .\n", DP_ERR_SYNTAX, ":1:7: error: the root" },
+	{ "protect army.mil\nallow army.mil\n", DP_ERR_SYNTAX,
+		":2:7: error: conflicting entries: 'army.mil' is already "
+		"protected" },
+	{ "block x.example\nblock x.example\n", DP_ERR_SYNTAX,
+		":2:7: error: duplicate entry: 'x.example' is already blocked" },
 };
 
 static void
@@ -106,7 +119,8 @@ test_error_in_nested_file(void)
 	write_file("bad.list", "army.mil\nnot a name\n");
 	ASSERT_EQ(load_text("protect-file bad.list\n", &p, &err),
 		DP_ERR_SYNTAX);
-	ASSERT(strstr(err.msg, "bad.list:2: expected one name per line"));
+	ASSERT(strstr(err.msg, "bad.list:2:4: error: expected one name per "
+		"line"));
 }
 
 static void
@@ -116,7 +130,8 @@ test_missing_policy(void)
 	struct dp_error err;
 	ASSERT_EQ(dp_policy_load("/nonexistent/policy.txt", &p, &err),
 		DP_ERR_IO);
-	ASSERT(strstr(err.msg, "/nonexistent/policy.txt: cannot open policy"));
+	ASSERT(strstr(err.msg, "/nonexistent/policy.txt: error: cannot open "
+		"policy"));
 }
 
 static void
