@@ -114,6 +114,63 @@ dp_db_is_compiled(const char* path)
 		b[18] == 0xef && b[19] == 0xbe;
 }
 
+/**
+ * Check that the file holds every page LMDB's own meta page says it has.
+ * LMDB maps the file and would fault (SIGBUS) on a page past a truncated
+ * end, so a short file must be refused before it is opened.
+ * @return 0 if the file is whole.
+ */
+static int
+db_whole(const char* path, uint64_t size, struct dp_error* err)
+{
+	unsigned char b[2 * 65536];
+	FILE* f = fopen(path, "rb");
+	size_t n, psize, i;
+	uint64_t best_txn = 0, last_pg = 0;
+	int found = 0;
+	if(!f) {
+		dp_error_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	/* The meta page: a 16-byte page header, then magic, version,
+	 * address, map size, two 48-byte database records (the first's
+	 * pad field holds the page size), last page, transaction id. */
+	if(n < 16 + 136) {
+		dp_error_set(err, "%s: truncated (%zu bytes)", path, n);
+		return -1;
+	}
+	memcpy(&i, b + 16 + 24, 4);
+	psize = (size_t)(uint32_t)i;
+	if(psize < 512 || psize > 65536 || (psize & (psize - 1))) {
+		dp_error_set(err, "%s: corrupt: page size %zu", path, psize);
+		return -1;
+	}
+	for(i = 0; i < 2 && (i + 1) * psize <= n; i++) {
+		const unsigned char* m = b + i * psize + 16;
+		uint32_t magic;
+		uint64_t pg, txn;
+		memcpy(&magic, m, 4);
+		memcpy(&pg, m + 120, 8);
+		memcpy(&txn, m + 128, 8);
+		if(magic != 0xBEEFC0DE)
+			continue;
+		if(!found || txn > best_txn) {
+			best_txn = txn;
+			last_pg = pg;
+			found = 1;
+		}
+	}
+	if(!found || (last_pg + 1) * (uint64_t)psize > size) {
+		dp_error_set(err, "%s: truncated: %llu bytes, its pages need "
+			"%llu", path, (unsigned long long)size,
+			(unsigned long long)((last_pg + 1) * (uint64_t)psize));
+		return -1;
+	}
+	return 0;
+}
+
 dp_status
 dp_policy_compile(const struct dp_policy* p, const char* path,
 	struct dp_error* err)
@@ -319,8 +376,14 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 		goto fail;
 	}
 	p->db = db;
-	if(stat(path, &sb) == 0)
-		db->file_size = (uint64_t)sb.st_size;
+	if(stat(path, &sb) != 0) {
+		dp_error_set(err, "%s: cannot open: %s", path, strerror(errno));
+		st = DP_ERR_IO;
+		goto fail;
+	}
+	db->file_size = (uint64_t)sb.st_size;
+	if(db_whole(path, db->file_size, err) != 0)
+		goto fail;
 	if((rc = mdb_env_create(&db->env)) != 0 ||
 		(rc = mdb_env_open(db->env, path, MDB_RDONLY | MDB_NOSUBDIR |
 		MDB_NOLOCK | MDB_NOTLS, 0444)) != 0 ||

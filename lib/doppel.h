@@ -130,6 +130,15 @@ struct dp_settings {
 	uint32_t block_ttl;
 	/** whether every non-allow verdict is written to the resolver log */
 	int log_verdicts;
+	/** seconds between checks of the policy file for a new version;
+	 * 0: only on reload */
+	uint32_t policy_check_interval;
+	/** path of the LMDB verdict cache, "" for none */
+	char verdict_cache[4096];
+	/** its map size in bytes */
+	uint64_t verdict_cache_size;
+	/** seconds a cached verdict stays valid */
+	uint32_t verdict_ttl;
 };
 
 /** Default settings file of the module. */
@@ -139,7 +148,8 @@ struct dp_settings {
 
 /**
  * Fill settings with the defaults: no policy, on-error open, block-ttl
- * 300, log-verdicts yes.
+ * 300, log-verdicts yes, policy-check-interval 5, no verdict cache (64 MB
+ * when set), verdict-ttl 86400.
  * @param s: settings to fill.
  */
 void dp_settings_default(struct dp_settings* s);
@@ -147,8 +157,9 @@ void dp_settings_default(struct dp_settings* s);
 /**
  * Read a settings file of `key: value` lines ('#' starts a comment).
  * Keys: policy, on-error (open|closed), block-ttl (seconds), log-verdicts
- * (yes|no).  A relative policy path is taken relative to the directory of
- * the settings file.
+ * (yes|no), policy-check-interval (seconds), verdict-cache (path),
+ * verdict-cache-size (MB), verdict-ttl (seconds).  Relative paths are
+ * taken relative to the directory of the settings file.
  * @param path: file to read.
  * @param s: settings, filled with defaults first; on error the fields read
  *	so far are kept (so on-error is honoured if it came before the error).

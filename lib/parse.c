@@ -558,6 +558,19 @@ parse_file(struct parse_ctx* c, const char* path, int col, int names_only,
 	c->stack[c->depth++] = real;
 	c->file = path;
 	c->line = 0;
+	{
+		/* A policy is text: a NUL in its first block means some
+		 * other file (or a damaged database) is in its place. */
+		char head[4096];
+		size_t hn = fread(head, 1, sizeof(head), f);
+		if(memchr(head, 0, hn)) {
+			problem(c, 0, "not a policy source (binary data) nor a "
+				"compiled doppel policy");
+			hn = 0;
+			fseek(f, 0, SEEK_END);
+		} else
+			rewind(f);
+	}
 	while(c->fatal == DP_OK && (r = dp_read_line(f, line, sizeof(line)))
 		!= 0) {
 		c->line++;

@@ -17,6 +17,20 @@ dp_settings_default(struct dp_settings* s)
 	s->on_error = DP_ON_ERROR_OPEN;
 	s->block_ttl = 300;
 	s->log_verdicts = 1;
+	s->policy_check_interval = 5;
+	s->verdict_cache_size = 64ULL << 20;
+	s->verdict_ttl = 86400;
+}
+
+/** Parse an unsigned number up to max. @return 1 if ok. */
+static int
+parse_uint(const char* val, unsigned long max, unsigned long* out)
+{
+	char* end;
+	errno = 0;
+	*out = strtoul(val, &end, 10);
+	return val[0] != 0 && val[0] != '-' && *end == 0 && errno == 0 &&
+		*out <= max;
 }
 
 /** Parse yes/no. @return 1, 0, or -1 if neither. */
@@ -100,12 +114,8 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				goto cleanup;
 			}
 		} else if(strcmp(key, "block-ttl") == 0) {
-			char* end;
 			unsigned long v;
-			errno = 0;
-			v = strtoul(val, &end, 10);
-			if(val[0] == 0 || *end || errno || v > 86400 ||
-				val[0] == '-') {
+			if(!parse_uint(val, 86400, &v)) {
 				dp_error_set(err, "%s:%d: block-ttl: expected "
 					"seconds from 0 to 86400, got '%s'",
 					path, lineno, val);
@@ -113,6 +123,45 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				goto cleanup;
 			}
 			s->block_ttl = (uint32_t)v;
+		} else if(strcmp(key, "policy-check-interval") == 0) {
+			unsigned long v;
+			if(!parse_uint(val, 86400, &v)) {
+				dp_error_set(err, "%s:%d: policy-check-interval: "
+					"expected seconds from 0 to 86400, got "
+					"'%s'", path, lineno, val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+			s->policy_check_interval = (uint32_t)v;
+		} else if(strcmp(key, "verdict-ttl") == 0) {
+			unsigned long v;
+			if(!parse_uint(val, 31536000, &v) || v == 0) {
+				dp_error_set(err, "%s:%d: verdict-ttl: expected "
+					"seconds from 1 to 31536000, got '%s'",
+					path, lineno, val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+			s->verdict_ttl = (uint32_t)v;
+		} else if(strcmp(key, "verdict-cache-size") == 0) {
+			unsigned long v;
+			if(!parse_uint(val, 1048576, &v) || v == 0) {
+				dp_error_set(err, "%s:%d: verdict-cache-size: "
+					"expected megabytes from 1 to 1048576, got "
+					"'%s'", path, lineno, val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+			s->verdict_cache_size = (uint64_t)v << 20;
+		} else if(strcmp(key, "verdict-cache") == 0) {
+			if(val[0] == 0 || dp_path_relative(path, val,
+				s->verdict_cache, sizeof(s->verdict_cache))
+				!= DP_OK) {
+				dp_error_set(err, "%s:%d: verdict-cache: needs a "
+					"path", path, lineno);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
 		} else if(strcmp(key, "log-verdicts") == 0) {
 			int b = parse_bool(val);
 			if(b < 0) {
@@ -125,8 +174,10 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 			s->log_verdicts = b;
 		} else {
 			dp_error_set(err, "%s:%d: unknown setting '%s' (known: "
-				"policy, on-error, block-ttl, log-verdicts)",
-				path, lineno, key);
+				"policy, on-error, block-ttl, log-verdicts, "
+				"policy-check-interval, verdict-cache, "
+				"verdict-cache-size, verdict-ttl)", path, lineno,
+				key);
 			st = DP_ERR_SYNTAX;
 			goto cleanup;
 		}

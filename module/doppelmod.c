@@ -12,14 +12,22 @@
  *  - init() runs once per process, after chroot and privilege drop, before
  *    the worker threads start (and again after deinit() on
  *    `unbound-control reload`).  It reads the settings file named by
- *    $DOPPEL_CONF (default /etc/doppel/doppel.conf) and loads the policy.
- *    If either fails, the error is logged and init still succeeds: with
+ *    $DOPPEL_CONF (default /etc/doppel/doppel.conf) and loads the policy
+ *    (a source or a compiled database).  If that fails on a reload, the
+ *    policy in force stays (deinit() keeps it aside).  If it fails at
+ *    start-up, the error is logged and init still succeeds: with
  *    `on-error: open` queries pass through unprotected, with
  *    `on-error: closed` every query is answered SERVFAIL.  The resolver
- *    keeps running either way, so a fixed policy can be loaded with a reload.
- *  - operate() runs on every worker thread at once.  The global state,
- *    struct doppelmod_env, is read-only after init(); per-query state lives
- *    in the query's region and is never freed by hand.
+ *    keeps running either way, so a fixed policy can be loaded later.
+ *    init() also starts a watcher thread that looks at the policy file
+ *    every policy-check-interval seconds and swaps in a new version
+ *    (loaded beside the old one, swapped under a write lock held only for
+ *    the swap, then Unbound's message cache is flushed so that no answer
+ *    from before the change is served).  No query ever waits for disk.
+ *  - operate() runs on every worker thread at once.  The settings are
+ *    read-only after init(); the policy is read under a read lock;
+ *    per-query state lives in the query's region and is never freed by
+ *    hand.
  *    On the way down (module_event_new, or module_event_pass with no
  *    per-query state yet, which is how subqueries arrive) the queried name
  *    is checked.  A blocked name is answered at once with NXDOMAIN and an
@@ -31,7 +39,8 @@
  *    DNAME target of the answer is checked, so that a clean name aliased
  *    to a lookalike is blocked as well; the cached answer is replaced.
  *  - inform_super() is not needed: doppel starts no subqueries yet.
- *  - clear() drops the per-query pointer; deinit() frees the policy.
+ *  - clear() drops the per-query pointer; deinit() stops the watcher and
+ *    keeps the policy for the next init().
  *
  * Only the six dynlib entry points are exported; everything else is hidden
  * (-fvisibility=hidden), because Unbound loads the module RTLD_GLOBAL.
@@ -50,21 +59,52 @@
 #include "util/module.h"
 #include "util/net_help.h"
 #include "util/regional.h"
+#include "util/storage/slabhash.h"
 
 #include "doppel.h"
 
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #define DOPPELMOD_EXPORT __attribute__((visibility("default")))
 
-/** Global state of the module, read-only once init() returns. */
+/** Global state of the module. */
 struct doppelmod_env {
-	/** settings from doppel.conf */
+	/** settings from doppel.conf; read-only once init() returns */
 	struct dp_settings settings;
-	/** the policy; NULL if it could not be loaded */
+	/**
+	 * The policy in force; NULL if none could be loaded.  Workers read
+	 * it under the read lock, for the few microseconds of a check; the
+	 * watcher swaps it under the write lock, which it holds only for
+	 * the swap itself (the new policy is loaded before).
+	 */
 	struct dp_policy* policy;
+	pthread_rwlock_t lock;
+	/** the message cache, flushed when a new policy comes in */
+	struct slabhash* msg_cache;
+	/** the policy file as last seen by the watcher */
+	struct stat seen;
+	/** the watcher thread and how to stop it */
+	pthread_t watcher;
+	int watching, stopping;
+	pthread_mutex_t watch_mx;
+	pthread_cond_t watch_cv;
 };
+
+/**
+ * A policy kept across `unbound-control reload`: deinit() leaves the
+ * policy in force here, and init() falls back to it if the new one cannot
+ * be loaded, so a bad file never leaves the resolver unprotected.  The
+ * module pins itself in memory (RTLD_NODELETE) so that this survives the
+ * dlclose() between deinit() and init().
+ */
+static struct dp_policy* doppelmod_stash;
+static struct stat doppelmod_stash_seen;
 
 /** Per-query progress, kept in qstate->minfo[id]. */
 enum doppelmod_state {
@@ -76,6 +116,15 @@ enum doppelmod_state {
 struct doppelmod_qstate {
 	enum doppelmod_state state;
 };
+
+/** TTL of synthesised answers: the policy's negative-ttl, else the
+ * settings' block-ttl.  Called with the policy lock held. */
+static uint32_t
+doppelmod_ttl(struct doppelmod_env* g)
+{
+	int t = g->policy ? dp_policy_negative_ttl(g->policy) : -1;
+	return t >= 0 ? (uint32_t)t : g->settings.block_ttl;
+}
 
 /** The RR type as text, for log lines. */
 static void
@@ -168,7 +217,7 @@ static struct dns_msg*
 doppelmod_nxdomain_msg(struct module_qstate* qstate, struct doppelmod_env* g,
 	struct query_info* qinfo, uint8_t* apex, size_t apexlen)
 {
-	uint32_t ttl = g->settings.block_ttl;
+	uint32_t ttl = doppelmod_ttl(g);
 	struct dns_msg* msg;
 	struct ub_packed_rrset_key* soa;
 	time_t expttl = (time_t)ttl;
@@ -199,7 +248,7 @@ static void
 doppelmod_cache_store(struct module_qstate* qstate, struct doppelmod_env* g,
 	struct dns_msg* msg)
 {
-	if(g->settings.block_ttl == 0 || qstate->no_cache_store)
+	if(doppelmod_ttl(g) == 0 || qstate->no_cache_store)
 		return;
 	if(!dns_cache_store(qstate->env, &msg->qinfo, msg->rep, 0, 0, 0, NULL,
 		qstate->query_flags, qstate->qstarttime))
@@ -389,6 +438,112 @@ block:
 	doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 }
 
+/** Load the policy named by the settings; log what went wrong. */
+static struct dp_policy*
+doppelmod_load(struct doppelmod_env* g, struct stat* seen)
+{
+	struct dp_policy* p = NULL;
+	struct dp_error err;
+	dp_status st;
+	err.msg[0] = 0;
+	if(stat(g->settings.policy, seen) != 0)
+		memset(seen, 0, sizeof(*seen));
+	st = dp_policy_load(g->settings.policy, &p, &err);
+	if(st != DP_OK) {
+		log_err("doppel: %s", err.msg[0] ? err.msg : dp_strerror(st));
+		return NULL;
+	}
+	return p;
+}
+
+/** Whether the file behind two stat results changed. */
+static int
+doppelmod_changed(const struct stat* a, const struct stat* b)
+{
+	return a->st_ino != b->st_ino || a->st_dev != b->st_dev ||
+		a->st_size != b->st_size ||
+		a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+		a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+/**
+ * Put a new policy in force and drop what the caches learnt under the
+ * old one: a name the new policy blocks may sit in the message cache
+ * with its real answer, and one it no longer blocks with our NXDOMAIN.
+ */
+static void
+doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
+{
+	struct dp_policy* old;
+	pthread_rwlock_wrlock(&g->lock);
+	old = g->policy;
+	g->policy = p;
+	pthread_rwlock_unlock(&g->lock);
+	dp_policy_free(old);
+	if(g->msg_cache)
+		slabhash_clear(g->msg_cache);
+}
+
+/** Look at the policy file; load and swap in a new version. */
+static void
+doppelmod_watch_once(struct doppelmod_env* g)
+{
+	struct stat now, seen;
+	struct dp_policy* p;
+	if(stat(g->settings.policy, &now) != 0 ||
+		!doppelmod_changed(&now, &g->seen))
+		return;
+	/* Remember this version whatever happens, so that a bad file is
+	 * reported once, not every few seconds. */
+	g->seen = now;
+	if(!(p = doppelmod_load(g, &seen))) {
+		log_err("doppel: keeping the policy in force; fix %s (it is "
+			"looked at again when it changes)",
+			g->settings.policy);
+		return;
+	}
+	g->seen = seen;
+	doppelmod_swap(g, p);
+	log_info("doppel: policy %s changed: now %zu protected domains; "
+		"message cache flushed", g->settings.policy,
+		dp_policy_protected_count(p));
+}
+
+/** The watcher thread: every policy-check-interval seconds. */
+static void*
+doppelmod_watch(void* arg)
+{
+	struct doppelmod_env* g = arg;
+	pthread_mutex_lock(&g->watch_mx);
+	while(!g->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)g->settings.policy_check_interval;
+		pthread_cond_timedwait(&g->watch_cv, &g->watch_mx, &until);
+		if(g->stopping)
+			break;
+		pthread_mutex_unlock(&g->watch_mx);
+		doppelmod_watch_once(g);
+		pthread_mutex_lock(&g->watch_mx);
+	}
+	pthread_mutex_unlock(&g->watch_mx);
+	return NULL;
+}
+
+/** Keep this module mapped across dlclose(), for doppelmod_stash. */
+static void
+doppelmod_pin(void)
+{
+	static int pinned;
+	static const char anchor = 0;
+	Dl_info info;
+	if(pinned)
+		return;
+	if(dladdr(&anchor, &info) && info.dli_fname &&
+		dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+		pinned = 1;
+}
+
 DOPPELMOD_EXPORT int
 init(struct module_env* env, int id)
 {
@@ -398,32 +553,53 @@ init(struct module_env* env, int id)
 	const char* path = getenv(DP_SETTINGS_ENV);
 	dp_status st;
 
+	doppelmod_pin();
 	if(!path || !*path)
 		path = DP_SETTINGS_DEFAULT_PATH;
 	if(!(g = calloc(1, sizeof(*g)))) {
 		log_err("doppel: out of memory");
 		return 0;
 	}
+	pthread_rwlock_init(&g->lock, NULL);
+	pthread_mutex_init(&g->watch_mx, NULL);
+	pthread_cond_init(&g->watch_cv, NULL);
+	g->msg_cache = env->msg_cache;
 	de->dyn_env = g;
 	err.msg[0] = 0;
 	st = dp_settings_load(path, &g->settings, &err);
-	if(st == DP_OK)
-		st = dp_policy_load(g->settings.policy, &g->policy, &err);
-	if(st != DP_OK) {
+	if(st != DP_OK)
 		log_err("doppel: %s", err.msg[0] ? err.msg : dp_strerror(st));
-		if(g->settings.on_error == DP_ON_ERROR_CLOSED)
-			log_err("doppel: on-error is closed: every query will be "
-				"answered SERVFAIL until a good policy is "
-				"loaded (unbound-control reload)");
+	else
+		g->policy = doppelmod_load(g, &g->seen);
+	if(g->policy) {
+		dp_policy_free(doppelmod_stash);
+		doppelmod_stash = NULL;
+		log_info("doppel %s: policy %s loaded, %zu protected domains",
+			DP_VERSION, g->settings.policy,
+			dp_policy_protected_count(g->policy));
+	} else if(doppelmod_stash) {
+		/* A reload with a bad policy: the old one stays. */
+		g->policy = doppelmod_stash;
+		g->seen = doppelmod_stash_seen;
+		doppelmod_stash = NULL;
+		log_err("doppel: keeping the policy that was in force (%zu "
+			"protected domains)",
+			dp_policy_protected_count(g->policy));
+	} else if(g->settings.on_error == DP_ON_ERROR_CLOSED)
+		log_err("doppel: on-error is closed: every query will be "
+			"answered SERVFAIL until a good policy is loaded "
+			"(unbound-control reload)");
+	else
+		log_err("doppel: on-error is open: resolving WITHOUT "
+			"lookalike protection until a good policy is loaded "
+			"(unbound-control reload)");
+	if(st == DP_OK && g->settings.policy_check_interval > 0) {
+		if(pthread_create(&g->watcher, NULL, doppelmod_watch, g) == 0)
+			g->watching = 1;
 		else
-			log_err("doppel: on-error is open: resolving WITHOUT "
-				"lookalike protection until a good policy is "
-				"loaded (unbound-control reload)");
-		return 1;
+			log_err("doppel: cannot start the policy watcher: %s",
+				strerror(errno));
 	}
-	log_info("doppel %s: policy %s loaded, %zu protected domains",
-		DP_VERSION, g->settings.policy,
-		dp_policy_protected_count(g->policy));
 	return 1;
 }
 
@@ -434,7 +610,21 @@ deinit(struct module_env* env, int id)
 	struct doppelmod_env* g;
 	if(!de || !(g = de->dyn_env))
 		return;
-	dp_policy_free(g->policy);
+	if(g->watching) {
+		pthread_mutex_lock(&g->watch_mx);
+		g->stopping = 1;
+		pthread_cond_signal(&g->watch_cv);
+		pthread_mutex_unlock(&g->watch_mx);
+		pthread_join(g->watcher, NULL);
+	}
+	/* Keep the policy for the init() of a reload (see
+	 * doppelmod_stash); a policy that is never reused is freed there. */
+	dp_policy_free(doppelmod_stash);
+	doppelmod_stash = g->policy;
+	doppelmod_stash_seen = g->seen;
+	pthread_rwlock_destroy(&g->lock);
+	pthread_mutex_destroy(&g->watch_mx);
+	pthread_cond_destroy(&g->watch_cv);
 	free(g);
 	de->dyn_env = NULL;
 }
@@ -445,20 +635,19 @@ operate(struct module_qstate* qstate, enum module_ev event, int id,
 {
 	struct doppelmod_env* g = doppelmod_getenv(qstate->env, id);
 	(void)outbound;
+	if(g)
+		pthread_rwlock_rdlock(&g->lock);
 	if(event == module_event_new ||
-		(event == module_event_pass && qstate->minfo[id] == NULL)) {
+		(event == module_event_pass && qstate->minfo[id] == NULL))
 		doppelmod_check_query(qstate, g, id);
-		return;
-	}
-	if(event == module_event_moddone) {
+	else if(event == module_event_moddone)
 		doppelmod_check_answer(qstate, g, id);
-		return;
-	}
-	if(event == module_event_pass) {
+	else if(event == module_event_pass)
 		qstate->ext_state[id] = module_wait_module;
-		return;
-	}
-	qstate->ext_state[id] = module_error;
+	else
+		qstate->ext_state[id] = module_error;
+	if(g)
+		pthread_rwlock_unlock(&g->lock);
 }
 
 DOPPELMOD_EXPORT void
@@ -481,7 +670,11 @@ DOPPELMOD_EXPORT size_t
 get_mem(struct module_env* env, int id)
 {
 	struct doppelmod_env* g = doppelmod_getenv(env, id);
+	size_t n;
 	if(!g)
 		return 0;
-	return sizeof(*g) + (g->policy ? dp_policy_memory(g->policy) : 0);
+	pthread_rwlock_rdlock(&g->lock);
+	n = sizeof(*g) + (g->policy ? dp_policy_memory(g->policy) : 0);
+	pthread_rwlock_unlock(&g->lock);
+	return n;
 }

@@ -1,0 +1,163 @@
+/*
+ * tests/unit/test_db.c - compiled policies: the same verdicts as the
+ * source, and a damaged file (flipped byte, truncated, other version)
+ * refused at open with a message, never a crash.
+ */
+#include "doppel.h"
+#include "test.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64], src[128], db[128];
+
+static void
+setup(void)
+{
+	FILE* f;
+	strcpy(dir, "/tmp/doppel-db-XXXXXX");
+	if(!mkdtemp(dir))
+		exit(2);
+	snprintf(src, sizeof(src), "%s/policy.txt", dir);
+	snprintf(db, sizeof(db), "%s/policy.db", dir);
+	if(!(f = fopen(src, "w")))
+		exit(2);
+	fputs("protect army.mil countries=US\nprotect paypal.com\n"
+		"allow army.ml\nblock evil.example\nnegative-ttl 120\n"
+		"technique combo-squatting action=warn\n", f);
+	fclose(f);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if(system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/** Names whose verdicts must not change through compilation. */
+static const char* const names[] = { "army.ml", "army.mil", "arny.mil",
+	"navy.ml", "paypa1.com", "paypal-login.com", "xn--pypal-4ve.com",
+	"x.evil.example", "googlec.om", "example.org" };
+
+static void
+test_same_verdicts(void)
+{
+	struct dp_policy *ps, *pd;
+	struct dp_error err;
+	struct dp_policy_info info;
+	size_t i;
+	ASSERT_EQ(dp_policy_load(src, &ps, &err), DP_OK);
+	ASSERT_EQ(dp_policy_compile(ps, db, &err), DP_OK);
+	ASSERT_EQ(dp_policy_load(db, &pd, &err), DP_OK);
+	if(!ps || !pd) {
+		TEST_FAIL_AT("load: %s", err.msg);
+		return;
+	}
+	for(i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct dp_verdict a, b;
+		char n[DP_NAME_MAX];
+		ASSERT_EQ(dp_name_from_text(names[i], n, sizeof(n)), DP_OK);
+		dp_policy_check(ps, n, &a);
+		dp_policy_check(pd, n, &b);
+		ASSERT_EQ(a.action, b.action);
+		ASSERT_STR_EQ(a.why, b.why);
+		ASSERT((a.target == NULL) == (b.target == NULL));
+		if(a.target && b.target)
+			ASSERT_STR_EQ(a.target, b.target);
+	}
+	ASSERT_EQ(dp_policy_negative_ttl(pd), 120);
+	dp_policy_get_info(pd, &info);
+	ASSERT_EQ(info.version, 1);
+	ASSERT_EQ(info.protected_domains, 2);
+	ASSERT(info.built > 0);
+	dp_policy_free(ps);
+	dp_policy_free(pd);
+}
+
+/** Copy the database with one change, then try to open it. */
+static dp_status
+open_damaged(long offset, int byte, long truncate_to, struct dp_error* err)
+{
+	char bad[160];
+	FILE *in, *out;
+	struct dp_policy* p = NULL;
+	long i = 0;
+	int c;
+	dp_status st;
+	snprintf(bad, sizeof(bad), "%s/bad.db", dir);
+	in = fopen(db, "rb");
+	out = fopen(bad, "wb");
+	if(!in || !out)
+		exit(2);
+	while((c = fgetc(in)) != EOF && (truncate_to < 0 || i < truncate_to)) {
+		fputc(i == offset ? byte : c, out);
+		i++;
+	}
+	fclose(in);
+	fclose(out);
+	st = dp_policy_load(bad, &p, err);
+	dp_policy_free(p);
+	return st;
+}
+
+/** Offset of the first occurrence of a string in the database. */
+static long
+find_in_db(const char* s)
+{
+	FILE* f = fopen(db, "rb");
+	static char buf[1 << 20];
+	size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0, i;
+	if(f)
+		fclose(f);
+	for(i = 0; i + strlen(s) <= n; i++)
+		if(memcmp(buf + i, s, strlen(s)) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void
+test_damaged(void)
+{
+	struct dp_error err;
+	struct stat sb;
+	long at;
+	ASSERT_EQ(stat(db, &sb), 0);
+	/* a flipped byte in a table: the checksum */
+	at = find_in_db("paypal.com");
+	ASSERT(at > 0);
+	ASSERT_EQ(open_damaged(at, 'q', -1, &err), DP_ERR_FORMAT);
+	ASSERT(strstr(err.msg, "checksum") != NULL);
+	/* another format version */
+	at = find_in_db("doppeldb");
+	ASSERT(at > 0);
+	ASSERT_EQ(open_damaged(at + 8, 99, -1, &err), DP_ERR_FORMAT);
+	ASSERT(strstr(err.msg, "format 99") != NULL);
+	/* truncated: refused before LMDB maps pages that are not there */
+	ASSERT(open_damaged(-1, 0, (long)sb.st_size / 2, &err) != DP_OK);
+	ASSERT(strstr(err.msg, "truncated") != NULL);
+	ASSERT(open_damaged(-1, 0, 100, &err) != DP_OK);
+}
+
+static void
+test_compile_failure_leaves_file(void)
+{
+	struct dp_policy* p;
+	struct dp_error err;
+	ASSERT_EQ(dp_policy_load(src, &p, &err), DP_OK);
+	/* a directory where the file should go: the rename fails */
+	ASSERT(dp_policy_compile(p, "/nonexistent-dir/policy.db", &err) !=
+		DP_OK);
+	ASSERT(strstr(err.msg, "/nonexistent-dir/policy.db") != NULL);
+	dp_policy_free(p);
+}
+
+static const struct test_entry tests[] = {
+	TEST_ENTRY(same_verdicts),
+	TEST_ENTRY(damaged),
+	TEST_ENTRY(compile_failure_leaves_file),
+};
+
+TEST_MAIN_WITH("db", tests, setup, teardown)
