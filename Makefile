@@ -33,10 +33,10 @@ UNBOUND_TREE = $(UNBOUND_SRC)
 UNBOUND_DEP =
 endif
 
-LIB_SRC = lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/index.c \
+LIB_SRC = lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/index.c lib/vcache.c \
 	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/util.c
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-LIB_HDR = lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h
+LIB_HDR = lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 

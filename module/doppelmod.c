@@ -62,6 +62,7 @@
 #include "util/storage/slabhash.h"
 
 #include "doppel.h"
+#include "vcache.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -85,6 +86,10 @@ struct doppelmod_env {
 	 */
 	struct dp_policy* policy;
 	pthread_rwlock_t lock;
+	/** fingerprint of the policy (verdict cache entries carry it) */
+	uint64_t policy_hash;
+	/** the verdict cache, or NULL */
+	struct dp_vcache* vcache;
 	/** the message cache, flushed when a new policy comes in */
 	struct slabhash* msg_cache;
 	/** the policy file as last seen by the watcher */
@@ -271,21 +276,41 @@ doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
 }
 
 /**
- * Check one wire-format name against the policy.
+ * Check one wire-format name: the verdict cache first, then the engine;
+ * a flagged name is queued for the verdict cache.
  * @param v: receives the verdict.
  * @param text: receives the canonical name (DP_NAME_MAX bytes).
+ * @param rec: storage for a cached verdict, which v may point into.
  * @return 0 if the name could not be read (it is then allowed).
  */
 static int
-doppelmod_check_name(struct doppelmod_env* g, uint8_t* name, size_t len,
-	struct dp_verdict* v, char* text)
+doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
+	uint8_t* name, size_t len, struct dp_verdict* v, char* text,
+	struct dp_vrecord* rec)
 {
+	uint64_t now = (uint64_t)*qstate->env->now;
 	if(dp_name_from_wire(name, len, text, DP_NAME_MAX) != DP_OK) {
 		memset(v, 0, sizeof(*v));
 		v->action = DP_ALLOW;
 		return 0;
 	}
-	dp_policy_check(g->policy, text, v);
+	if(g->vcache && dp_vcache_get(g->vcache, text, now, rec) &&
+		rec->policy_hash == g->policy_hash &&
+		rec->action != DP_ALLOW) {
+		memset(v, 0, sizeof(*v));
+		v->action = rec->action;
+		v->score = rec->score;
+		v->target = rec->target;
+		v->technique = rec->technique;
+		v->zone_labels = rec->zone_labels;
+		snprintf(v->why, sizeof(v->why), "verdict cache, first seen "
+			"%llu, %llu hits", (unsigned long long)rec->first_seen,
+			(unsigned long long)rec->hits);
+	} else
+		dp_policy_check(g->policy, text, v);
+	if(g->vcache && v->action != DP_ALLOW)
+		dp_vcache_note(g->vcache, text, v, g->policy_hash, now,
+			g->settings.verdict_ttl);
 	return 1;
 }
 
@@ -343,6 +368,7 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 {
 	struct doppelmod_qstate* mq;
 	struct dp_verdict v;
+	struct dp_vrecord rec;
 	char text[DP_NAME_MAX];
 
 	if(!g || !g->policy) {
@@ -361,8 +387,9 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	}
 	mq->state = DOPPELMOD_PASSED_DOWN;
 	qstate->minfo[id] = mq;
-	if(doppelmod_check_name(g, qstate->qinfo.qname, qstate->qinfo.qname_len,
-		&v, text) && v.action == DP_BLOCK) {
+	if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
+		qstate->qinfo.qname_len, &v, text, &rec) &&
+		v.action == DP_BLOCK) {
 		doppelmod_log_verdict(g, qstate, text, &v, NULL);
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 		return;
@@ -381,6 +408,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 {
 	struct reply_info* rep;
 	struct dp_verdict v;
+	struct dp_vrecord rec;
 	char text[DP_NAME_MAX];
 	uint8_t* hit;
 	size_t i;
@@ -397,8 +425,8 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 		size_t j;
 		hit = k->rk.dname;
 		if(query_dname_compare(hit, qstate->qinfo.qname) != 0 &&
-			doppelmod_check_name(g, hit, k->rk.dname_len, &v, text)
-			&& v.action == DP_BLOCK)
+			doppelmod_check_name(g, qstate, hit, k->rk.dname_len, &v,
+			text, &rec) && v.action == DP_BLOCK)
 			goto block;
 		if(t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_DNAME)
 			continue;
@@ -407,8 +435,9 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 			if(d->rr_len[j] < 3)
 				continue;
 			hit = d->rr_data[j] + 2;
-			if(doppelmod_check_name(g, hit, d->rr_len[j] - 2, &v,
-				text) && v.action == DP_BLOCK)
+			if(doppelmod_check_name(g, qstate, hit,
+				d->rr_len[j] - 2, &v, text, &rec) &&
+				v.action == DP_BLOCK)
 				goto block;
 		}
 	}
@@ -475,9 +504,12 @@ static void
 doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
 {
 	struct dp_policy* old;
+	struct dp_policy_info info;
+	dp_policy_get_info(p, &info);
 	pthread_rwlock_wrlock(&g->lock);
 	old = g->policy;
 	g->policy = p;
+	g->policy_hash = info.source_hash;
 	pthread_rwlock_unlock(&g->lock);
 	dp_policy_free(old);
 	if(g->msg_cache)
@@ -593,6 +625,19 @@ init(struct module_env* env, int id)
 		log_err("doppel: on-error is open: resolving WITHOUT "
 			"lookalike protection until a good policy is loaded "
 			"(unbound-control reload)");
+	if(g->policy) {
+		struct dp_policy_info info;
+		dp_policy_get_info(g->policy, &info);
+		g->policy_hash = info.source_hash;
+	}
+	if(st == DP_OK && g->settings.verdict_cache[0]) {
+		err.msg[0] = 0;
+		if(dp_vcache_open(g->settings.verdict_cache,
+			g->settings.verdict_cache_size, 1, &g->vcache, &err)
+			!= DP_OK)
+			log_err("doppel: %s; going on without a verdict cache",
+				err.msg);
+	}
 	if(st == DP_OK && g->settings.policy_check_interval > 0) {
 		if(pthread_create(&g->watcher, NULL, doppelmod_watch, g) == 0)
 			g->watching = 1;
@@ -617,6 +662,8 @@ deinit(struct module_env* env, int id)
 		pthread_mutex_unlock(&g->watch_mx);
 		pthread_join(g->watcher, NULL);
 	}
+	/* Writes what is queued, then closes. */
+	dp_vcache_close(g->vcache);
 	/* Keep the policy for the init() of a reload (see
 	 * doppelmod_stash); a policy that is never reused is freed there. */
 	dp_policy_free(doppelmod_stash);

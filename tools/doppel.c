@@ -3,12 +3,14 @@
  * lists, validate settings.  One binary, git-style subcommands.
  */
 #include "doppel.h"
+#include "vcache.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void
 usage(FILE* out)
@@ -21,6 +23,8 @@ usage(FILE* out)
 		"  scan -p POLICY [--json]           read names on stdin, one verdict a line\n"
 		"  compile SRC -o DB                 check a policy source, write it compiled\n"
 		"  info DB                           what a compiled policy records\n"
+		"  cache list|show NAME|purge [NAME]|stats -d CACHE [--json]\n"
+		"                                    the module's verdict cache\n"
 		"  conf-check [FILE]                 validate doppel.conf and its policy\n"
 		"                                    (default: $DOPPEL_CONF, then %s)\n"
 		"  version                           print the version\n"
@@ -306,6 +310,132 @@ cmd_info(int argc, char** argv)
 	return 0;
 }
 
+/** One cache entry, for people or as JSON. */
+static void
+print_entry(void* arg, const char* name, const struct dp_vrecord* r)
+{
+	const int* json = arg;
+	if(*json) {
+		printf("{\"name\":");
+		json_str(stdout, name);
+		printf(",\"verdict\":\"%s\",\"target\":",
+			dp_action_str(r->action));
+		json_str(stdout, r->target[0] ? r->target : NULL);
+		printf(",\"technique\":");
+		json_str(stdout, r->technique[0] ? r->technique : NULL);
+		printf(",\"score\":%.3f,\"first_seen\":%llu,\"last_seen\":"
+			"%llu,\"hits\":%llu,\"expiry\":%llu}\n", r->score,
+			(unsigned long long)r->first_seen,
+			(unsigned long long)r->last_seen,
+			(unsigned long long)r->hits,
+			(unsigned long long)r->expiry);
+		return;
+	}
+	printf("%s %s %s %s %.2f hits=%llu first=%llu last=%llu "
+		"expires=%llu\n", name, dp_action_str(r->action),
+		r->target[0] ? r->target : "-",
+		r->technique[0] ? r->technique : "-", r->score,
+		(unsigned long long)r->hits, (unsigned long long)r->first_seen,
+		(unsigned long long)r->last_seen,
+		(unsigned long long)r->expiry);
+}
+
+static int
+cmd_cache(int argc, char** argv)
+{
+	const char *sub = argc > 2 ? argv[2] : "", *db = NULL, *arg = NULL;
+	struct dp_vcache* vc;
+	struct dp_error err;
+	int i, json = 0, rc = 0;
+	for(i = 3; i < argc; i++) {
+		if(strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+			db = argv[++i];
+		else if(strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if(!arg)
+			arg = argv[i];
+		else {
+			fprintf(stderr, "doppel cache: too many arguments\n");
+			return 2;
+		}
+	}
+	if(!db || (strcmp(sub, "list") && strcmp(sub, "show") &&
+		strcmp(sub, "purge") && strcmp(sub, "stats")) ||
+		(strcmp(sub, "show") == 0 && !arg)) {
+		fprintf(stderr, "usage: doppel cache list|show NAME|purge "
+			"[NAME]|stats -d CACHE [--json]\n");
+		return 2;
+	}
+	if(access(db, F_OK) != 0) {
+		fprintf(stderr, "doppel: %s: no verdict cache there\n", db);
+		return 1;
+	}
+	/* A small map size: LMDB then takes the one the file records, so
+	 * a tool never grows the module's cache. */
+	if(dp_vcache_open(db, 1ULL << 20, 0, &vc, &err) != DP_OK) {
+		fprintf(stderr, "doppel: %s\n", err.msg);
+		return 1;
+	}
+	if(strcmp(sub, "list") == 0)
+		dp_vcache_each(vc, print_entry, &json);
+	else if(strcmp(sub, "show") == 0) {
+		char name[DP_NAME_MAX];
+		struct dp_vrecord r;
+		if(dp_name_from_text(arg, name, sizeof(name)) != DP_OK) {
+			fprintf(stderr, "doppel: '%s' is not a domain name\n",
+				arg);
+			rc = 2;
+		} else if(dp_vcache_get(vc, name, 0, &r))
+			print_entry(&json, name, &r);
+		else {
+			fprintf(stderr, "doppel: %s is not in the cache\n",
+				name);
+			rc = 1;
+		}
+	} else if(strcmp(sub, "purge") == 0) {
+		char name[DP_NAME_MAX];
+		long n;
+		if(arg && dp_name_from_text(arg, name, sizeof(name)) != DP_OK) {
+			fprintf(stderr, "doppel: '%s' is not a domain name\n",
+				arg);
+			dp_vcache_close(vc);
+			return 2;
+		}
+		n = dp_vcache_purge(vc, arg ? name : NULL);
+		if(n < 0) {
+			fprintf(stderr, "doppel: cannot purge %s\n", db);
+			rc = 1;
+		} else
+			printf("%ld entr%s removed\n", n, n == 1 ? "y" : "ies");
+	} else {
+		struct dp_vcache_stats st;
+		dp_vcache_get_stats(vc, (uint64_t)time(NULL), &st);
+		if(json)
+			printf("{\"entries\":%llu,\"expired\":%llu,"
+				"\"map_size\":%llu,\"used_bytes\":%llu,"
+				"\"written\":%llu,\"dropped_full\":%llu}\n",
+				(unsigned long long)st.entries,
+				(unsigned long long)st.expired,
+				(unsigned long long)st.map_size,
+				(unsigned long long)st.used_bytes,
+				(unsigned long long)st.written,
+				(unsigned long long)st.dropped_full);
+		else
+			printf("entries:        %llu (%llu expired)\n"
+				"used:           %llu of %llu bytes\n"
+				"written:        %llu\n"
+				"dropped (full): %llu\n",
+				(unsigned long long)st.entries,
+				(unsigned long long)st.expired,
+				(unsigned long long)st.used_bytes,
+				(unsigned long long)st.map_size,
+				(unsigned long long)st.written,
+				(unsigned long long)st.dropped_full);
+	}
+	dp_vcache_close(vc);
+	return rc;
+}
+
 int
 main(int argc, char** argv)
 {
@@ -323,6 +453,8 @@ main(int argc, char** argv)
 		return cmd_compile(argc, argv);
 	if(strcmp(argv[1], "info") == 0)
 		return cmd_info(argc, argv);
+	if(strcmp(argv[1], "cache") == 0)
+		return cmd_cache(argc, argv);
 	if(strcmp(argv[1], "version") == 0) {
 		printf("doppel %s\n", DP_VERSION);
 		return 0;

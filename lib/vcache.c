@@ -1,0 +1,560 @@
+/*
+ * lib/vcache.c - the verdict cache (see vcache.h).
+ *
+ * Value layout, little-endian host order (the file is not meant to move
+ * between machines): struct vrec, then the target, technique and
+ * countries strings, unterminated, lengths in the header.
+ */
+#include "vcache.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/** Queued verdicts between two writes. */
+#define QCAP 1024
+/** Version tag of a stored record. */
+#define VREC_MAGIC 0x31767064u /* "dpv1" */
+/** Key of the stored counters; no canonical name starts with \001. */
+static const char stats_key[] = "\001stats";
+
+struct vrec {
+	uint32_t magic;
+	uint8_t action;
+	uint8_t zone_labels;
+	uint16_t tlen, techlen, clen;
+	uint16_t pad2[3];
+	double score;
+	uint64_t first, last, expiry, hits, policy_hash;
+};
+
+/** Stored counters. */
+struct vstats {
+	uint64_t dropped_full, written;
+};
+
+/** One queued verdict. */
+struct qitem {
+	char name[DP_NAME_MAX];
+	struct dp_vrecord r;
+};
+
+struct dp_vcache {
+	MDB_env* env;
+	MDB_dbi dbi;
+	/** the queue, and the batch being written (swapped under mx) */
+	struct qitem* q;
+	struct qitem* batch;
+	size_t nq;
+	uint64_t dropped_queue;
+	pthread_mutex_t mx;
+	pthread_cond_t cv;
+	/** the writer thread */
+	pthread_t writer;
+	int has_writer, stopping;
+	/** serialises writes (writer thread, flush) */
+	pthread_mutex_t write_mx;
+};
+
+static void
+decode(const MDB_val* v, struct dp_vrecord* r)
+{
+	struct vrec h;
+	const char* s = (const char*)v->mv_data + sizeof(h);
+	memset(r, 0, sizeof(*r));
+	memcpy(&h, v->mv_data, sizeof(h));
+	r->action = h.action <= DP_BLOCK ? (enum dp_action)h.action : DP_ALLOW;
+	r->score = h.score;
+	r->first_seen = h.first;
+	r->last_seen = h.last;
+	r->expiry = h.expiry;
+	r->hits = h.hits;
+	r->policy_hash = h.policy_hash;
+	r->zone_labels = h.zone_labels;
+	memcpy(r->target, s, h.tlen);
+	memcpy(r->technique, s + h.tlen, h.techlen);
+	memcpy(r->countries, s + h.tlen + h.techlen, h.clen);
+}
+
+/** Whether a stored value is a record this code can read. */
+static int
+valid(const MDB_val* v)
+{
+	struct vrec h;
+	if(v->mv_size < sizeof(h))
+		return 0;
+	memcpy(&h, v->mv_data, sizeof(h));
+	return h.magic == VREC_MAGIC && h.tlen < DP_NAME_MAX &&
+		h.techlen < 32 && h.clen < 64 &&
+		v->mv_size == sizeof(h) + h.tlen + h.techlen + h.clen;
+}
+
+/** Encode a record into buf. @return its size. */
+static size_t
+encode(const struct dp_vrecord* r, char* buf)
+{
+	struct vrec h;
+	memset(&h, 0, sizeof(h));
+	h.magic = VREC_MAGIC;
+	h.action = (uint8_t)r->action;
+	h.zone_labels = (uint8_t)(r->zone_labels > 127 ? 127 :
+		r->zone_labels < 0 ? 0 : r->zone_labels);
+	h.tlen = (uint16_t)strnlen(r->target, DP_NAME_MAX - 1);
+	h.techlen = (uint16_t)strnlen(r->technique, 31);
+	h.clen = (uint16_t)strnlen(r->countries, 63);
+	h.score = r->score;
+	h.first = r->first_seen;
+	h.last = r->last_seen;
+	h.expiry = r->expiry;
+	h.hits = r->hits;
+	h.policy_hash = r->policy_hash;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), r->target, h.tlen);
+	memcpy(buf + sizeof(h) + h.tlen, r->technique, h.techlen);
+	memcpy(buf + sizeof(h) + h.tlen + h.techlen, r->countries, h.clen);
+	return sizeof(h) + h.tlen + h.techlen + h.clen;
+}
+
+/** Delete expired entries in a write transaction. @return count. */
+static size_t
+purge_expired(MDB_txn* txn, MDB_dbi dbi, uint64_t now)
+{
+	MDB_cursor* cur;
+	MDB_val k, v;
+	size_t n = 0;
+	int rc;
+	if(mdb_cursor_open(txn, dbi, &cur) != 0)
+		return 0;
+	for(rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct vrec h;
+		if(k.mv_size && ((char*)k.mv_data)[0] == '\001')
+			continue;
+		if(valid(&v)) {
+			memcpy(&h, v.mv_data, sizeof(h));
+			if(h.expiry > now)
+				continue;
+		}
+		/* expired, or unreadable: either way it goes */
+		if(mdb_cursor_del(cur, 0) == 0)
+			n++;
+	}
+	mdb_cursor_close(cur);
+	return n;
+}
+
+/** Add to the stored counters within a transaction. */
+static int
+add_stats(MDB_txn* txn, MDB_dbi dbi, uint64_t dropped, uint64_t written)
+{
+	MDB_val k, v;
+	struct vstats s;
+	memset(&s, 0, sizeof(s));
+	k.mv_data = (void*)stats_key;
+	k.mv_size = sizeof(stats_key) - 1;
+	if(mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == sizeof(s))
+		memcpy(&s, v.mv_data, sizeof(s));
+	s.dropped_full += dropped;
+	s.written += written;
+	v.mv_data = &s;
+	v.mv_size = sizeof(s);
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/** Write a batch in one transaction. @return an LMDB status. */
+static int
+write_batch_once(struct dp_vcache* vc, struct qitem* b, size_t n)
+{
+	MDB_txn* txn;
+	size_t i;
+	int rc;
+	char buf[sizeof(struct vrec) + DP_NAME_MAX + 32 + 64];
+	if((rc = mdb_txn_begin(vc->env, NULL, 0, &txn)) != 0)
+		return rc;
+	for(i = 0; i < n; i++) {
+		MDB_val k, v;
+		struct dp_vrecord r = b[i].r;
+		k.mv_data = b[i].name;
+		k.mv_size = strlen(b[i].name);
+		if(k.mv_size == 0 || k.mv_size > 511)
+			continue;
+		if(mdb_get(txn, vc->dbi, &k, &v) == 0 && valid(&v)) {
+			struct dp_vrecord old;
+			decode(&v, &old);
+			r.first_seen = old.first_seen;
+			r.hits += old.hits;
+		}
+		v.mv_data = buf;
+		v.mv_size = encode(&r, buf);
+		if((rc = mdb_put(txn, vc->dbi, &k, &v, 0)) != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+	}
+	if((rc = add_stats(txn, vc->dbi, 0, n)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+/** Nothing to do when a purge cannot be committed: the retry that
+ * follows fails as well, and the batch is counted as dropped. */
+static void
+purge_failed(struct dp_vcache* vc)
+{
+	(void)vc;
+}
+
+/** Write a batch; when the map is full, purge expired entries and try
+ * again; if it still does not fit, drop it and count. */
+static void
+write_batch(struct dp_vcache* vc, struct qitem* b, size_t n)
+{
+	int rc;
+	if(n == 0)
+		return;
+	pthread_mutex_lock(&vc->write_mx);
+	rc = write_batch_once(vc, b, n);
+	if(rc == MDB_MAP_FULL) {
+		MDB_txn* txn;
+		if(mdb_txn_begin(vc->env, NULL, 0, &txn) == 0) {
+			purge_expired(txn, vc->dbi, (uint64_t)time(NULL));
+			if(mdb_txn_commit(txn) != 0)
+				purge_failed(vc);
+		}
+		/* LMDB reuses the pages a commit frees only from the
+		 * second transaction after it: commit an empty one. */
+		if(mdb_txn_begin(vc->env, NULL, 0, &txn) == 0 &&
+			mdb_txn_commit(txn) != 0)
+			purge_failed(vc);
+		rc = write_batch_once(vc, b, n);
+	}
+	if(rc != 0) {
+		MDB_txn* txn;
+		/* Record the loss if even that fits; never more than that. */
+		if(mdb_txn_begin(vc->env, NULL, 0, &txn) == 0) {
+			if(add_stats(txn, vc->dbi, n, 0) == 0)
+				mdb_txn_commit(txn);
+			else
+				mdb_txn_abort(txn);
+		}
+	}
+	pthread_mutex_unlock(&vc->write_mx);
+}
+
+/** Take the queue for writing. @return number of items in vc->batch. */
+static size_t
+take_queue(struct dp_vcache* vc)
+{
+	struct qitem* t = vc->batch;
+	size_t n = vc->nq;
+	vc->batch = vc->q;
+	vc->q = t;
+	vc->nq = 0;
+	return n;
+}
+
+static void*
+writer_main(void* arg)
+{
+	struct dp_vcache* vc = arg;
+	pthread_mutex_lock(&vc->mx);
+	for(;;) {
+		size_t n;
+		if(!vc->stopping && vc->nq < QCAP / 2) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&vc->cv, &vc->mx, &until);
+		}
+		n = take_queue(vc);
+		pthread_mutex_unlock(&vc->mx);
+		write_batch(vc, vc->batch, n);
+		pthread_mutex_lock(&vc->mx);
+		if(vc->stopping && vc->nq == 0)
+			break;
+	}
+	pthread_mutex_unlock(&vc->mx);
+	return NULL;
+}
+
+dp_status
+dp_vcache_open(const char* path, uint64_t map_size, int writer,
+	struct dp_vcache** out, struct dp_error* err)
+{
+	struct dp_vcache* vc = calloc(1, sizeof(*vc));
+	MDB_txn* txn;
+	int rc, dead;
+	*out = NULL;
+	if(!vc || !(vc->q = calloc(QCAP, sizeof(*vc->q))) ||
+		!(vc->batch = calloc(QCAP, sizeof(*vc->batch)))) {
+		dp_error_set(err, "%s: out of memory", path);
+		if(vc) {
+			free(vc->q);
+			free(vc);
+		}
+		return DP_ERR_NOMEM;
+	}
+	pthread_mutex_init(&vc->mx, NULL);
+	pthread_mutex_init(&vc->write_mx, NULL);
+	pthread_cond_init(&vc->cv, NULL);
+	if((rc = mdb_env_create(&vc->env)) != 0 ||
+		(rc = mdb_env_set_mapsize(vc->env, map_size)) != 0 ||
+		(rc = mdb_env_open(vc->env, path, MDB_NOSUBDIR | MDB_NOTLS |
+		MDB_NOMETASYNC, 0640)) != 0 ||
+		(rc = mdb_reader_check(vc->env, &dead)) != 0 ||
+		(rc = mdb_txn_begin(vc->env, NULL, 0, &txn)) != 0) {
+		dp_error_set(err, "%s: cannot open verdict cache: %s", path,
+			mdb_strerror(rc));
+		dp_vcache_close(vc);
+		return rc == ENOENT || rc == EACCES ? DP_ERR_IO :
+			DP_ERR_FORMAT;
+	}
+	if((rc = mdb_dbi_open(txn, NULL, 0, &vc->dbi)) != 0 ||
+		(rc = mdb_txn_commit(txn)) != 0) {
+		dp_error_set(err, "%s: cannot open verdict cache: %s", path,
+			mdb_strerror(rc));
+		dp_vcache_close(vc);
+		return DP_ERR_FORMAT;
+	}
+	if(writer) {
+		if(pthread_create(&vc->writer, NULL, writer_main, vc) != 0) {
+			dp_error_set(err, "%s: cannot start the writer thread",
+				path);
+			dp_vcache_close(vc);
+			return DP_ERR_NOMEM;
+		}
+		vc->has_writer = 1;
+	}
+	*out = vc;
+	return DP_OK;
+}
+
+void
+dp_vcache_close(struct dp_vcache* vc)
+{
+	if(!vc)
+		return;
+	if(vc->has_writer) {
+		pthread_mutex_lock(&vc->mx);
+		vc->stopping = 1;
+		pthread_cond_signal(&vc->cv);
+		pthread_mutex_unlock(&vc->mx);
+		pthread_join(vc->writer, NULL);
+	} else if(vc->env)
+		dp_vcache_flush(vc);
+	if(vc->env)
+		mdb_env_close(vc->env);
+	pthread_mutex_destroy(&vc->mx);
+	pthread_mutex_destroy(&vc->write_mx);
+	pthread_cond_destroy(&vc->cv);
+	free(vc->q);
+	free(vc->batch);
+	free(vc);
+}
+
+int
+dp_vcache_get(struct dp_vcache* vc, const char* name, uint64_t now,
+	struct dp_vrecord* rec)
+{
+	MDB_txn* txn;
+	MDB_val k, v;
+	int found = 0;
+	k.mv_data = (void*)name;
+	k.mv_size = strlen(name);
+	if(k.mv_size == 0 || k.mv_size > 511)
+		return 0;
+	if(mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if(mdb_get(txn, vc->dbi, &k, &v) == 0 && valid(&v)) {
+		decode(&v, rec);
+		found = rec->expiry > now;
+	}
+	mdb_txn_abort(txn);
+	return found;
+}
+
+void
+dp_vcache_note(struct dp_vcache* vc, const char* name,
+	const struct dp_verdict* v, uint64_t policy_hash, uint64_t now,
+	uint32_t ttl)
+{
+	struct qitem* it;
+	size_t n = strlen(name);
+	if(n == 0 || n >= DP_NAME_MAX)
+		return;
+	pthread_mutex_lock(&vc->mx);
+	if(vc->nq >= QCAP) {
+		vc->dropped_queue++;
+		pthread_mutex_unlock(&vc->mx);
+		return;
+	}
+	it = &vc->q[vc->nq++];
+	memcpy(it->name, name, n + 1);
+	memset(&it->r, 0, sizeof(it->r));
+	it->r.action = v->action;
+	it->r.score = v->score;
+	if(v->target)
+		snprintf(it->r.target, sizeof(it->r.target), "%s", v->target);
+	if(v->technique)
+		snprintf(it->r.technique, sizeof(it->r.technique), "%s",
+			v->technique);
+	it->r.first_seen = it->r.last_seen = now;
+	it->r.expiry = now + ttl;
+	it->r.hits = 1;
+	it->r.policy_hash = policy_hash;
+	it->r.zone_labels = v->zone_labels;
+	if(vc->nq >= QCAP / 2)
+		pthread_cond_signal(&vc->cv);
+	pthread_mutex_unlock(&vc->mx);
+}
+
+void
+dp_vcache_flush(struct dp_vcache* vc)
+{
+	struct qitem* b;
+	size_t n;
+	if(vc->has_writer) {
+		/* Let the writer do it, and wait until the queue is empty. */
+		pthread_mutex_lock(&vc->mx);
+		pthread_cond_signal(&vc->cv);
+		pthread_mutex_unlock(&vc->mx);
+	}
+	pthread_mutex_lock(&vc->mx);
+	n = vc->nq;
+	if(n == 0) {
+		pthread_mutex_unlock(&vc->mx);
+		return;
+	}
+	if(!(b = malloc(n * sizeof(*b)))) {
+		pthread_mutex_unlock(&vc->mx);
+		return;
+	}
+	memcpy(b, vc->q, n * sizeof(*b));
+	vc->nq = 0;
+	pthread_mutex_unlock(&vc->mx);
+	write_batch(vc, b, n);
+	free(b);
+}
+
+size_t
+dp_vcache_each(struct dp_vcache* vc,
+	void (*fn)(void* arg, const char* name, const struct dp_vrecord* r),
+	void* arg)
+{
+	MDB_txn* txn;
+	MDB_cursor* cur;
+	MDB_val k, v;
+	size_t n = 0;
+	int rc;
+	if(mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if(mdb_cursor_open(txn, vc->dbi, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	for(rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char name[DP_NAME_MAX];
+		struct dp_vrecord r;
+		if(k.mv_size == 0 || k.mv_size >= sizeof(name) ||
+			((char*)k.mv_data)[0] == '\001' || !valid(&v))
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = 0;
+		decode(&v, &r);
+		fn(arg, name, &r);
+		n++;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+long
+dp_vcache_purge(struct dp_vcache* vc, const char* name)
+{
+	MDB_txn* txn;
+	long n = 0;
+	int rc;
+	pthread_mutex_lock(&vc->write_mx);
+	if(mdb_txn_begin(vc->env, NULL, 0, &txn) != 0) {
+		pthread_mutex_unlock(&vc->write_mx);
+		return -1;
+	}
+	if(name) {
+		MDB_val k;
+		k.mv_data = (void*)name;
+		k.mv_size = strlen(name);
+		rc = k.mv_size ? mdb_del(txn, vc->dbi, &k, NULL) : MDB_NOTFOUND;
+		n = rc == 0;
+	} else {
+		MDB_stat st;
+		if(mdb_stat(txn, vc->dbi, &st) == 0)
+			n = (long)st.ms_entries;
+		rc = mdb_drop(txn, vc->dbi, 0);
+		n = rc == 0 ? n : 0;
+	}
+	if(rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		pthread_mutex_unlock(&vc->write_mx);
+		return -1;
+	}
+	rc = mdb_txn_commit(txn);
+	pthread_mutex_unlock(&vc->write_mx);
+	return rc == 0 ? n : -1;
+}
+
+struct stats_arg {
+	uint64_t now;
+	struct dp_vcache_stats* st;
+};
+
+static void
+count_entry(void* arg, const char* name, const struct dp_vrecord* r)
+{
+	struct stats_arg* sa = arg;
+	(void)name;
+	sa->st->entries++;
+	if(r->expiry <= sa->now)
+		sa->st->expired++;
+}
+
+void
+dp_vcache_get_stats(struct dp_vcache* vc, uint64_t now,
+	struct dp_vcache_stats* st)
+{
+	struct stats_arg sa;
+	MDB_envinfo info;
+	MDB_stat ms;
+	MDB_txn* txn;
+	MDB_val k, v;
+	memset(st, 0, sizeof(*st));
+	sa.now = now;
+	sa.st = st;
+	dp_vcache_each(vc, count_entry, &sa);
+	if(mdb_env_info(vc->env, &info) == 0 && mdb_env_stat(vc->env, &ms) == 0) {
+		st->map_size = info.me_mapsize;
+		st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	}
+	pthread_mutex_lock(&vc->mx);
+	st->dropped_queue = vc->dropped_queue;
+	pthread_mutex_unlock(&vc->mx);
+	if(mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn) == 0) {
+		k.mv_data = (void*)stats_key;
+		k.mv_size = sizeof(stats_key) - 1;
+		if(mdb_get(txn, vc->dbi, &k, &v) == 0 &&
+			v.mv_size == sizeof(struct vstats)) {
+			struct vstats s;
+			memcpy(&s, v.mv_data, sizeof(s));
+			st->dropped_full = s.dropped_full;
+			st->written = s.written;
+		}
+		mdb_txn_abort(txn);
+	}
+}

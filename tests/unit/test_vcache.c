@@ -1,0 +1,149 @@
+/*
+ * tests/unit/test_vcache.c - the verdict cache: round trip, merging of
+ * repeated verdicts, expiry, a full map (no crash, expired entries go
+ * first, losses counted), restart, and a file that is not a cache.
+ */
+#include "vcache.h"
+#include "test.h"
+
+#include <time.h>
+#include <unistd.h>
+
+static char dir[64], path[128];
+
+static void
+setup(void)
+{
+	strcpy(dir, "/tmp/doppel-vcache-XXXXXX");
+	if(!mkdtemp(dir))
+		exit(2);
+	snprintf(path, sizeof(path), "%s/verdicts.mdb", dir);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if(system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static struct dp_verdict
+verdict(const char* target, const char* tech, double score)
+{
+	struct dp_verdict v;
+	memset(&v, 0, sizeof(v));
+	v.action = DP_BLOCK;
+	v.target = target;
+	v.technique = tech;
+	v.score = score;
+	return v;
+}
+
+static void
+test_round_trip_and_restart(void)
+{
+	struct dp_vcache* vc;
+	struct dp_error err;
+	struct dp_vrecord r;
+	struct dp_verdict v = verdict("army.mil", "tld-swap", 0.95);
+	ASSERT_EQ(dp_vcache_open(path, 1 << 20, 1, &vc, &err), DP_OK);
+	if(!vc)
+		return;
+	dp_vcache_note(vc, "army.ml", &v, 42, 1000, 3600);
+	dp_vcache_note(vc, "army.ml", &v, 42, 1010, 3600);
+	dp_vcache_flush(vc);
+	dp_vcache_close(vc); /* the writer also flushes on close */
+	/* restart */
+	ASSERT_EQ(dp_vcache_open(path, 1 << 20, 0, &vc, &err), DP_OK);
+	if(!vc)
+		return;
+	ASSERT_EQ(dp_vcache_get(vc, "army.ml", 2000, &r), 1);
+	ASSERT_EQ(r.action, DP_BLOCK);
+	ASSERT_STR_EQ(r.target, "army.mil");
+	ASSERT_STR_EQ(r.technique, "tld-swap");
+	ASSERT_EQ(r.hits, 2);
+	ASSERT_EQ(r.first_seen, 1000);
+	ASSERT_EQ(r.last_seen, 1010);
+	ASSERT_EQ(r.policy_hash, 42);
+	ASSERT(r.score > 0.94 && r.score < 0.96);
+	ASSERT_EQ(dp_vcache_get(vc, "navy.ml", 2000, &r), 0);
+	/* expiry: 1010 + 3600 */
+	ASSERT_EQ(dp_vcache_get(vc, "army.ml", 4611, &r), 0);
+	ASSERT_EQ(dp_vcache_purge(vc, "army.ml"), 1);
+	ASSERT_EQ(dp_vcache_get(vc, "army.ml", 2000, &r), 0);
+	dp_vcache_close(vc);
+}
+
+static void
+test_full_map(void)
+{
+	struct dp_vcache* vc;
+	struct dp_error err;
+	struct dp_vcache_stats st;
+	struct dp_vrecord r;
+	char name[300];
+	int i, found = 0;
+	/* The writer purges by the real clock. */
+	uint64_t now = (uint64_t)time(NULL);
+	struct dp_verdict v = verdict("paypal.com", "homoglyph", 0.9);
+	snprintf(name, sizeof(name), "%s/small.mdb", dir);
+	ASSERT_EQ(dp_vcache_open(name, 256 << 10, 0, &vc, &err), DP_OK);
+	if(!vc)
+		return;
+	/* Old entries, expired ... */
+	for(i = 0; i < 200; i++) {
+		char n[64];
+		snprintf(n, sizeof(n), "old-%04d.example", i);
+		dp_vcache_note(vc, n, &v, 1, now - 1000, 10);
+	}
+	dp_vcache_flush(vc);
+	/* ... then far more than 64 KB of new ones. */
+	for(i = 0; i < 3000; i++) {
+		char n[300];
+		snprintf(n, sizeof(n), "new-%05d-%0200d.example", i, i);
+		dp_vcache_note(vc, n, &v, 1, now, 3600);
+		if(i % 500 == 499)
+			dp_vcache_flush(vc);
+	}
+	dp_vcache_flush(vc);
+	dp_vcache_get_stats(vc, now, &st);
+	/* the expired entries made room first */
+	for(i = 0; i < 200; i++) {
+		char n[64];
+		snprintf(n, sizeof(n), "old-%04d.example", i);
+		found += dp_vcache_get(vc, n, now - 999, &r);
+	}
+	ASSERT_EQ(found, 0);
+	ASSERT(st.dropped_full > 0);
+	ASSERT(st.entries > 0);
+	ASSERT(st.used_bytes <= st.map_size);
+	dp_vcache_close(vc);
+}
+
+static void
+test_not_a_cache(void)
+{
+	struct dp_vcache* vc;
+	struct dp_error err;
+	char name[300];
+	FILE* f;
+	snprintf(name, sizeof(name), "%s/junk.mdb", dir);
+	if(!(f = fopen(name, "w")))
+		return;
+	fputs("this is not an LMDB file, just text that is long enough to "
+		"fill the first page of one and then some more text text text",
+		f);
+	fclose(f);
+	ASSERT(dp_vcache_open(name, 1 << 20, 0, &vc, &err) != DP_OK);
+	ASSERT(strstr(err.msg, "junk.mdb") != NULL);
+}
+
+static const struct test_entry tests[] = {
+	TEST_ENTRY(round_trip_and_restart),
+	TEST_ENTRY(full_map),
+	TEST_ENTRY(not_a_cache),
+};
+
+TEST_MAIN_WITH("vcache", tests, setup, teardown)
