@@ -53,7 +53,7 @@ else
 fi
 
 printf 'policy: %s\non-error: closed\n' "$PWD/conf/policy.txt" >"$tmp/ok.conf"
-expect conf-check-ok 0 'ok; policy .*: 7 protected domains; on-error closed' \
+expect conf-check-ok 0 'ok; policy .*: 17 protected domains; on-error closed' \
 	"$bin" conf-check "$tmp/ok.conf"
 printf 'policy: %s\nblock-ttl: soon\n' "$PWD/conf/policy.txt" >"$tmp/bad.conf"
 expect conf-check-bad 2 'bad\.conf:2: block-ttl' "$bin" conf-check "$tmp/bad.conf"
