@@ -85,10 +85,11 @@ $(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
 	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
 
-$(BUILD)/bin/doppel: tools/doppel.c $(BUILD)/lib/libdoppel.a
+$(BUILD)/bin/doppel: tools/doppel.c tools/rpz.c tools/rpz.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -o $@ $< \
-		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -o $@ \
+		tools/doppel.c tools/rpz.c $(BUILD)/lib/libdoppel.a $(LIBS) \
+		-lldns $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)

@@ -272,6 +272,17 @@ size_t dp_policy_protected_count(const struct dp_policy* p);
  */
 size_t dp_policy_memory(const struct dp_policy* p);
 
+/**
+ * The i-th protected domain of a policy.
+ * @param name: receives the canonical name (owned by the policy).
+ * @param label_off: receives where its registered label starts in name.
+ * @param label_len: receives the label's length (the public suffix
+ *	follows it, after a dot).
+ * @return 1, or 0 if i is past the last one.
+ */
+int dp_policy_protected_at(const struct dp_policy* p, size_t i,
+	const char** name, size_t* label_off, size_t* label_len);
+
 /** The action a verdict asks for. */
 enum dp_action {
 	DP_ALLOW = 0,

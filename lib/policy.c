@@ -160,6 +160,18 @@ dp_policy_get_info(const struct dp_policy* p, struct dp_policy_info* info)
 		dp_db_info(p->db, info);
 }
 
+int
+dp_policy_protected_at(const struct dp_policy* p, size_t i,
+	const char** name, size_t* label_off, size_t* label_len)
+{
+	if(i >= p->nprot)
+		return 0;
+	*name = p->strings + p->prot[i].name;
+	*label_off = p->prot[i].label_off;
+	*label_len = p->prot[i].label_len;
+	return 1;
+}
+
 size_t
 dp_policy_protected_count(const struct dp_policy* p)
 {

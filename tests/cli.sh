@@ -52,6 +52,27 @@ else
 	fail scan-json-one-line-per-name "$(cat "$tmp/scan")"
 fi
 
+# The RPZ export: the lookalikes the policy blocks, none it only warns of,
+# in a zone ldns reads back.
+if "$bin" compile conf/policy.txt --rpz lookalikes.rpz -o "$tmp/l.rpz" \
+	>"$tmp/out" 2>&1 && grep -q '^army\.ml CNAME \.$' "$tmp/l.rpz" &&
+	grep -q '^\*\.army\.ml CNAME \.$' "$tmp/l.rpz" &&
+	! grep -q '^army\.com CNAME' "$tmp/l.rpz" &&
+	! grep -q '^army\.mil CNAME' "$tmp/l.rpz" &&
+	grep -q '^@ SOA ' "$tmp/l.rpz"; then
+	pass rpz-export
+else
+	fail rpz-export "$(cat "$tmp/out"; head -5 "$tmp/l.rpz" 2>&1)"
+fi
+if "$bin" compile tests/cases/brands.policy --rpz brands.rpz -o "$tmp/b.rpz" \
+	>"$tmp/out" 2>&1 && grep -q '^paypak\.com CNAME \.$' "$tmp/b.rpz" &&
+	grep -q '^paypa1\.com CNAME \.$' "$tmp/b.rpz" &&
+	! grep -q '^paypal\.com CNAME' "$tmp/b.rpz"; then
+	pass rpz-export-typos
+else
+	fail rpz-export-typos "$(cat "$tmp/out")"
+fi
+
 printf 'policy: %s\non-error: closed\n' "$PWD/conf/policy.txt" >"$tmp/ok.conf"
 expect conf-check-ok 0 'ok; policy .*: 17 protected domains; on-error closed' \
 	"$bin" conf-check "$tmp/ok.conf"

@@ -3,6 +3,7 @@
  * lists, validate settings.  One binary, git-style subcommands.
  */
 #include "doppel.h"
+#include "rpz.h"
 #include "vcache.h"
 
 #include <inttypes.h>
@@ -22,6 +23,7 @@ usage(FILE* out)
 		"  check -p POLICY [--json] NAME...  explain the verdict for each NAME\n"
 		"  scan -p POLICY [--json]           read names on stdin, one verdict a line\n"
 		"  compile SRC -o DB                 check a policy source, write it compiled\n"
+		"  compile SRC --rpz ZONE -o FILE    write its lookalikes as an RPZ zone\n"
 		"  info DB                           what a compiled policy records\n"
 		"  cache list|show NAME|purge [NAME]|stats -d CACHE [--json]\n"
 		"                                    the module's verdict cache\n"
@@ -224,7 +226,7 @@ print_problem(void* arg, const char* file, int line, int col,
 static int
 cmd_compile(int argc, char** argv)
 {
-	const char *src = NULL, *out = NULL;
+	const char *src = NULL, *out = NULL, *rpz = NULL;
 	struct dp_policy* p;
 	struct dp_error err;
 	struct dp_policy_info info;
@@ -233,6 +235,8 @@ cmd_compile(int argc, char** argv)
 	for(i = 2; i < argc; i++) {
 		if(strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			out = argv[++i];
+		else if(strcmp(argv[i], "--rpz") == 0 && i + 1 < argc)
+			rpz = argv[++i];
 		else if(argv[i][0] == '-' && argv[i][1] != 0) {
 			fprintf(stderr, "doppel compile: unknown option '%s'\n",
 				argv[i]);
@@ -245,7 +249,8 @@ cmd_compile(int argc, char** argv)
 		}
 	}
 	if(!src || !out) {
-		fprintf(stderr, "usage: doppel compile SRC -o DB\n");
+		fprintf(stderr, "usage: doppel compile SRC [--rpz ZONE] -o "
+			"FILE\n");
 		return 2;
 	}
 	st = dp_policy_parse(src, &p, print_problem, &problems);
@@ -254,6 +259,12 @@ cmd_compile(int argc, char** argv)
 			"as it was\n", problems, problems == 1 ? "" : "s", src,
 			out);
 		return 1;
+	}
+	if(rpz) {
+		int rc = dp_rpz_write(p, src, rpz, out,
+			"/usr/share/publicsuffix/public_suffix_list.dat");
+		dp_policy_free(p);
+		return rc;
 	}
 	if(dp_policy_compile(p, out, &err) != DP_OK) {
 		fprintf(stderr, "doppel compile: %s\n", err.msg);
