@@ -22,7 +22,7 @@ SAN ?=
 OPT ?= -O2 -g
 CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARN) -fPIC \
 	-fvisibility=hidden $(SAN) $(CFLAGS)
-LIBS = -lpsl -lidn2 -llmdb -licui18n -licuuc -licudata
+LIBS = -lpsl -lidn2 -llmdb -lmaxminddb -licui18n -licuuc -licudata
 
 # The Unbound tree the module is compiled against.
 ifeq ($(UNBOUND_SRC),)
@@ -33,7 +33,7 @@ UNBOUND_TREE = $(UNBOUND_SRC)
 UNBOUND_DEP =
 endif
 
-LIB_SRC = lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/index.c lib/vcache.c \
+LIB_SRC = lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/geo.c lib/index.c lib/vcache.c \
 	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/util.c
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_HDR = lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h

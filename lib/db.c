@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 /** Format version; any change to a table's layout bumps it. */
-#define DB_VERSION 1
+#define DB_VERSION 2
 /** First bytes of the meta record. */
 static const char db_magic[8] = { 'd', 'o', 'p', 'p', 'e', 'l', 'd', 'b' };
 
@@ -34,7 +34,7 @@ struct db_meta {
 	uint32_t version;
 	uint32_t nprot, nnames, nlabels, nsuffixes;
 	int32_t negative_ttl;
-	uint32_t country_mismatch;
+	uint32_t country_mismatch, hijack;
 	uint64_t strings_len, nslots, nblocks, index_count, psl_len;
 	uint64_t source_hash, built, checksum;
 	double block_at, warn_at;
@@ -196,6 +196,7 @@ dp_policy_compile(const struct dp_policy* p, const char* path,
 	m.nsuffixes = p->nsuffixes;
 	m.negative_ttl = p->negative_ttl;
 	m.country_mismatch = (uint32_t)p->country_mismatch;
+	m.hijack = (uint32_t)p->hijack;
 	m.strings_len = p->strings_len;
 	m.nslots = p->index.nslots;
 	m.nblocks = p->index.nblocks;
@@ -422,6 +423,8 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	p->negative_ttl = db->meta.negative_ttl;
 	p->country_mismatch = db->meta.country_mismatch > DP_BLOCK ? DP_BLOCK :
 		(enum dp_action)db->meta.country_mismatch;
+	p->hijack = db->meta.hijack > DP_BLOCK ? DP_WARN :
+		(enum dp_action)db->meta.hijack;
 	p->source_hash = db->meta.source_hash;
 	p->block_at = db->meta.block_at;
 	p->warn_at = db->meta.warn_at;

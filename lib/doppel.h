@@ -315,6 +315,8 @@ struct dp_verdict {
 	int zone_labels;
 	/** a short explanation for people, NUL terminated */
 	char why[160];
+	/** countries of the answers that were weighed ("ML,FR"), or "" */
+	char countries[24];
 };
 
 /**
@@ -325,5 +327,51 @@ struct dp_verdict {
  */
 void dp_policy_check(const struct dp_policy* p, const char* name,
 	struct dp_verdict* v);
+
+/*
+ * Countries of answers.
+ */
+
+struct sockaddr;
+
+/** A country database (MaxMind DB format), read-only, thread-safe. */
+struct dp_geo;
+
+/**
+ * Open a country database.
+ * @return DP_OK, DP_ERR_IO or DP_ERR_FORMAT with a message in err.
+ */
+dp_status dp_geo_open(const char* path, struct dp_geo** out,
+	struct dp_error* err);
+
+/** Close a country database; NULL is fine. */
+void dp_geo_close(struct dp_geo* g);
+
+/**
+ * The country of an address.
+ * @param sa: an IPv4 or IPv6 socket address.
+ * @param cc: receives the ISO 3166-1 code, NUL terminated.
+ * @return 1, or 0 if the database does not place the address (neutral).
+ */
+int dp_geo_country(const struct dp_geo* g, const struct sockaddr* sa,
+	char cc[3]);
+
+/**
+ * Weigh the countries of a name's answers.  A lookalike whose verdict is
+ * below block, answered from outside its target's expected countries, gets
+ * the policy's country-mismatch action; a protected domain (or a name
+ * under it) answered from outside its expected countries is a possible
+ * hijack: the policy's hijack action.  Names whose target expects no
+ * particular countries, and countries the database did not know, change
+ * nothing.
+ * @param name: canonical name.
+ * @param countries: the answers' country codes; n of them.
+ * @param v: in: the name's verdict (dp_policy_check); out: the verdict
+ *	with the answers weighed (technique "country-mismatch" or "hijack"
+ *	when they changed it).
+ * @return 1 if the verdict changed.
+ */
+int dp_policy_check_answer(const struct dp_policy* p, const char* name,
+	const char (*countries)[3], size_t n, struct dp_verdict* v);
 
 #endif /* DOPPEL_H */

@@ -1316,3 +1316,83 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	v->zone_labels = dp_name_labels(q.reg);
 	decide(p, v, p->prot[q.win_pid].action_cap);
 }
+
+/** Whether the two-letter code cc is in the list "US,DE". */
+static int
+country_in(const char* list, const char* cc)
+{
+	for(; list[0] && list[1]; list += list[2] ? 3 : 2) {
+		if(list[0] == cc[0] && list[1] == cc[1])
+			return 1;
+		if(!list[2])
+			break;
+	}
+	return 0;
+}
+
+int
+dp_policy_check_answer(const struct dp_policy* p, const char* name,
+	const char (*countries)[3], size_t n, struct dp_verdict* v)
+{
+	const struct dp_prot* d = NULL;
+	const char* expected;
+	const char* bad = NULL;
+	struct listed l;
+	enum dp_action act;
+	size_t i, o = 0;
+	int hijack = 0;
+
+	if(n == 0)
+		return 0;
+	/* The countries seen, for the records, whatever comes of them. */
+	for(i = 0; i < n && o + 3 < sizeof(v->countries); i++) {
+		if(o)
+			v->countries[o++] = ',';
+		v->countries[o++] = countries[i][0];
+		v->countries[o++] = countries[i][1];
+	}
+	v->countries[o] = 0;
+	if(v->action == DP_ALLOW) {
+		find_listed(p, name, &l);
+		if(!l.protected || l.allow)
+			return 0;
+		d = &p->prot[l.protected->pid];
+		hijack = 1;
+	} else if(v->action == DP_WARN && v->target) {
+		find_listed(p, v->target, &l);
+		if(!l.protected)
+			return 0;
+		d = &p->prot[l.protected->pid];
+	} else
+		return 0;
+	if(d->countries == DP_NONE)
+		return 0;
+	expected = p->strings + d->countries;
+	for(i = 0; i < n && !bad; i++)
+		if(!country_in(expected, countries[i]))
+			bad = countries[i];
+	if(!bad)
+		return 0;
+	act = hijack ? p->hijack : p->country_mismatch;
+	if(hijack) {
+		v->score = 1.0;
+		v->target = p->strings + d->name;
+		v->technique = "hijack";
+		v->zone_labels = dp_name_labels(name);
+		snprintf(v->why, sizeof(v->why), "protected domain %s answered "
+			"from %s, expected %s: possible hijack", v->target, bad,
+			expected);
+		v->action = act;
+		return act != DP_ALLOW;
+	}
+	{
+		char why[sizeof(v->why) + 128];
+		snprintf(why, sizeof(why), "%s; answered from %s, expected %s",
+			v->why, bad, expected);
+		memcpy(v->why, why, sizeof(v->why) - 1);
+		v->why[sizeof(v->why) - 1] = 0;
+	}
+	if(act > v->action)
+		v->action = act;
+	return act > DP_WARN;
+}

@@ -230,8 +230,9 @@ struct dp_policy {
 	struct dp_tech_rule tech[DP_NTECH];
 	/** negative TTL of synthesised answers, -1 if the policy has none */
 	int32_t negative_ttl;
-	/** what a country mismatch does (DP_ALLOW: log only) */
-	enum dp_action country_mismatch;
+	/** what a country mismatch does (DP_ALLOW: log only), for
+	 * lookalikes and for the protected domains themselves */
+	enum dp_action country_mismatch, hijack;
 	/** fingerprint of the source text (every file read) */
 	uint64_t source_hash;
 	/** the Public Suffix List's text, kept for compiled policies */

@@ -427,7 +427,7 @@ parse_directive(struct parse_ctx* c, char* line)
 		strcmp(d, "protect-file") == 0 || strcmp(d, "allow-file") == 0 ||
 		strcmp(d, "known-good-file") == 0 || strcmp(d, "include") == 0 ||
 		strcmp(d, "psl-file") == 0 || strcmp(d, "negative-ttl") == 0 ||
-		strcmp(d, "country-mismatch") == 0) {
+		strcmp(d, "country-mismatch") == 0 || strcmp(d, "hijack") == 0) {
 		if(n != 2) {
 			problem(c, n < 2 ? (int)strlen(line) + 1 : w[2].col,
 				"'%s' takes exactly one argument", d);
@@ -449,7 +449,7 @@ parse_directive(struct parse_ctx* c, char* line)
 		problem(c, w[0].col, "unknown directive '%s' (known: protect, "
 			"protect-file, allow, allow-file, block, "
 			"known-good-file, include, threshold, technique, "
-			"country-mismatch, negative-ttl, psl-file)", d);
+			"country-mismatch, hijack, negative-ttl, psl-file)", d);
 		return;
 	}
 
@@ -474,16 +474,19 @@ parse_directive(struct parse_ctx* c, char* line)
 				"from 0 to 86400, got '%s'", w[1].s);
 		else
 			c->p->negative_ttl = (int32_t)v;
-	} else if(strcmp(d, "country-mismatch") == 0) {
+	} else if(strcmp(d, "country-mismatch") == 0 ||
+		strcmp(d, "hijack") == 0) {
+		enum dp_action* a = d[0] == 'c' ? &c->p->country_mismatch :
+			&c->p->hijack;
 		if(strcmp(w[1].s, "block") == 0)
-			c->p->country_mismatch = DP_BLOCK;
+			*a = DP_BLOCK;
 		else if(strcmp(w[1].s, "warn") == 0)
-			c->p->country_mismatch = DP_WARN;
+			*a = DP_WARN;
 		else if(strcmp(w[1].s, "log") == 0)
-			c->p->country_mismatch = DP_ALLOW;
+			*a = DP_ALLOW;
 		else
-			problem(c, w[1].col, "country-mismatch: expected block, "
-				"warn or log, got '%s'", w[1].s);
+			problem(c, w[1].col, "%s: expected block, warn or log, "
+				"got '%s'", d, w[1].s);
 	} else if(directive_path(c, &w[1], path, sizeof(path))) {
 		if(strcmp(d, "psl-file") == 0) {
 			if(c->p->psl)

@@ -47,6 +47,7 @@ dp_policy_new(void)
 	p->warn_at = 0.5;
 	p->negative_ttl = -1;
 	p->country_mismatch = DP_BLOCK;
+	p->hijack = DP_WARN;
 	for(i = 0; i < DP_NTECH; i++) {
 		p->tech[i].block_at = -1;
 		p->tech[i].warn_at = -1;

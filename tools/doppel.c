@@ -6,7 +6,10 @@
 #include "rpz.h"
 #include "vcache.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,8 @@ usage(FILE* out)
 		"usage: doppel COMMAND [ARGS]\n"
 		"\n"
 		"commands:\n"
-		"  check -p POLICY [--json] NAME...  explain the verdict for each NAME\n"
+		"  check -p POLICY [--json] [--answer IP]... [--geoip MMDB] NAME...\n"
+		"                                    explain the verdict for each NAME\n"
 		"  scan -p POLICY [--json]           read names on stdin, one verdict a line\n"
 		"  compile SRC -o DB                 check a policy source, write it compiled\n"
 		"  compile SRC --rpz ZONE -o FILE    write its lookalikes as an RPZ zone\n"
@@ -73,6 +77,8 @@ print_verdict(FILE* out, const char* input, const char* name,
 		json_str(out, v->technique);
 		fprintf(out, ",\"score\":%.3f,\"why\":", v->score);
 		json_str(out, v->why);
+		fputs(",\"countries\":", out);
+		json_str(out, v->countries[0] ? v->countries : NULL);
 		fputs("}\n", out);
 		return;
 	}
@@ -86,6 +92,36 @@ print_verdict(FILE* out, const char* input, const char* name,
 			v->score);
 	fprintf(out, ": %s\n", v->why);
 }
+
+/** Answers given with --answer, and the database to place them. */
+static const char* answers[16];
+static int nanswers;
+static const char* geoip_path = "build/geo/country.mmdb";
+
+/** The countries of the --answer addresses. @return how many. */
+static size_t
+answer_countries(const struct dp_geo* g, char (*cc)[3])
+{
+	size_t n = 0;
+	int i;
+	for(i = 0; i < nanswers; i++) {
+		struct sockaddr_storage ss;
+		struct sockaddr_in* s4 = (struct sockaddr_in*)&ss;
+		struct sockaddr_in6* s6 = (struct sockaddr_in6*)&ss;
+		memset(&ss, 0, sizeof(ss));
+		if(inet_pton(AF_INET, answers[i], &s4->sin_addr) == 1)
+			s4->sin_family = AF_INET;
+		else if(inet_pton(AF_INET6, answers[i], &s6->sin6_addr) == 1)
+			s6->sin6_family = AF_INET6;
+		else
+			continue;
+		if(dp_geo_country(g, (struct sockaddr*)&ss, cc[n]))
+			n++;
+	}
+	return n;
+}
+
+static struct dp_geo* geo;
 
 /** Check one name from text; an unreadable name is reported, not fatal. */
 static enum dp_action
@@ -102,6 +138,11 @@ check_one(const struct dp_policy* p, const char* input, int json)
 		return DP_ALLOW;
 	}
 	dp_policy_check(p, name, &v);
+	if(geo) {
+		char cc[16][3];
+		size_t n = answer_countries(geo, cc);
+		dp_policy_check_answer(p, name, (const char(*)[3])cc, n, &v);
+	}
 	print_verdict(stdout, input, name, &v, json);
 	return v.action;
 }
@@ -121,6 +162,17 @@ policy_args(int argc, char** argv, struct dp_policy** p, int* json)
 			path = argv[++i];
 		else if(strcmp(argv[i], "--json") == 0)
 			*json = 1;
+		else if(strcmp(argv[i], "--answer") == 0 && i + 1 < argc &&
+			strcmp(argv[1], "check") == 0) {
+			if(nanswers == (int)(sizeof(answers) /
+				sizeof(answers[0]))) {
+				fprintf(stderr, "doppel check: at most %d "
+					"answers\n", nanswers);
+				return -1;
+			}
+			answers[nanswers++] = argv[++i];
+		} else if(strcmp(argv[i], "--geoip") == 0 && i + 1 < argc)
+			geoip_path = argv[++i];
 		else if(strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -155,9 +207,18 @@ cmd_check(int argc, char** argv)
 		dp_policy_free(p);
 		return 2;
 	}
+	if(nanswers) {
+		struct dp_error err;
+		if(dp_geo_open(geoip_path, &geo, &err) != DP_OK) {
+			fprintf(stderr, "doppel: %s (--geoip PATH)\n", err.msg);
+			dp_policy_free(p);
+			return 2;
+		}
+	}
 	for(i = first; i < argc; i++)
 		if(check_one(p, argv[i], json) == DP_BLOCK)
 			blocked = 1;
+	dp_geo_close(geo);
 	dp_policy_free(p);
 	return blocked;
 }
