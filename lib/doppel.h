@@ -139,6 +139,8 @@ struct dp_settings {
 	uint64_t verdict_cache_size;
 	/** seconds a cached verdict stays valid */
 	uint32_t verdict_ttl;
+	/** path of the country database (MaxMind DB), "" for none */
+	char geoip[4096];
 };
 
 /** Default settings file of the module. */
@@ -158,7 +160,7 @@ void dp_settings_default(struct dp_settings* s);
  * Read a settings file of `key: value` lines ('#' starts a comment).
  * Keys: policy, on-error (open|closed), block-ttl (seconds), log-verdicts
  * (yes|no), policy-check-interval (seconds), verdict-cache (path),
- * verdict-cache-size (MB), verdict-ttl (seconds).  Relative paths are
+ * verdict-cache-size (MB), verdict-ttl (seconds), geoip (path).  Relative paths are
  * taken relative to the directory of the settings file.
  * @param path: file to read.
  * @param s: settings, filled with defaults first; on error the fields read
@@ -369,7 +371,7 @@ int dp_geo_country(const struct dp_geo* g, const struct sockaddr* sa,
  * @param v: in: the name's verdict (dp_policy_check); out: the verdict
  *	with the answers weighed (technique "country-mismatch" or "hijack"
  *	when they changed it).
- * @return 1 if the verdict changed.
+ * @return 1 if the answers told something (a mismatch), 0 if not.
  */
 int dp_policy_check_answer(const struct dp_policy* p, const char* name,
 	const char (*countries)[3], size_t n, struct dp_verdict* v);

@@ -483,7 +483,7 @@ parse_directive(struct parse_ctx* c, char* line)
 		else if(strcmp(w[1].s, "warn") == 0)
 			*a = DP_WARN;
 		else if(strcmp(w[1].s, "log") == 0)
-			*a = DP_ALLOW;
+			*a = DP_WARN; /* resolve and log: what warn does */
 		else
 			problem(c, w[1].col, "%s: expected block, warn or log, "
 				"got '%s'", d, w[1].s);

@@ -153,6 +153,14 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				goto cleanup;
 			}
 			s->verdict_cache_size = (uint64_t)v << 20;
+		} else if(strcmp(key, "geoip") == 0) {
+			if(val[0] == 0 || dp_path_relative(path, val, s->geoip,
+				sizeof(s->geoip)) != DP_OK) {
+				dp_error_set(err, "%s:%d: geoip: needs a path",
+					path, lineno);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
 		} else if(strcmp(key, "verdict-cache") == 0) {
 			if(val[0] == 0 || dp_path_relative(path, val,
 				s->verdict_cache, sizeof(s->verdict_cache))
@@ -176,8 +184,8 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 			dp_error_set(err, "%s:%d: unknown setting '%s' (known: "
 				"policy, on-error, block-ttl, log-verdicts, "
 				"policy-check-interval, verdict-cache, "
-				"verdict-cache-size, verdict-ttl)", path, lineno,
-				key);
+				"verdict-cache-size, verdict-ttl, geoip)", path,
+				lineno, key);
 			st = DP_ERR_SYNTAX;
 			goto cleanup;
 		}

@@ -65,6 +65,8 @@
 #include "vcache.h"
 
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -90,6 +92,8 @@ struct doppelmod_env {
 	uint64_t policy_hash;
 	/** the verdict cache, or NULL */
 	struct dp_vcache* vcache;
+	/** the country database, or NULL */
+	struct dp_geo* geo;
 	/** the message cache, flushed when a new policy comes in */
 	struct slabhash* msg_cache;
 	/** the policy file as last seen by the watcher */
@@ -398,6 +402,103 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	qstate->ext_state[id] = module_wait_module;
 }
 
+/** Most distinct countries weighed per answer. */
+#define DOPPELMOD_MAX_CC 8
+
+/** Add the country of an A or AAAA rdata to the list, once. */
+static void
+doppelmod_add_country(struct doppelmod_env* g, uint16_t type, uint8_t* rd,
+	size_t rdlen, char (*cc)[3], size_t* n)
+{
+	struct sockaddr_storage ss;
+	char c[3];
+	size_t i;
+	memset(&ss, 0, sizeof(ss));
+	if(type == LDNS_RR_TYPE_A && rdlen == 2 + 4) {
+		struct sockaddr_in* s4 = (struct sockaddr_in*)&ss;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, rd + 2, 4);
+	} else if(type == LDNS_RR_TYPE_AAAA && rdlen == 2 + 16) {
+		struct sockaddr_in6* s6 = (struct sockaddr_in6*)&ss;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, rd + 2, 16);
+	} else
+		return;
+	/* An address the database does not place is neutral. */
+	if(!dp_geo_country(g->geo, (struct sockaddr*)&ss, c))
+		return;
+	for(i = 0; i < *n; i++)
+		if(cc[i][0] == c[0] && cc[i][1] == c[1])
+			return;
+	if(*n < DOPPELMOD_MAX_CC)
+		memcpy(cc[(*n)++], c, 3);
+}
+
+/** Add the countries of every A/AAAA rrset (in rrsets [from, to)) whose
+ * owner is name, or of all of them when name is NULL. */
+static void
+doppelmod_rrset_countries(struct doppelmod_env* g, struct reply_info* rep,
+	size_t from, size_t to, uint8_t* name, char (*cc)[3], size_t* n)
+{
+	size_t i, j;
+	for(i = from; i < to && i < rep->rrset_count; i++) {
+		struct ub_packed_rrset_key* k = rep->rrsets[i];
+		struct packed_rrset_data* d =
+			(struct packed_rrset_data*)k->entry.data;
+		uint16_t t = ntohs(k->rk.type);
+		if(t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA)
+			continue;
+		if(name && query_dname_compare(k->rk.dname, name) != 0)
+			continue;
+		for(j = 0; j < d->count; j++)
+			doppelmod_add_country(g, t, d->rr_data[j], d->rr_len[j],
+				cc, n);
+	}
+}
+
+/**
+ * The geo stage: the countries of the answer's addresses (A/AAAA in the
+ * answer section; for MX, the exchanges' addresses from the additional
+ * section), weighed against the queried name's verdict.
+ * @return 1 if the verdict is now block (v holds it).
+ */
+static int
+doppelmod_check_countries(struct module_qstate* qstate,
+	struct doppelmod_env* g, struct dp_verdict* v, char* text,
+	struct dp_vrecord* rec)
+{
+	struct reply_info* rep = qstate->return_msg->rep;
+	size_t n = 0, i, j, an = rep->an_numrrsets;
+	char cc[DOPPELMOD_MAX_CC][3];
+	doppelmod_rrset_countries(g, rep, 0, an, NULL, cc, &n);
+	for(i = 0; i < an && i < rep->rrset_count; i++) {
+		struct ub_packed_rrset_key* k = rep->rrsets[i];
+		struct packed_rrset_data* d =
+			(struct packed_rrset_data*)k->entry.data;
+		if(ntohs(k->rk.type) != LDNS_RR_TYPE_MX)
+			continue;
+		/* rdata: rdlength, preference, exchange */
+		for(j = 0; j < d->count; j++)
+			if(d->rr_len[j] > 2 + 2 + 1)
+				doppelmod_rrset_countries(g, rep, an,
+					rep->rrset_count, d->rr_data[j] + 4, cc,
+					&n);
+	}
+	if(n == 0)
+		return 0;
+	if(!doppelmod_check_name(g, qstate, qstate->qinfo.qname,
+		qstate->qinfo.qname_len, v, text, rec))
+		return 0;
+	if(!dp_policy_check_answer(g->policy, text, (const char(*)[3])cc, n,
+		v))
+		return 0;
+	doppelmod_log_verdict(g, qstate, text, v, NULL);
+	if(g->vcache && v->action != DP_ALLOW)
+		dp_vcache_note(g->vcache, text, v, g->policy_hash,
+			(uint64_t)*qstate->env->now, g->settings.verdict_ttl);
+	return v->action == DP_BLOCK;
+}
+
 /**
  * On the way back: check the owner names and alias targets in the answer
  * section.  The queried name itself was checked on the way down.
@@ -440,6 +541,11 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 				v.action == DP_BLOCK)
 				goto block;
 		}
+	}
+	if(g->geo && doppelmod_check_countries(qstate, g, &v, text, &rec)) {
+		/* The queried name's answers lie where its target does not:
+		 * block the name itself. */
+		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 	}
 	return;
 block:
@@ -630,6 +736,12 @@ init(struct module_env* env, int id)
 		dp_policy_get_info(g->policy, &info);
 		g->policy_hash = info.source_hash;
 	}
+	if(st == DP_OK && g->settings.geoip[0]) {
+		err.msg[0] = 0;
+		if(dp_geo_open(g->settings.geoip, &g->geo, &err) != DP_OK)
+			log_err("doppel: %s; going on without country checks",
+				err.msg);
+	}
 	if(st == DP_OK && g->settings.verdict_cache[0]) {
 		err.msg[0] = 0;
 		if(dp_vcache_open(g->settings.verdict_cache,
@@ -664,6 +776,7 @@ deinit(struct module_env* env, int id)
 	}
 	/* Writes what is queued, then closes. */
 	dp_vcache_close(g->vcache);
+	dp_geo_close(g->geo);
 	/* Keep the policy for the init() of a reload (see
 	 * doppelmod_stash); a policy that is never reused is freed there. */
 	dp_policy_free(doppelmod_stash);
