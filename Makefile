@@ -132,7 +132,7 @@ asan: all
 		build-asan/lib/doppel.so build-asan/bin/doppel \
 		$(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	@BUILD=build-asan UNBOUND_DIR=$(abspath $(BUILD)/unbound) \
-		SUITES="unit symbols cli recall testbound e2e" \
+		SUITES="unit symbols cli policies recall testbound e2e" \
 		SAN_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh

@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,19 +122,13 @@ dp_db_is_compiled(const char* path)
  * @return 0 if the file is whole.
  */
 static int
-db_whole(const char* path, uint64_t size, struct dp_error* err)
+db_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
 {
 	unsigned char b[2 * 65536];
-	FILE* f = fopen(path, "rb");
-	size_t n, psize, i;
+	ssize_t got = pread(fd, b, sizeof(b), 0);
+	size_t n = got > 0 ? (size_t)got : 0, psize, i;
 	uint64_t best_txn = 0, last_pg = 0;
 	int found = 0;
-	if(!f) {
-		dp_error_set(err, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	n = fread(b, 1, sizeof(b), f);
-	fclose(f);
 	/* The meta page: a 16-byte page header, then magic, version,
 	 * address, map size, two 48-byte database records (the first's
 	 * pad field holds the page size), last page, transaction id. */
@@ -367,7 +362,7 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	uint64_t sum = 1469598103934665603ULL;
 	size_t len[T_COUNT];
 	FILE* mem;
-	int rc, i;
+	int rc, i, attempt;
 	dp_status st = DP_ERR_FORMAT;
 
 	*out = NULL;
@@ -377,22 +372,51 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 		goto fail;
 	}
 	p->db = db;
-	if(stat(path, &sb) != 0) {
-		dp_error_set(err, "%s: cannot open: %s", path, strerror(errno));
-		st = DP_ERR_IO;
-		goto fail;
+	/* The file may be replaced (renamed over) at any moment: check the
+	 * one that is open, and make sure LMDB maps that very file. */
+	for(attempt = 0;; attempt++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC), lfd;
+		struct stat lsb;
+		if(fd < 0 || fstat(fd, &sb) != 0) {
+			dp_error_set(err, "%s: cannot open: %s", path,
+				strerror(errno));
+			if(fd >= 0)
+				close(fd);
+			st = DP_ERR_IO;
+			goto fail;
+		}
+		db->file_size = (uint64_t)sb.st_size;
+		if(db_whole(fd, path, db->file_size, err) != 0) {
+			close(fd);
+			goto fail;
+		}
+		if((rc = mdb_env_create(&db->env)) != 0 ||
+			(rc = mdb_env_open(db->env, path, MDB_RDONLY |
+			MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOTLS, 0444)) != 0) {
+			close(fd);
+			dp_error_set(err, "%s: cannot open compiled policy: %s",
+				path, mdb_strerror(rc));
+			st = rc == ENOENT || rc == EACCES ? DP_ERR_IO :
+				DP_ERR_FORMAT;
+			goto fail;
+		}
+		close(fd);
+		if(mdb_env_get_fd(db->env, &lfd) == 0 && fstat(lfd, &lsb) == 0 &&
+			lsb.st_ino == sb.st_ino && lsb.st_dev == sb.st_dev)
+			break;
+		/* replaced between our check and LMDB's open: again */
+		mdb_env_close(db->env);
+		db->env = NULL;
+		if(attempt == 5) {
+			dp_error_set(err, "%s: keeps being replaced while it is "
+				"opened", path);
+			goto fail;
+		}
 	}
-	db->file_size = (uint64_t)sb.st_size;
-	if(db_whole(path, db->file_size, err) != 0)
-		goto fail;
-	if((rc = mdb_env_create(&db->env)) != 0 ||
-		(rc = mdb_env_open(db->env, path, MDB_RDONLY | MDB_NOSUBDIR |
-		MDB_NOLOCK | MDB_NOTLS, 0444)) != 0 ||
-		(rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &db->txn)) != 0 ||
+	if((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &db->txn)) != 0 ||
 		(rc = mdb_dbi_open(db->txn, NULL, 0, &dbi)) != 0) {
 		dp_error_set(err, "%s: cannot open compiled policy: %s", path,
 			mdb_strerror(rc));
-		st = rc == ENOENT || rc == EACCES ? DP_ERR_IO : DP_ERR_FORMAT;
 		goto fail;
 	}
 	k.mv_data = "meta";

@@ -187,10 +187,12 @@ void dp_error_set(struct dp_error* err, const char* fmt, ...)
 /**
  * Read one line of a configuration file into buf, without its newline;
  * strips a '#' comment and surrounding blanks.
+ * @param lead: if not NULL, receives how many leading blanks were
+ *	stripped (so that columns can still be reported).
  * @return 1 if a line was read, 0 at end of file, -1 if the line is longer
  *	than the buffer.
  */
-int dp_read_line(FILE* f, char* buf, size_t len);
+int dp_read_line(FILE* f, char* buf, size_t len, size_t* lead);
 
 /**
  * Resolve a path found in a file relative to that file's directory.

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <idn2.h>
 #include <unicode/uloc.h>
 
 /** Debian's copy of the Public Suffix List (package publicsuffix). */
@@ -46,6 +47,11 @@ struct parse_ctx {
 	int depth;
 	/** a running hash of every byte read, the source's fingerprint */
 	uint64_t hash;
+	/** blanks stripped from the start of the current line */
+	int lead;
+	/** where the last threshold line was, for the final check */
+	char thr_file[256];
+	int thr_line, thr_col;
 };
 
 /** Report a problem at a column of the current line. */
@@ -70,7 +76,8 @@ problem(struct parse_ctx* c, int col, const char* fmt, ...)
 	if(c->nerr == MAX_ERRORS)
 		snprintf(msg, sizeof(msg), "too many errors, giving up");
 	if(c->diag)
-		c->diag(c->diag_arg, c->file, c->line, col, msg);
+		c->diag(c->diag_arg, c->file, c->line, col > 0 ? col + c->lead :
+			col, msg);
 }
 
 /** Out of memory: stop everything. */
@@ -97,7 +104,23 @@ iso_country(const char* code)
 static int
 policy_name(struct parse_ctx* c, const struct word_at* w, char* out)
 {
-	dp_status st = dp_name_from_text(w->s, out, DP_NAME_MAX);
+	dp_status st;
+	const char* s;
+	char* ace = NULL;
+	for(s = w->s; *s && (unsigned char)*s < 0x80; s++)
+		;
+	if(*s) {
+		/* A name written in Unicode: its wire form is the xn-- one. */
+		int rc = idn2_to_ascii_8z(w->s, &ace, IDN2_NONTRANSITIONAL);
+		if(rc != IDN2_OK) {
+			problem(c, w->col, "'%s' is not a valid internationalised "
+				"domain name (%s)", w->s, idn2_strerror(rc));
+			return 0;
+		}
+		st = dp_name_from_text(ace, out, DP_NAME_MAX);
+		idn2_free(ace);
+	} else
+		st = dp_name_from_text(w->s, out, DP_NAME_MAX);
 	if(st != DP_OK) {
 		problem(c, w->col, "'%s' is not a valid domain name (%s)", w->s,
 			dp_strerror(st));
@@ -353,9 +376,11 @@ d_threshold(struct parse_ctx* c, struct word_at* w, int n)
 			problem(c, w[i].col, "threshold: expected block=SCORE or "
 				"warn=SCORE, got '%s'", w[i].s);
 	}
-	if(c->p->warn_at > c->p->block_at)
-		problem(c, w[0].col, "threshold: warn (%.2f) is above block "
-			"(%.2f)", c->p->warn_at, c->p->block_at);
+	/* warn above block is checked once the whole policy is read: the
+	 * two may be set on separate lines, in any order */
+	snprintf(c->thr_file, sizeof(c->thr_file), "%s", c->file);
+	c->thr_line = c->line;
+	c->thr_col = w[0].col + c->lead;
 }
 
 /** technique NAME [action=block|warn|allow] [block=SCORE] [warn=SCORE] */
@@ -528,7 +553,8 @@ parse_file(struct parse_ctx* c, const char* path, int col, int names_only,
 	uint32_t names_flag)
 {
 	const char* outer_file = c->file;
-	int outer_line = c->line, i, r;
+	int outer_line = c->line, outer_lead = c->lead, i, r;
+	size_t lead = 0;
 	char line[4200], *real;
 	FILE* f;
 
@@ -543,6 +569,12 @@ parse_file(struct parse_ctx* c, const char* path, int col, int names_only,
 		} else
 			problem(c, col, "cannot open '%s': %s", path,
 				strerror(errno));
+		return;
+	}
+	if(dp_db_is_compiled(path)) {
+		problem(c, col, "'%s' is a compiled policy; %s a policy source",
+			path, c->depth ? "include" : "give");
+		fclose(f);
 		return;
 	}
 	if(!(real = realpath(path, NULL))) {
@@ -574,9 +606,10 @@ parse_file(struct parse_ctx* c, const char* path, int col, int names_only,
 		} else
 			rewind(f);
 	}
-	while(c->fatal == DP_OK && (r = dp_read_line(f, line, sizeof(line)))
-		!= 0) {
+	while(c->fatal == DP_OK && (r = dp_read_line(f, line, sizeof(line),
+		&lead)) != 0) {
 		c->line++;
+		c->lead = r > 0 ? (int)lead : 0;
 		if(r < 0) {
 			problem(c, 1, "line too long");
 			continue;
@@ -607,6 +640,7 @@ parse_file(struct parse_ctx* c, const char* path, int col, int names_only,
 	free(c->stack[--c->depth]);
 	c->file = outer_file;
 	c->line = outer_line;
+	c->lead = outer_lead;
 }
 
 dp_status
@@ -628,6 +662,14 @@ dp_policy_parse(const char* path, struct dp_policy** out, dp_diag_fn diag,
 		return DP_ERR_NOMEM;
 	}
 	parse_file(&c, path, 0, 0, 0);
+	if(c.p->warn_at > c.p->block_at && c.diag) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "threshold: warn (%.2f) is above "
+			"block (%.2f)", c.p->warn_at, c.p->block_at);
+		c.nerr++;
+		c.diag(c.diag_arg, c.thr_file, c.thr_line, c.thr_col, msg);
+	} else if(c.p->warn_at > c.p->block_at)
+		c.nerr++;
 	if(c.fatal == DP_OK && c.nerr == 0)
 		need_psl(&c);
 	if(c.fatal == DP_OK && c.nerr == 0 &&

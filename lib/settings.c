@@ -70,7 +70,7 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 			strerror(errno));
 		return DP_ERR_IO;
 	}
-	while((r = dp_read_line(f, line, sizeof(line))) != 0) {
+	while((r = dp_read_line(f, line, sizeof(line), NULL)) != 0) {
 		char *colon, *key, *val;
 		lineno++;
 		if(r < 0) {

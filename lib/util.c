@@ -159,7 +159,7 @@ dp_strmap_get(const struct dp_strmap* m, const char* key, size_t len,
 }
 
 int
-dp_read_line(FILE* f, char* buf, size_t len)
+dp_read_line(FILE* f, char* buf, size_t len, size_t* lead)
 {
 	size_t n;
 	char *hash, *s;
@@ -185,6 +185,8 @@ dp_read_line(FILE* f, char* buf, size_t len)
 	s = buf;
 	while(*s == ' ' || *s == '\t')
 		s++;
+	if(lead)
+		*lead = (size_t)(s - buf);
 	if(s != buf)
 		memmove(buf, s, strlen(s) + 1);
 	return 1;

@@ -8,8 +8,8 @@
 #
 # Environment: BUILD (default build), UNBOUND_DIR (default BUILD/unbound),
 # SAN_PRELOAD (ASan runtime to preload into uninstrumented Unbound, for
-# `make asan`), SUITES (space-separated subset: unit symbols cli recall
-# fuzz testbound e2e).
+# `make asan`), SUITES (space-separated subset: unit symbols cli policies
+# recall fuzz testbound e2e).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
@@ -18,7 +18,7 @@ export UNBOUND_DIR="${UNBOUND_DIR:-$PWD/$BUILD/unbound}"
 export DOPPEL_SO="$PWD/$BUILD/lib/doppel.so"
 export DOPPEL_BIN="$PWD/$BUILD/bin/doppel"
 export TESTBOUND="$UNBOUND_DIR/sbin/testbound"
-SUITES=${SUITES:-"unit symbols cli recall fuzz testbound e2e"}
+SUITES=${SUITES:-"unit symbols cli policies recall fuzz testbound e2e"}
 
 out=$(mktemp)
 trap 'rm -f "$out" "$out.suite"' EXIT INT TERM
@@ -55,6 +55,13 @@ run_units() {
 	return $rc
 }
 
+run_policies() {
+	rc=0
+	tests/policies/run.sh || rc=1
+	tests/policies/atomic.sh || rc=1
+	return $rc
+}
+
 # The ASan runtime must come first in an uninstrumented process that
 # loads an instrumented module; leaks of Unbound itself are not ours.
 with_san() {
@@ -71,6 +78,7 @@ for s in $SUITES; do
 	unit) run_suite unit run_units ;;
 	symbols) run_suite symbols tests/symbols.sh ;;
 	cli) run_suite cli tests/cli.sh ;;
+	policies) run_suite policies run_policies ;;
 	recall) run_suite recall python3 tests/recall/dnstwist_recall.py \
 		--show 3 "$DOPPEL_BIN" tests/recall/policy.txt ;;
 	fuzz) run_suite fuzz tests/fuzz/run.sh ;;
