@@ -359,6 +359,15 @@ int dp_geo_country(const struct dp_geo* g, const struct sockaddr* sa,
 	char cc[3]);
 
 /**
+ * Whether the countries of a name's answers matter, and which are
+ * expected (see dp_policy_check_answer for when they do).
+ * @param v: the name's verdict (dp_policy_check).
+ * @return the expected countries ("US,DE", owned by the policy), or NULL.
+ */
+const char* dp_policy_expected_countries(const struct dp_policy* p,
+	const char* name, const struct dp_verdict* v);
+
+/**
  * Weigh the countries of a name's answers.  A lookalike whose verdict is
  * below block, answered from outside its target's expected countries, gets
  * the policy's country-mismatch action; a protected domain (or a name

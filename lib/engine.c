@@ -1330,17 +1330,54 @@ country_in(const char* list, const char* cc)
 	return 0;
 }
 
+/**
+ * The protected domain whose countries a name's answers are weighed
+ * against: its target if it is a lookalike that warns, or the protected
+ * domain it is (or is under).
+ * @param hijack: set to 1 in the second case.
+ * @return the domain, or NULL if the answers do not matter.
+ */
+static const struct dp_prot*
+weighed_against(const struct dp_policy* p, const char* name,
+	const struct dp_verdict* v, int* hijack)
+{
+	const struct dp_prot* d;
+	struct listed l;
+	*hijack = 0;
+	if(v->action == DP_ALLOW) {
+		find_listed(p, name, &l);
+		if(!l.protected || l.allow)
+			return NULL;
+		*hijack = 1;
+	} else if(v->action == DP_WARN && v->target) {
+		find_listed(p, v->target, &l);
+		if(!l.protected)
+			return NULL;
+	} else
+		return NULL;
+	d = &p->prot[l.protected->pid];
+	return d->countries == DP_NONE ? NULL : d;
+}
+
+const char*
+dp_policy_expected_countries(const struct dp_policy* p, const char* name,
+	const struct dp_verdict* v)
+{
+	int hijack;
+	const struct dp_prot* d = weighed_against(p, name, v, &hijack);
+	return d ? p->strings + d->countries : NULL;
+}
+
 int
 dp_policy_check_answer(const struct dp_policy* p, const char* name,
 	const char (*countries)[3], size_t n, struct dp_verdict* v)
 {
-	const struct dp_prot* d = NULL;
+	const struct dp_prot* d;
 	const char* expected;
 	const char* bad = NULL;
-	struct listed l;
 	enum dp_action act;
 	size_t i, o = 0;
-	int hijack = 0;
+	int hijack;
 
 	if(n == 0)
 		return 0;
@@ -1352,20 +1389,7 @@ dp_policy_check_answer(const struct dp_policy* p, const char* name,
 		v->countries[o++] = countries[i][1];
 	}
 	v->countries[o] = 0;
-	if(v->action == DP_ALLOW) {
-		find_listed(p, name, &l);
-		if(!l.protected || l.allow)
-			return 0;
-		d = &p->prot[l.protected->pid];
-		hijack = 1;
-	} else if(v->action == DP_WARN && v->target) {
-		find_listed(p, v->target, &l);
-		if(!l.protected)
-			return 0;
-		d = &p->prot[l.protected->pid];
-	} else
-		return 0;
-	if(d->countries == DP_NONE)
+	if(!(d = weighed_against(p, name, v, &hijack)))
 		return 0;
 	expected = p->strings + d->countries;
 	for(i = 0; i < n && !bad; i++)

@@ -38,7 +38,12 @@
  *    On the way back (module_event_moddone) every owner name and CNAME or
  *    DNAME target of the answer is checked, so that a clean name aliased
  *    to a lookalike is blocked as well; the cached answer is replaced.
- *  - inform_super() is not needed: doppel starts no subqueries yet.
+ *  - For an MX answer whose exchanges came without glue, and whose name's
+ *    verdict depends on countries, the module starts subqueries (A and
+ *    AAAA, a few exchanges at most) and waits; inform_super() adds their
+ *    addresses' countries to the super's state (copied, the sub's region
+ *    goes away), and the super, woken with module_event_pass, decides
+ *    once none is pending.  A failed subquery adds nothing.
  *  - clear() drops the per-query pointer; deinit() stops the watcher and
  *    keeps the policy for the next init().
  *
@@ -118,12 +123,25 @@ static struct stat doppelmod_stash_seen;
 /** Per-query progress, kept in qstate->minfo[id]. */
 enum doppelmod_state {
 	/** the queried name was checked and passed on to the next module */
-	DOPPELMOD_PASSED_DOWN = 1
+	DOPPELMOD_PASSED_DOWN = 1,
+	/** the answer is back; the addresses of MX exchanges that came
+	 * without glue are being looked up by subqueries */
+	DOPPELMOD_WAIT_SUBS
 };
+
+/** Most distinct countries weighed per answer. */
+#define DOPPELMOD_MAX_CC 8
+/** Most MX exchanges looked up by subquery, per answer. */
+#define DOPPELMOD_MAX_SUBS 3
 
 /** Per-query state. */
 struct doppelmod_qstate {
 	enum doppelmod_state state;
+	/** subqueries not yet answered */
+	int pending;
+	/** countries of the answer's addresses so far */
+	char cc[DOPPELMOD_MAX_CC][3];
+	size_t ncc;
 };
 
 /** TTL of synthesised answers: the policy's negative-ttl, else the
@@ -402,9 +420,6 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	qstate->ext_state[id] = module_wait_module;
 }
 
-/** Most distinct countries weighed per answer. */
-#define DOPPELMOD_MAX_CC 8
-
 /** Add the country of an A or AAAA rdata to the list, once. */
 static void
 doppelmod_add_country(struct doppelmod_env* g, uint16_t type, uint8_t* rd,
@@ -457,17 +472,110 @@ doppelmod_rrset_countries(struct doppelmod_env* g, struct reply_info* rep,
 }
 
 /**
- * The geo stage: the countries of the answer's addresses (A/AAAA in the
- * answer section; for MX, the exchanges' addresses from the additional
- * section), weighed against the queried name's verdict.
+ * Start subqueries for the addresses of the MX exchanges of the answer
+ * that came without glue (a few at most).
+ * @return number started.
+ */
+static int
+doppelmod_start_subs(struct module_qstate* qstate, struct doppelmod_qstate* mq,
+	int id)
+{
+	struct reply_info* rep = qstate->return_msg->rep;
+	size_t i, j, an = rep->an_numrrsets;
+	int started = 0;
+	for(i = 0; i < an && i < rep->rrset_count; i++) {
+		struct ub_packed_rrset_key* k = rep->rrsets[i];
+		struct packed_rrset_data* d =
+			(struct packed_rrset_data*)k->entry.data;
+		if(ntohs(k->rk.type) != LDNS_RR_TYPE_MX)
+			continue;
+		for(j = 0; j < d->count; j++) {
+			uint8_t* ex = d->rr_data[j] + 4;
+			size_t k2, exlen;
+			int glue = 0, t;
+			if(d->rr_len[j] <= 2 + 2 + 1 || started >=
+				2 * DOPPELMOD_MAX_SUBS)
+				continue;
+			exlen = dname_valid(ex, d->rr_len[j] - 4);
+			if(exlen == 0)
+				continue;
+			for(k2 = an; k2 < rep->rrset_count; k2++) {
+				uint16_t tt = ntohs(rep->rrsets[k2]->rk.type);
+				if((tt == LDNS_RR_TYPE_A || tt == LDNS_RR_TYPE_AAAA)
+					&& query_dname_compare(
+					rep->rrsets[k2]->rk.dname, ex) == 0)
+					glue = 1;
+			}
+			if(glue)
+				continue;
+			for(t = 0; t < 2; t++) {
+				struct query_info qi;
+				struct module_qstate* sub = NULL;
+				memset(&qi, 0, sizeof(qi));
+				qi.qname = regional_alloc_init(qstate->region, ex,
+					exlen);
+				if(!qi.qname)
+					return started;
+				qi.qname_len = exlen;
+				qi.qtype = t ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A;
+				qi.qclass = LDNS_RR_CLASS_IN;
+				if((*qstate->env->detect_cycle)(qstate, &qi,
+					(uint16_t)BIT_RD, 0, 0))
+					continue;
+				if(!(*qstate->env->attach_sub)(qstate, &qi,
+					(uint16_t)BIT_RD, 0, 0, &sub)) {
+					log_err("doppel: out of memory starting a "
+						"subquery");
+					return started;
+				}
+				started++;
+			}
+		}
+	}
+	mq->pending += started;
+	(void)id;
+	return started;
+}
+
+/**
+ * Weigh the countries collected for the queried name.
  * @return 1 if the verdict is now block (v holds it).
  */
 static int
+doppelmod_decide_countries(struct module_qstate* qstate,
+	struct doppelmod_env* g, const char (*cc)[3], size_t n,
+	struct dp_verdict* v, char* text, struct dp_vrecord* rec)
+{
+	if(n == 0)
+		return 0;
+	if(!doppelmod_check_name(g, qstate, qstate->qinfo.qname,
+		qstate->qinfo.qname_len, v, text, rec))
+		return 0;
+	if(!dp_policy_check_answer(g->policy, text, cc, n, v))
+		return 0;
+	doppelmod_log_verdict(g, qstate, text, v, NULL);
+	if(g->vcache && v->action != DP_ALLOW)
+		dp_vcache_note(g->vcache, text, v, g->policy_hash,
+			(uint64_t)*qstate->env->now, g->settings.verdict_ttl);
+	return v->action == DP_BLOCK;
+}
+
+/** What the geo stage asks of the caller. */
+enum geo_step { GEO_DONE, GEO_BLOCK, GEO_WAIT };
+
+/**
+ * The geo stage: the countries of the answer's addresses (A/AAAA in the
+ * answer section; for MX, the exchanges' addresses from the additional
+ * section, or from subqueries when they came without glue), weighed
+ * against the queried name's verdict.
+ */
+static enum geo_step
 doppelmod_check_countries(struct module_qstate* qstate,
 	struct doppelmod_env* g, struct dp_verdict* v, char* text,
-	struct dp_vrecord* rec)
+	struct dp_vrecord* rec, int id)
 {
 	struct reply_info* rep = qstate->return_msg->rep;
+	struct doppelmod_qstate* mq = qstate->minfo[id];
 	size_t n = 0, i, j, an = rep->an_numrrsets;
 	char cc[DOPPELMOD_MAX_CC][3];
 	doppelmod_rrset_countries(g, rep, 0, an, NULL, cc, &n);
@@ -484,19 +592,20 @@ doppelmod_check_countries(struct module_qstate* qstate,
 					rep->rrset_count, d->rr_data[j] + 4, cc,
 					&n);
 	}
-	if(n == 0)
-		return 0;
-	if(!doppelmod_check_name(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, v, text, rec))
-		return 0;
-	if(!dp_policy_check_answer(g->policy, text, (const char(*)[3])cc, n,
-		v))
-		return 0;
-	doppelmod_log_verdict(g, qstate, text, v, NULL);
-	if(g->vcache && v->action != DP_ALLOW)
-		dp_vcache_note(g->vcache, text, v, g->policy_hash,
-			(uint64_t)*qstate->env->now, g->settings.verdict_ttl);
-	return v->action == DP_BLOCK;
+	/* Subqueries only when the answers matter for this name. */
+	if(mq && qstate->qinfo.qtype == LDNS_RR_TYPE_MX) {
+		if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
+			qstate->qinfo.qname_len, v, text, rec) &&
+			dp_policy_expected_countries(g->policy, text, v) &&
+			doppelmod_start_subs(qstate, mq, id) > 0) {
+			memcpy(mq->cc, cc, sizeof(cc));
+			mq->ncc = n;
+			mq->state = DOPPELMOD_WAIT_SUBS;
+			return GEO_WAIT;
+		}
+	}
+	return doppelmod_decide_countries(qstate, g, (const char(*)[3])cc, n,
+		v, text, rec) ? GEO_BLOCK : GEO_DONE;
 }
 
 /**
@@ -542,10 +651,19 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 				goto block;
 		}
 	}
-	if(g->geo && doppelmod_check_countries(qstate, g, &v, text, &rec)) {
-		/* The queried name's answers lie where its target does not:
-		 * block the name itself. */
-		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
+	if(g->geo) {
+		switch(doppelmod_check_countries(qstate, g, &v, text, &rec, id)) {
+		case GEO_BLOCK:
+			/* The queried name's answers lie where its target
+			 * does not: block the name itself. */
+			doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
+			break;
+		case GEO_WAIT:
+			qstate->ext_state[id] = module_wait_subquery;
+			break;
+		case GEO_DONE:
+			break;
+		}
 	}
 	return;
 block:
@@ -571,6 +689,28 @@ block:
 	 * here. */
 	v.zone_labels = dname_count_labels(qstate->qinfo.qname) - 1;
 	doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
+}
+
+/** A subquery came back; when all have, weigh the countries. */
+static void
+doppelmod_subs_back(struct module_qstate* qstate, struct doppelmod_env* g,
+	int id)
+{
+	struct doppelmod_qstate* mq = qstate->minfo[id];
+	struct dp_verdict v;
+	struct dp_vrecord rec;
+	char text[DP_NAME_MAX];
+	if(mq->pending > 0) {
+		qstate->ext_state[id] = module_wait_subquery;
+		return;
+	}
+	qstate->ext_state[id] = module_finished;
+	mq->state = DOPPELMOD_PASSED_DOWN;
+	if(!g || !g->policy || !qstate->return_msg || !qstate->return_msg->rep)
+		return;
+	if(doppelmod_decide_countries(qstate, g, (const char(*)[3])mq->cc,
+		mq->ncc, &v, text, &rec))
+		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 }
 
 /** Load the policy named by the settings; log what went wrong. */
@@ -802,6 +942,10 @@ operate(struct module_qstate* qstate, enum module_ev event, int id,
 		doppelmod_check_query(qstate, g, id);
 	else if(event == module_event_moddone)
 		doppelmod_check_answer(qstate, g, id);
+	else if(event == module_event_pass &&
+		((struct doppelmod_qstate*)qstate->minfo[id])->state ==
+		DOPPELMOD_WAIT_SUBS)
+		doppelmod_subs_back(qstate, g, id);
 	else if(event == module_event_pass)
 		qstate->ext_state[id] = module_wait_module;
 	else
@@ -814,9 +958,17 @@ DOPPELMOD_EXPORT void
 inform_super(struct module_qstate* qstate, int id,
 	struct module_qstate* super)
 {
-	(void)qstate;
-	(void)id;
-	(void)super;
+	struct doppelmod_env* g = doppelmod_getenv(super->env, id);
+	struct doppelmod_qstate* mq = super->minfo[id];
+	if(!mq || mq->state != DOPPELMOD_WAIT_SUBS)
+		return;
+	mq->pending--;
+	/* A failed subquery adds nothing; it never fails the client's. */
+	if(g && g->geo && qstate->return_rcode == LDNS_RCODE_NOERROR &&
+		qstate->return_msg && qstate->return_msg->rep)
+		doppelmod_rrset_countries(g, qstate->return_msg->rep, 0,
+			qstate->return_msg->rep->an_numrrsets, NULL, mq->cc,
+			&mq->ncc);
 }
 
 DOPPELMOD_EXPORT void
