@@ -47,7 +47,7 @@ FUZZ_BIN = $(BUILD)/fuzz/fuzz_check
 FUZZ_TIME ?= 60
 
 all: deps-check unbound $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so \
-	$(BUILD)/bin/doppel $(UNIT_BIN) $(FUZZ_BIN)
+	$(BUILD)/bin/doppel $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/geo/country.mmdb
 
 # Install missing packages when root, otherwise say what to run.
 deps-check:
@@ -85,11 +85,17 @@ $(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
 	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
 
-$(BUILD)/bin/doppel: tools/doppel.c tools/rpz.c tools/rpz.h $(BUILD)/lib/libdoppel.a
+CLI_SRC = tools/doppel.c tools/rpz.c geo-data/mmdb_write.c
+$(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h geo-data/mmdb_write.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -o $@ \
-		tools/doppel.c tools/rpz.c $(BUILD)/lib/libdoppel.a $(LIBS) \
-		-lldns $(LDFLAGS)
+	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -Igeo-data -o $@ \
+		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns $(LDFLAGS)
+
+# The country database, from Debian's tor-geoipdb, built at install time
+# and never committed.
+$(BUILD)/geo/country.mmdb: $(BUILD)/bin/doppel /usr/share/tor/geoip /usr/share/tor/geoip6
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin/doppel geo build -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
@@ -132,7 +138,7 @@ asan: all
 		build-asan/lib/doppel.so build-asan/bin/doppel \
 		$(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	@BUILD=build-asan UNBOUND_DIR=$(abspath $(BUILD)/unbound) \
-		SUITES="unit symbols cli policies recall testbound e2e" \
+		SUITES="unit symbols cli policies geo recall testbound e2e" \
 		SAN_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh

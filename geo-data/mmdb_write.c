@@ -636,7 +636,7 @@ dp_geo_ranges_read_cidr(struct dp_geo_ranges* gr, const char* path,
 
 /** Last address of the prefix (phi, plo)/depth. */
 static void
-prefix_end(uint64_t phi, uint64_t plo, int depth, uint64_t* ehi,
+prefix_end(uint64_t phi, uint64_t plo, unsigned depth, uint64_t* ehi,
 	uint64_t* elo)
 {
 	if(depth < 64) {
@@ -688,7 +688,7 @@ node_new(struct builder* b)
  */
 static uint32_t
 tree_build(struct builder* b, size_t lo, size_t hi, uint64_t phi,
-	uint64_t plo, int depth)
+	uint64_t plo, unsigned depth)
 {
 	const struct dp_geo_range* r = b->r;
 	uint64_t ehi, elo, mhi, mlo;
@@ -705,7 +705,7 @@ tree_build(struct builder* b, size_t lo, size_t hi, uint64_t phi,
 		elo >= MAPPED_LO;
 	if(lo == hi && !forced && depth > 0) {
 		v = REC_EMPTY;
-	} else if(depth == 128 || (hi - lo == 1 && !forced && depth > 0 &&
+	} else if(depth >= 128 || (hi - lo == 1 && !forced && depth > 0 &&
 		!lt128(phi, plo, r[lo].start_hi, r[lo].start_lo) &&
 		!lt128(r[lo].end_hi, r[lo].end_lo, ehi, elo))) {
 		/* One address is always inside the one range overlapping
@@ -1014,7 +1014,7 @@ dp_geo_write_mmdb(const struct dp_geo_ranges* gr, const char* out_path,
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	if(!write_tree(f, &bd, record_size, data_off) ||
 		fwrite(zeros, 1, sizeof(zeros), f) != sizeof(zeros) ||
-		fwrite(data.p, 1, data.n, f) != data.n ||
+		(data.n > 0 && fwrite(data.p, 1, data.n, f) != data.n) ||
 		fwrite(meta.p, 1, meta.n, f) != meta.n || fflush(f) != 0 ||
 		fchmod(fileno(f), 0644) != 0 || fsync(fileno(f)) != 0) {
 		seterr(err, "%s: cannot write: %s", tmp, strerror(errno));

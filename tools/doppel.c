@@ -3,6 +3,7 @@
  * lists, validate settings.  One binary, git-style subcommands.
  */
 #include "doppel.h"
+#include "mmdb_write.h"
 #include "rpz.h"
 #include "vcache.h"
 
@@ -29,6 +30,8 @@ usage(FILE* out)
 		"  compile SRC -o DB                 check a policy source, write it compiled\n"
 		"  compile SRC --rpz ZONE -o FILE    write its lookalikes as an RPZ zone\n"
 		"  info DB                           what a compiled policy records\n"
+		"  geo build -o OUT.mmdb [--tor4 P] [--tor6 P] | [--fixture F]...\n"
+		"                                    write the country database\n"
 		"  cache list|show NAME|purge [NAME]|stats -d CACHE [--json]\n"
 		"                                    the module's verdict cache\n"
 		"  conf-check [FILE]                 validate doppel.conf and its policy\n"
@@ -508,6 +511,66 @@ cmd_cache(int argc, char** argv)
 	return rc;
 }
 
+static int
+cmd_geo(int argc, char** argv)
+{
+	const char *out = NULL, *tor4 = DP_GEO_TOR4_PATH,
+		*tor6 = DP_GEO_TOR6_PATH, *fixtures[32];
+	struct dp_geo_ranges* gr;
+	struct dp_geo_info info;
+	struct dp_error err;
+	int i, nfix = 0;
+	dp_status st = DP_OK;
+	if(argc < 3 || strcmp(argv[2], "build") != 0) {
+		fprintf(stderr, "usage: doppel geo build -o OUT.mmdb [--tor4 "
+			"PATH] [--tor6 PATH] | [--fixture FILE]...\n");
+		return 2;
+	}
+	for(i = 3; i < argc; i++) {
+		if(strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if(strcmp(argv[i], "--tor4") == 0 && i + 1 < argc)
+			tor4 = argv[++i];
+		else if(strcmp(argv[i], "--tor6") == 0 && i + 1 < argc)
+			tor6 = argv[++i];
+		else if(strcmp(argv[i], "--fixture") == 0 && i + 1 < argc &&
+			nfix < 32)
+			fixtures[nfix++] = argv[++i];
+		else {
+			fprintf(stderr, "doppel geo build: unexpected '%s'\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if(!out) {
+		fprintf(stderr, "doppel geo build: -o OUT.mmdb is required\n");
+		return 2;
+	}
+	if(!(gr = dp_geo_ranges_create())) {
+		fprintf(stderr, "doppel: out of memory\n");
+		return 1;
+	}
+	err.msg[0] = 0;
+	if(nfix)
+		for(i = 0; i < nfix && st == DP_OK; i++)
+			st = dp_geo_ranges_read_cidr(gr, fixtures[i], &err);
+	else {
+		st = dp_geo_ranges_read_tor(gr, tor4, DP_GEO_V4, &err);
+		if(st == DP_OK)
+			st = dp_geo_ranges_read_tor(gr, tor6, DP_GEO_V6, &err);
+	}
+	if(st == DP_OK)
+		st = dp_geo_write_mmdb(gr, out, NULL, &info, &err);
+	dp_geo_ranges_free(gr);
+	if(st != DP_OK) {
+		fprintf(stderr, "doppel: %s\n",
+			err.msg[0] ? err.msg : dp_strerror(st));
+		return 1;
+	}
+	printf("%s: %llu bytes\n", out, (unsigned long long)info.file_size);
+	return 0;
+}
+
 int
 main(int argc, char** argv)
 {
@@ -527,6 +590,8 @@ main(int argc, char** argv)
 		return cmd_info(argc, argv);
 	if(strcmp(argv[1], "cache") == 0)
 		return cmd_cache(argc, argv);
+	if(strcmp(argv[1], "geo") == 0)
+		return cmd_geo(argc, argv);
 	if(strcmp(argv[1], "version") == 0) {
 		printf("doppel %s\n", DP_VERSION);
 		return 0;
