@@ -2,8 +2,12 @@
  * geo-data/geo_build.c - build doppel's country .mmdb from Debian's
  * tor-geoipdb ranges or from a "CIDR CC" fixture file.
  *
- * This is the standalone form of `doppel geo build`.
+ * This is the standalone form of `doppel geo build`.  The CLI reuses the
+ * command without this file's main(): compile it with -DGEO_BUILD_NO_MAIN
+ * and call geo_build_main() (geo_build.h) with the arguments after
+ * "build".
  */
+#include "geo_build.h"
 #include "mmdb_write.h"
 
 #include <stdio.h>
@@ -12,11 +16,11 @@
 
 /** Print how to call the program. */
 static void
-usage(FILE* out)
+usage(FILE* out, const char* prog)
 {
 	fprintf(out,
-		"usage: geo_build OUT.mmdb [--tor4 PATH] [--tor6 PATH]\n"
-		"       geo_build OUT.mmdb --fixture FILE [--fixture FILE...]\n"
+		"usage: %s OUT.mmdb [--tor4 PATH] [--tor6 PATH]\n"
+		"       %s OUT.mmdb --fixture FILE [--fixture FILE...]\n"
 		"\n"
 		"Write a MaxMind DB country database (database_type "
 		"doppel-country).\n"
@@ -24,11 +28,11 @@ usage(FILE* out)
 		"  --tor6 PATH     tor IPv6 ranges (default %s)\n"
 		"  --fixture FILE  'CIDR CC' lines instead of tor's files, "
 		"e.g. '192.0.2.0/24 ML'\n",
-		DP_GEO_TOR4_PATH, DP_GEO_TOR6_PATH);
+		prog, prog, DP_GEO_TOR4_PATH, DP_GEO_TOR6_PATH);
 }
 
 int
-main(int argc, char** argv)
+geo_build_main(const char* prog, int argc, char** argv)
 {
 	const char* out = NULL;
 	const char* tor4 = NULL;
@@ -41,10 +45,10 @@ main(int argc, char** argv)
 	struct timespec t0, t1;
 	dp_status st = DP_OK;
 
-	for(i = 1; i < argc; i++) {
+	for(i = 0; i < argc; i++) {
 		const char* a = argv[i];
 		if(strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
+			usage(stdout, prog);
 			return 0;
 		}
 		if((strcmp(a, "--tor4") == 0 || strcmp(a, "--tor6") == 0 ||
@@ -57,21 +61,21 @@ main(int argc, char** argv)
 				sizeof(fixtures[0])))
 				fixtures[nfix++] = argv[++i];
 			else {
-				fprintf(stderr, "geo_build: too many "
-					"--fixture files\n");
+				fprintf(stderr, "%s: too many --fixture "
+					"files\n", prog);
 				return 2;
 			}
 		} else if(a[0] == '-' || out) {
-			fprintf(stderr, "geo_build: unexpected argument '%s'\n",
-				a);
-			usage(stderr);
+			fprintf(stderr, "%s: unexpected argument '%s'\n",
+				prog, a);
+			usage(stderr, prog);
 			return 2;
 		} else {
 			out = a;
 		}
 	}
 	if(!out || (nfix > 0 && (tor4 || tor6))) {
-		usage(stderr);
+		usage(stderr, prog);
 		return 2;
 	}
 
@@ -110,7 +114,15 @@ main(int argc, char** argv)
 	rc = 0;
 cleanup:
 	if(st != DP_OK)
-		fprintf(stderr, "geo_build: %s\n", err.msg);
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
 	dp_geo_ranges_free(gr);
 	return rc;
 }
+
+#ifndef GEO_BUILD_NO_MAIN
+int
+main(int argc, char** argv)
+{
+	return geo_build_main("geo_build", argc - 1, argv + 1);
+}
+#endif

@@ -21,7 +21,7 @@ mkdir -p "$OUT" || exit 2
 CFLAGS="-std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wpedantic -Wshadow \
 -Wstrict-prototypes -Wformat=2 -Wvla $SAN"
 SRC="geo-data/mmdb_write.c"
-HDR="geo-data/mmdb_write.h lib/doppel.h"
+HDR="geo-data/mmdb_write.h geo-data/geo_build.h lib/doppel.h"
 
 # build NAME SOURCES...: compile if any input is newer than the program.
 build() {

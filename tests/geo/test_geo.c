@@ -925,6 +925,33 @@ test_corners(void)
 	}
 }
 
+/**
+ * Neighbouring ranges of one country make the same tree as one range:
+ * the tree has no node whose halves are the same record.
+ */
+static void
+test_minimal(void)
+{
+	static const char* texts[] = {
+		"0.0.0.0/0 US\n2001:db8::/32 DE\n",
+		"0.0.0.0/1 US\n128.0.0.0/2 US\n192.0.0.0/2 US\n"
+		"2001:db8::/33 DE\n2001:db8:8000::/33 DE\n",
+	};
+	uint32_t nodes[2] = { 0, 0 };
+	size_t i;
+	for(i = 0; i < 2; i++) {
+		char db_path[256], name[64];
+		struct dp_geo_info info;
+		snprintf(name, sizeof(name), "minimal%zu.mmdb", i);
+		path_in_dir(db_path, sizeof(db_path), name);
+		snprintf(name, sizeof(name), "minimal%zu.txt", i);
+		if(build_fixture(name, texts[i], db_path, &info))
+			nodes[i] = info.node_count;
+	}
+	CHECK_EQ(nodes[0], nodes[1]);
+	CHECK(nodes[0] > 0);
+}
+
 /** Read a whole file into memory. */
 static char*
 slurp(const char* path, size_t* len)
@@ -1147,6 +1174,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(bad_files),
 	TEST_ENTRY(fixture),
 	TEST_ENTRY(corners),
+	TEST_ENTRY(minimal),
 	TEST_ENTRY(write_file),
 	TEST_ENTRY(big),
 	TEST_ENTRY(bench),
