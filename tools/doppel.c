@@ -560,7 +560,8 @@ cmd_geo(int argc, char** argv)
 			st = dp_geo_ranges_read_tor(gr, tor6, DP_GEO_V6, &err);
 	}
 	if(st == DP_OK)
-		st = dp_geo_write_mmdb(gr, out, NULL, &info, &err);
+		st = dp_geo_write_mmdb(gr, out, nfix ? "doppel test fixture (not "
+			"real location data)" : NULL, &info, &err);
 	dp_geo_ranges_free(gr);
 	if(st != DP_OK) {
 		fprintf(stderr, "doppel: %s\n",

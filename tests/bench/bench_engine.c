@@ -95,6 +95,47 @@ random_domain(char* out, size_t len)
 	} while(psl_is_public_suffix(psl, out));
 }
 
+static int
+cmp_str(const void* a, const void* b)
+{
+	return strcmp(*(char* const*)a, *(char* const*)b);
+}
+
+/** n distinct random domains (a policy refuses duplicates), shuffled. */
+static char**
+unique_domains(size_t n)
+{
+	size_t cap = n + n / 4 + 16, m = 0, i, u = 0;
+	char** v = malloc(cap * sizeof(char*));
+	char name[DP_NAME_MAX];
+	for(;;) {
+		while(m < cap) {
+			random_domain(name, sizeof(name));
+			v[m++] = strdup(name);
+		}
+		qsort(v, m, sizeof(char*), cmp_str);
+		for(i = 0, u = 0; i < m; i++) {
+			if(u && strcmp(v[u - 1], v[i]) == 0) {
+				free(v[i]);
+				continue;
+			}
+			v[u++] = v[i];
+		}
+		m = u;
+		if(m >= n)
+			break;
+	}
+	for(i = m; i > 1; i--) {
+		size_t j = rng() % i;
+		char* t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+	for(i = n; i < m; i++)
+		free(v[i]);
+	return v;
+}
+
 /** A lookalike of a protected domain. */
 static void
 lookalike(const char* prot, char* out, size_t len)
@@ -251,14 +292,11 @@ main(int argc, char** argv)
 		double t0;
 		memset(s, 0, sizeof(*s));
 		s->n = n;
-		s->prot = malloc(n * sizeof(char*));
+		s->prot = unique_domains(n);
 		snprintf(path, sizeof(path), "%s/protect-%zu.list", dir, n);
 		f = fopen(path, "w");
-		for(i = 0; i < n; i++) {
-			random_domain(name, sizeof(name));
-			s->prot[i] = strdup(name);
-			fprintf(f, "%s\n", name);
-		}
+		for(i = 0; i < n; i++)
+			fprintf(f, "%s\n", s->prot[i]);
 		fclose(f);
 		snprintf(path, sizeof(path), "%s/policy-%zu.txt", dir, n);
 		f = fopen(path, "w");
