@@ -404,6 +404,7 @@ dp_vcache_note(struct dp_vcache* vc, const char* name,
 	if(v->technique)
 		snprintf(it->r.technique, sizeof(it->r.technique), "%s",
 			v->technique);
+	snprintf(it->r.countries, sizeof(it->r.countries), "%s", v->countries);
 	it->r.first_seen = it->r.last_seen = now;
 	it->r.expiry = now + ttl;
 	it->r.hits = 1;

@@ -398,6 +398,8 @@ print_entry(void* arg, const char* name, const struct dp_vrecord* r)
 		json_str(stdout, r->target[0] ? r->target : NULL);
 		printf(",\"technique\":");
 		json_str(stdout, r->technique[0] ? r->technique : NULL);
+		printf(",\"countries\":");
+		json_str(stdout, r->countries[0] ? r->countries : NULL);
 		printf(",\"score\":%.3f,\"first_seen\":%llu,\"last_seen\":"
 			"%llu,\"hits\":%llu,\"expiry\":%llu}\n", r->score,
 			(unsigned long long)r->first_seen,
