@@ -325,7 +325,7 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 		v->target = rec->target;
 		v->technique = rec->technique;
 		v->zone_labels = rec->zone_labels;
-		snprintf(v->countries, sizeof(v->countries), "%s",
+		snprintf(v->countries, sizeof(v->countries), "%.23s",
 			rec->countries);
 		snprintf(v->why, sizeof(v->why), "verdict cache, first seen "
 			"%llu, %llu hits", (unsigned long long)rec->first_seen,
