@@ -379,8 +379,14 @@ doppelmod_block(struct module_qstate* qstate, struct doppelmod_env* g,
 	qstate->return_rcode = LDNS_RCODE_NOERROR;
 	/* RFC 8914 Extended DNS Error 15, Blocked.  Only the first answer
 	 * carries it; answers from the cache do not. */
-	(void)edns_opt_list_append_ede(&qstate->edns_opts_front_out,
-		qstate->region, LDNS_EDE_BLOCKED, v->why);
+	{
+		char ede[300];
+		snprintf(ede, sizeof(ede), "doppel: %s of %s: %s",
+			v->technique ? v->technique : "lookalike",
+			v->target ? v->target : "?", v->why);
+		(void)edns_opt_list_append_ede(&qstate->edns_opts_front_out,
+			qstate->region, LDNS_EDE_BLOCKED, ede);
+	}
 	doppelmod_cache_store(qstate, g, msg);
 	qstate->ext_state[id] = module_finished;
 }
@@ -622,6 +628,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	struct dp_verdict v;
 	struct dp_vrecord rec;
 	char text[DP_NAME_MAX];
+	const char* via = "alias";
 	uint8_t* hit;
 	size_t i;
 
@@ -636,19 +643,25 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 		uint16_t t = ntohs(k->rk.type);
 		size_t j;
 		hit = k->rk.dname;
+		via = "alias";
 		if(query_dname_compare(hit, qstate->qinfo.qname) != 0 &&
 			doppelmod_check_name(g, qstate, hit, k->rk.dname_len, &v,
 			text, &rec) && v.action == DP_BLOCK)
 			goto block;
-		if(t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_DNAME)
+		if(t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_DNAME &&
+			t != LDNS_RR_TYPE_MX)
 			continue;
 		for(j = 0; j < d->count; j++) {
-			/* rdata: 2 octets rdlength, then the target name */
-			if(d->rr_len[j] < 3)
+			/* rdata: 2 octets rdlength, then the target name (for
+			 * MX, after 2 octets of preference): mail for a clean
+			 * name must not go to a lookalike's exchange either */
+			size_t skip = t == LDNS_RR_TYPE_MX ? 4 : 2;
+			if(d->rr_len[j] < skip + 1)
 				continue;
-			hit = d->rr_data[j] + 2;
+			via = t == LDNS_RR_TYPE_MX ? "exchange" : "alias";
+			hit = d->rr_data[j] + skip;
 			if(doppelmod_check_name(g, qstate, hit,
-				d->rr_len[j] - 2, &v, text, &rec) &&
+				d->rr_len[j] - skip, &v, text, &rec) &&
 				v.action == DP_BLOCK)
 				goto block;
 		}
@@ -669,11 +682,11 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	}
 	return;
 block:
-	doppelmod_log_verdict(g, qstate, text, &v, "alias");
+	doppelmod_log_verdict(g, qstate, text, &v, via);
 	/* The iterator has cached its answer for the lookalike itself while
 	 * following the chain; replace it, or a direct query for that name
 	 * would be answered from the cache without reaching doppel. */
-	if(query_dname_compare(hit, qstate->qinfo.qname) != 0) {
+	if(via[0] == 'a' && query_dname_compare(hit, qstate->qinfo.qname) != 0) {
 		struct query_info hq = qstate->qinfo;
 		size_t len;
 		uint8_t* apex;
