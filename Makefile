@@ -33,10 +33,10 @@ UNBOUND_TREE = $(UNBOUND_SRC)
 UNBOUND_DEP =
 endif
 
-LIB_SRC = lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/geo.c lib/index.c lib/vcache.c \
+LIB_SRC = lib/audit.c lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/geo.c lib/index.c lib/vcache.c \
 	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/util.c
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-LIB_HDR = lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h
+LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -89,7 +89,8 @@ CLI_SRC = tools/doppel.c tools/rpz.c geo-data/mmdb_write.c
 $(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h geo-data/mmdb_write.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -Igeo-data -o $@ \
-		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns $(LDFLAGS)
+		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns -ljansson \
+		$(LDFLAGS)
 
 # The country database, from Debian's tor-geoipdb, built at install time
 # and never committed.
@@ -100,7 +101,7 @@ $(BUILD)/geo/country.mmdb: $(BUILD)/bin/doppel /usr/share/tor/geoip /usr/share/t
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests/unit -o $@ $< \
-		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
+		$(BUILD)/lib/libdoppel.a $(LIBS) -ljansson $(LDFLAGS)
 
 # libFuzzer needs clang; the library is compiled in, instrumented.
 $(FUZZ_BIN): tests/fuzz/fuzz_check.c $(LIB_SRC) $(LIB_HDR)

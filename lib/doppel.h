@@ -141,6 +141,10 @@ struct dp_settings {
 	uint32_t verdict_ttl;
 	/** path of the country database (MaxMind DB), "" for none */
 	char geoip[4096];
+	/** what goes to the audit log: 0 off, 1 flagged, 2 all */
+	int audit;
+	/** path of the audit log, "" for none */
+	char audit_log[4096];
 };
 
 /** Default settings file of the module. */
@@ -160,7 +164,8 @@ void dp_settings_default(struct dp_settings* s);
  * Read a settings file of `key: value` lines ('#' starts a comment).
  * Keys: policy, on-error (open|closed), block-ttl (seconds), log-verdicts
  * (yes|no), policy-check-interval (seconds), verdict-cache (path),
- * verdict-cache-size (MB), verdict-ttl (seconds), geoip (path).  Relative paths are
+ * verdict-cache-size (MB), verdict-ttl (seconds), geoip (path), audit
+ * (all|flagged|off), audit-log (path).  Relative paths are
  * taken relative to the directory of the settings file.
  * @param path: file to read.
  * @param s: settings, filled with defaults first; on error the fields read

@@ -20,6 +20,7 @@ dp_settings_default(struct dp_settings* s)
 	s->policy_check_interval = 5;
 	s->verdict_cache_size = 64ULL << 20;
 	s->verdict_ttl = 86400;
+	s->audit = 1;
 }
 
 /** Parse an unsigned number up to max. @return 1 if ok. */
@@ -153,6 +154,28 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				goto cleanup;
 			}
 			s->verdict_cache_size = (uint64_t)v << 20;
+		} else if(strcmp(key, "audit") == 0) {
+			if(strcmp(val, "off") == 0)
+				s->audit = 0;
+			else if(strcmp(val, "flagged") == 0)
+				s->audit = 1;
+			else if(strcmp(val, "all") == 0)
+				s->audit = 2;
+			else {
+				dp_error_set(err, "%s:%d: audit: expected all, "
+					"flagged or off, got '%s'", path, lineno,
+					val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+		} else if(strcmp(key, "audit-log") == 0) {
+			if(val[0] == 0 || dp_path_relative(path, val,
+				s->audit_log, sizeof(s->audit_log)) != DP_OK) {
+				dp_error_set(err, "%s:%d: audit-log: needs a path",
+					path, lineno);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
 		} else if(strcmp(key, "geoip") == 0) {
 			if(val[0] == 0 || dp_path_relative(path, val, s->geoip,
 				sizeof(s->geoip)) != DP_OK) {
@@ -184,8 +207,8 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 			dp_error_set(err, "%s:%d: unknown setting '%s' (known: "
 				"policy, on-error, block-ttl, log-verdicts, "
 				"policy-check-interval, verdict-cache, "
-				"verdict-cache-size, verdict-ttl, geoip)", path,
-				lineno, key);
+				"verdict-cache-size, verdict-ttl, geoip, audit, "
+				"audit-log)", path, lineno, key);
 			st = DP_ERR_SYNTAX;
 			goto cleanup;
 		}

@@ -63,10 +63,12 @@
 #include "util/log.h"
 #include "util/module.h"
 #include "util/net_help.h"
+#include "util/netevent.h"
 #include "util/regional.h"
 #include "util/storage/slabhash.h"
 
 #include "doppel.h"
+#include "audit.h"
 #include "vcache.h"
 
 #include <dlfcn.h>
@@ -77,6 +79,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 
 #define DOPPELMOD_EXPORT __attribute__((visibility("default")))
@@ -99,6 +102,8 @@ struct doppelmod_env {
 	struct dp_vcache* vcache;
 	/** the country database, or NULL */
 	struct dp_geo* geo;
+	/** the audit log, or NULL */
+	struct dp_audit* audit;
 	/** the message cache, flushed when a new policy comes in */
 	struct slabhash* msg_cache;
 	/** the policy file as last seen by the watcher */
@@ -134,9 +139,20 @@ enum doppelmod_state {
 /** Most MX exchanges looked up by subquery, per answer. */
 #define DOPPELMOD_MAX_SUBS 3
 
+/** A verdict kept for the audit record of the reply (copied: the policy
+ * it came from may be swapped before the reply goes out). */
+struct doppelmod_seen {
+	struct dp_verdict v;
+	char target[DP_NAME_MAX];
+	char technique[32];
+	const char* stage;
+};
+
 /** Per-query state. */
 struct doppelmod_qstate {
 	enum doppelmod_state state;
+	/** the verdict to audit, NULL if none was noted */
+	struct doppelmod_seen* seen;
 	/** subqueries not yet answered */
 	int pending;
 	/** countries of the answer's addresses so far */
@@ -338,6 +354,30 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 	return 1;
 }
 
+/** Keep a verdict for the audit record of this query's reply. */
+static void
+doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
+	const struct dp_verdict* v, const char* stage, int id)
+{
+	struct doppelmod_qstate* mq = qstate->minfo[id];
+	struct doppelmod_seen* s;
+	if(!g->audit || !mq)
+		return;
+	if(!(s = mq->seen) && !(s = mq->seen = regional_alloc(qstate->region,
+		sizeof(*s))))
+		return;
+	s->v = *v;
+	s->stage = stage;
+	s->target[0] = s->technique[0] = 0;
+	if(v->target)
+		snprintf(s->target, sizeof(s->target), "%s", v->target);
+	if(v->technique)
+		snprintf(s->technique, sizeof(s->technique), "%s",
+			v->technique);
+	s->v.target = v->target ? s->target : NULL;
+	s->v.technique = v->technique ? s->technique : NULL;
+}
+
 /** Log a verdict that is not allow, when the settings ask for it. */
 static void
 doppelmod_log_verdict(struct doppelmod_env* g, struct module_qstate* qstate,
@@ -418,8 +458,9 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	mq->state = DOPPELMOD_PASSED_DOWN;
 	qstate->minfo[id] = mq;
 	if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, &v, text, &rec) &&
-		v.action == DP_BLOCK) {
+		qstate->qinfo.qname_len, &v, text, &rec))
+		doppelmod_note(qstate, g, &v, "name", id);
+	if(v.action == DP_BLOCK) {
 		doppelmod_log_verdict(g, qstate, text, &v, NULL);
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 		return;
@@ -552,7 +593,7 @@ doppelmod_start_subs(struct module_qstate* qstate, struct doppelmod_qstate* mq,
 static int
 doppelmod_decide_countries(struct module_qstate* qstate,
 	struct doppelmod_env* g, const char (*cc)[3], size_t n,
-	struct dp_verdict* v, char* text, struct dp_vrecord* rec)
+	struct dp_verdict* v, char* text, struct dp_vrecord* rec, int id)
 {
 	if(n == 0)
 		return 0;
@@ -562,6 +603,7 @@ doppelmod_decide_countries(struct module_qstate* qstate,
 	if(!dp_policy_check_answer(g->policy, text, cc, n, v))
 		return 0;
 	doppelmod_log_verdict(g, qstate, text, v, NULL);
+	doppelmod_note(qstate, g, v, "answer", id);
 	if(g->vcache && v->action != DP_ALLOW)
 		dp_vcache_note(g->vcache, text, v, g->policy_hash,
 			(uint64_t)*qstate->env->now, g->settings.verdict_ttl);
@@ -613,7 +655,7 @@ doppelmod_check_countries(struct module_qstate* qstate,
 		}
 	}
 	return doppelmod_decide_countries(qstate, g, (const char(*)[3])cc, n,
-		v, text, rec) ? GEO_BLOCK : GEO_DONE;
+		v, text, rec, id) ? GEO_BLOCK : GEO_DONE;
 }
 
 /**
@@ -683,6 +725,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	return;
 block:
 	doppelmod_log_verdict(g, qstate, text, &v, via);
+	doppelmod_note(qstate, g, &v, via, id);
 	/* The iterator has cached its answer for the lookalike itself while
 	 * following the chain; replace it, or a direct query for that name
 	 * would be answered from the cache without reaching doppel. */
@@ -724,9 +767,101 @@ doppelmod_subs_back(struct module_qstate* qstate, struct doppelmod_env* g,
 	if(!g || !g->policy || !qstate->return_msg || !qstate->return_msg->rep)
 		return;
 	if(doppelmod_decide_countries(qstate, g, (const char(*)[3])mq->cc,
-		mq->ncc, &v, text, &rec))
+		mq->ncc, &v, text, &rec, id))
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 }
+
+/** Unbound's log, for the audit writer's messages. */
+static void
+doppelmod_audit_said(const char* msg)
+{
+	log_warn("doppel: %s", msg);
+}
+
+/**
+ * Inplace callback on every reply to a client, cache hits included (they
+ * never reach operate()): write its audit record.
+ */
+static int
+doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
+	struct reply_info* rep, int rcode, struct edns_data* edns,
+	struct edns_option** opt_list_out, struct comm_reply* repinfo,
+	struct regional* region, struct timeval* start_time, int id,
+	void* arg)
+{
+	struct doppelmod_env* g = arg;
+	struct doppelmod_qstate* mq = qstate ? qstate->minfo[id] : NULL;
+	struct doppelmod_seen cached;
+	struct dp_audit_rec r;
+	struct dp_verdict allow;
+	struct timeval now;
+	char name[DP_NAME_MAX], client[128], qtype[32], rc[32];
+	(void)edns;
+	(void)opt_list_out;
+	(void)region;
+	(void)start_time;
+	if(!g || !g->audit)
+		return 1;
+	memset(&r, 0, sizeof(r));
+	memset(&allow, 0, sizeof(allow));
+	if(dp_name_from_wire(qinfo->qname, qinfo->qname_len, name,
+		sizeof(name)) != DP_OK)
+		return 1;
+	if(mq && mq->seen) {
+		r.v = &mq->seen->v;
+		r.stage = mq->seen->stage;
+	} else if(!qstate) {
+		/* A cache hit: the verdict of the name, worked out again. */
+		pthread_rwlock_rdlock(&g->lock);
+		if(g->policy) {
+			dp_policy_check(g->policy, name, &cached.v);
+			cached.target[0] = cached.technique[0] = 0;
+			if(cached.v.target)
+				snprintf(cached.target, sizeof(cached.target),
+					"%s", cached.v.target);
+			if(cached.v.technique)
+				snprintf(cached.technique,
+					sizeof(cached.technique), "%s",
+					cached.v.technique);
+			cached.v.target = cached.v.target ? cached.target :
+				NULL;
+			cached.v.technique = cached.v.technique ?
+				cached.technique : NULL;
+			r.v = &cached.v;
+		}
+		pthread_rwlock_unlock(&g->lock);
+		r.stage = "name";
+		r.from_cache = 1;
+	}
+	if(!r.v) {
+		allow.action = DP_ALLOW;
+		r.v = &allow;
+		r.stage = "name";
+	}
+	if(g->settings.audit < 2 && r.v->action == DP_ALLOW)
+		return 1;
+	if(!rcode && rep)
+		rcode = FLAGS_GET_RCODE(rep->flags);
+	sldns_wire2str_rcode_buf(rcode, rc, sizeof(rc));
+	type_str(qinfo->qtype, qtype, sizeof(qtype));
+	client[0] = 0;
+	if(repinfo)
+		addr_to_str(&repinfo->remote_addr, repinfo->remote_addrlen,
+			client, sizeof(client));
+	gettimeofday(&now, NULL);
+	r.usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec;
+	r.client = client;
+	r.qname = name;
+	r.qtype = qtype;
+	r.rcode = rc;
+	dp_audit_write(g->audit, &r);
+	return 1;
+}
+
+/** The reply lists the audit callback sits on. */
+static const enum inplace_cb_list_type doppelmod_audit_lists[] = {
+	inplace_cb_reply, inplace_cb_reply_cache, inplace_cb_reply_servfail
+};
 
 /** Load the policy named by the settings; log what went wrong. */
 static struct dp_policy*
@@ -897,6 +1032,25 @@ init(struct module_env* env, int id)
 			log_err("doppel: %s; going on without country checks",
 				err.msg);
 	}
+	if(st == DP_OK && g->settings.audit && g->settings.audit_log[0]) {
+		size_t k;
+		/* dynlib takes the callback as void*; ISO C has no cast
+		 * from a function pointer to one, so copy its bytes. */
+		inplace_cb_reply_func_type* f = &doppelmod_reply_cb;
+		void* cb;
+		memcpy(&cb, &f, sizeof(cb));
+		err.msg[0] = 0;
+		if(dp_audit_open(g->settings.audit_log, doppelmod_audit_said,
+			&g->audit, &err) != DP_OK)
+			log_err("doppel: %s; going on without an audit log",
+				err.msg);
+		for(k = 0; g->audit && k < sizeof(doppelmod_audit_lists) /
+			sizeof(doppelmod_audit_lists[0]); k++)
+			if(!de->inplace_cb_register_wrapped(cb,
+				doppelmod_audit_lists[k], g, env, id))
+				log_err("doppel: cannot register the audit "
+					"callback");
+	}
 	if(st == DP_OK && g->settings.verdict_cache[0]) {
 		err.msg[0] = 0;
 		if(dp_vcache_open(g->settings.verdict_cache,
@@ -929,7 +1083,15 @@ deinit(struct module_env* env, int id)
 		pthread_mutex_unlock(&g->watch_mx);
 		pthread_join(g->watcher, NULL);
 	}
-	/* Writes what is queued, then closes. */
+	if(g->audit) {
+		size_t k;
+		for(k = 0; k < sizeof(doppelmod_audit_lists) /
+			sizeof(doppelmod_audit_lists[0]); k++)
+			de->inplace_cb_delete_wrapped(env,
+				doppelmod_audit_lists[k], id);
+	}
+	/* Write what is queued, then close. */
+	dp_audit_close(g->audit);
 	dp_vcache_close(g->vcache);
 	dp_geo_close(g->geo);
 	/* Keep the policy for the init() of a reload (see

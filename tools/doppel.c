@@ -8,7 +8,9 @@
 #include "vcache.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -30,6 +32,7 @@ usage(FILE* out)
 		"  compile SRC -o DB                 check a policy source, write it compiled\n"
 		"  compile SRC --rpz ZONE -o FILE    write its lookalikes as an RPZ zone\n"
 		"  info DB                           what a compiled policy records\n"
+		"  audit summary LOG [--json]        counts of an audit log, top lookalikes\n"
 		"  geo build -o OUT.mmdb [--tor4 P] [--tor6 P] | [--fixture F]...\n"
 		"                                    write the country database\n"
 		"  cache list|show NAME|purge [NAME]|stats -d CACHE [--json]\n"
@@ -513,6 +516,142 @@ cmd_cache(int argc, char** argv)
 	return rc;
 }
 
+/** Add one to a count in a JSON object of counts. */
+static void
+count_in(json_t* obj, const char* key)
+{
+	json_t* n;
+	if(!key)
+		key = "-";
+	n = json_object_get(obj, key);
+	json_object_set_new(obj, key, json_integer(n ?
+		json_integer_value(n) + 1 : 1));
+}
+
+/** Print an object of counts, largest first, at most top of them. */
+static void
+print_counts(const char* title, json_t* obj, size_t top)
+{
+	const char* key;
+	json_t* val;
+	size_t n = json_object_size(obj), i = 0, j;
+	struct kv {
+		const char* k;
+		json_int_t v;
+	}* kv = calloc(n + 1, sizeof(*kv));
+	if(!kv)
+		return;
+	json_object_foreach(obj, key, val) {
+		kv[i].k = key;
+		kv[i].v = json_integer_value(val);
+		i++;
+	}
+	/* a small selection sort: these lists are short */
+	printf("%s:\n", title);
+	for(j = 0; j < n && j < top; j++) {
+		size_t best = j, m;
+		struct kv t;
+		for(m = j + 1; m < n; m++)
+			if(kv[m].v > kv[best].v || (kv[m].v == kv[best].v &&
+				strcmp(kv[m].k, kv[best].k) < 0))
+				best = m;
+		t = kv[j];
+		kv[j] = kv[best];
+		kv[best] = t;
+		printf("  %8lld  %s\n", (long long)kv[j].v, kv[j].k);
+	}
+	free(kv);
+}
+
+static int
+cmd_audit(int argc, char** argv)
+{
+	const char* path = NULL;
+	json_t *by_verdict, *by_target, *by_tech, *by_country, *top, *out;
+	int json = 0, i;
+	size_t lines = 0, bad = 0;
+	char line[8192];
+	FILE* f;
+	for(i = 3; i < argc; i++) {
+		if(strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if(!path)
+			path = argv[i];
+	}
+	if(argc < 3 || strcmp(argv[2], "summary") != 0 || !path) {
+		fprintf(stderr, "usage: doppel audit summary LOG [--json]\n");
+		return 2;
+	}
+	if(!(f = fopen(path, "r"))) {
+		fprintf(stderr, "doppel: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	by_verdict = json_object();
+	by_target = json_object();
+	by_tech = json_object();
+	by_country = json_object();
+	top = json_object();
+	while(fgets(line, sizeof(line), f)) {
+		json_error_t je;
+		json_t* rec = json_loads(line, 0, &je);
+		const char *verdict, *cc;
+		lines++;
+		if(!rec || !json_is_object(rec)) {
+			if(bad++ < 5)
+				fprintf(stderr, "doppel: %s:%zu: not a JSON "
+					"object: %s\n", path, lines, je.text);
+			json_decref(rec);
+			continue;
+		}
+		verdict = json_string_value(json_object_get(rec, "verdict"));
+		count_in(by_verdict, verdict);
+		if(verdict && strcmp(verdict, "allow") != 0) {
+			count_in(by_target, json_string_value(
+				json_object_get(rec, "target")));
+			count_in(by_tech, json_string_value(
+				json_object_get(rec, "technique")));
+			count_in(top, json_string_value(
+				json_object_get(rec, "qname")));
+		}
+		if((cc = json_string_value(json_object_get(rec, "countries")))) {
+			/* "ML,FR": one count each */
+			char buf[64], *tok, *save = NULL;
+			snprintf(buf, sizeof(buf), "%s", cc);
+			for(tok = strtok_r(buf, ",", &save); tok;
+				tok = strtok_r(NULL, ",", &save))
+				count_in(by_country, tok);
+		}
+		json_decref(rec);
+	}
+	fclose(f);
+	if(json) {
+		out = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "records",
+			(json_int_t)(lines - bad), "unreadable", (json_int_t)bad,
+			"verdicts", by_verdict, "targets", by_target,
+			"techniques", by_tech, "countries", by_country,
+			"lookalikes", top);
+		json_dumpf(out, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+		printf("\n");
+		json_decref(out);
+	} else {
+		printf("%s: %zu records", path, lines - bad);
+		if(bad)
+			printf(" (%zu unreadable lines)", bad);
+		printf("\n");
+		print_counts("verdicts", by_verdict, 10);
+		print_counts("protected domains imitated", by_target, 20);
+		print_counts("techniques", by_tech, 20);
+		print_counts("countries of answers", by_country, 20);
+		print_counts("top lookalikes", top, 20);
+		json_decref(by_verdict);
+		json_decref(by_target);
+		json_decref(by_tech);
+		json_decref(by_country);
+		json_decref(top);
+	}
+	return bad && bad == lines ? 1 : 0;
+}
+
 static int
 cmd_geo(int argc, char** argv)
 {
@@ -595,6 +734,8 @@ main(int argc, char** argv)
 		return cmd_cache(argc, argv);
 	if(strcmp(argv[1], "geo") == 0)
 		return cmd_geo(argc, argv);
+	if(strcmp(argv[1], "audit") == 0)
+		return cmd_audit(argc, argv);
 	if(strcmp(argv[1], "version") == 0) {
 		printf("doppel %s\n", DP_VERSION);
 		return 0;

@@ -11,6 +11,9 @@
 #
 # Environment:
 #   DOPPEL_SO     the module (default <repo>/build/lib/doppel.so)
+#   DOPPEL_BIN    the doppel program, used to build the country database of
+#                 scenarios with "; GEO " lines (default
+#                 <repo>/build/bin/doppel)
 #   TB_TIMEOUT    seconds one scenario may run (default 120; needs timeout(1))
 #   TB_TAIL       lines of testbound output shown on failure (default 40)
 #   TB_KEEP=1     keep each scenario's temporary directory, for debugging
@@ -32,6 +35,15 @@
 #   ; EXPECT-FAIL <ERE>  the scenario is a deliberate negative: it passes
 #                        only if testbound fails (without crashing) and its
 #                        output matches the regex.
+#   ; GEO <CIDR> <CC>    a line of a country database fixture (e.g.
+#                        "; GEO 203.0.113.0/24 ML"); may be repeated.  The
+#                        lines are written to geo.fixture, built with
+#                        `$DOPPEL_BIN geo build --fixture geo.fixture -o
+#                        geo.mmdb` in the scenario's directory, and @GEO@
+#                        is replaced everywhere (CONF lines included) with
+#                        the database's absolute path, so a scenario writes
+#                        "; CONF geoip: @GEO@".  Without GEO lines @GEO@ is
+#                        left alone and reported as not substituted.
 #
 # Output: one line per scenario, "PASS testbound/NAME" or
 # "FAIL testbound/NAME: reason" followed, on failure, by the indented tail
@@ -50,6 +62,7 @@ if [ $# -gt 0 ]; then
 fi
 TESTBOUND=${TESTBOUND:-$root/build/unbound/sbin/testbound}
 DOPPEL_SO=${DOPPEL_SO:-$root/build/lib/doppel.so}
+DOPPEL_BIN=${DOPPEL_BIN:-$root/build/bin/doppel}
 TB_TIMEOUT=${TB_TIMEOUT:-120}
 TB_TAIL=${TB_TAIL:-40}
 TB_KEEP=${TB_KEEP:-0}
@@ -64,6 +77,7 @@ abspath() {
 }
 TESTBOUND=$(abspath "$TESTBOUND")
 DOPPEL_SO=$(abspath "$DOPPEL_SO")
+DOPPEL_BIN=$(abspath "$DOPPEL_BIN")
 
 # soa_rdata: the SOA RDATA doppel puts in a synthesised NXDOMAIN, as sed
 # replacement text for the pattern "@SOA zone min@" (\1 = the SOA's owner,
@@ -172,6 +186,24 @@ run_one() {
 	e_dir=$(sed_escape "$dir")
 	subst="s|@DOPPEL_SO@|$e_so|g;s|@TMPDIR@|$e_dir|g"
 	subst="$subst;s|@SOA \\([^ @]*\\) \\([0-9]*\\)@|$soa_rdata|g"
+
+	# The country database fixture, if the scenario has one.
+	if grep -q '^; GEO ' "$tmpl"; then
+		if [ ! -x "$DOPPEL_BIN" ]; then
+			fail "$name" "doppel not found at $DOPPEL_BIN (needed for GEO lines)"
+			cleanup
+			return
+		fi
+		sed -n -e 's/^; GEO //p' "$tmpl" >"$dir/geo.fixture"
+		if ! (cd "$dir" && "$DOPPEL_BIN" geo build --fixture geo.fixture \
+			-o geo.mmdb) >"$dir/geo.out" 2>&1; then
+			fail "$name" "doppel geo build failed on the GEO lines" \
+				"$dir/geo.out"
+			cleanup
+			return
+		fi
+		subst="$subst;s|@GEO@|$(sed_escape "$dir/geo.mmdb")|g"
+	fi
 
 	if grep -q '^; CONF ' "$tmpl"; then
 		sed -n -e 's/^; CONF //p' "$tmpl" | sed -e "$subst" \

@@ -1,0 +1,287 @@
+/*
+ * lib/audit.c - the per-query audit log (see audit.h).
+ */
+#include "audit.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/** Records queued between two writes, and the longest record. */
+#define AUDIT_QCAP 2048
+#define AUDIT_REC_MAX 1536
+
+struct dp_audit {
+	int fd;
+	char path[4096];
+	void (*log_fn)(const char*);
+	/** the queue: records back to back, and the batch being written */
+	char* q;
+	size_t qlen;
+	char* batch;
+	size_t nq;
+	uint64_t dropped, reported;
+	pthread_mutex_t mx;
+	pthread_cond_t cv;
+	pthread_t writer;
+	int stopping;
+};
+
+/** Append s as a JSON string (escaped) at buf + *o. @return 0 if full. */
+static int
+put_json_str(char* buf, size_t len, size_t* o, const char* s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if(!s) {
+		if(*o + 4 >= len)
+			return 0;
+		memcpy(buf + *o, "null", 4);
+		*o += 4;
+		return 1;
+	}
+	if(*o + 1 >= len)
+		return 0;
+	buf[(*o)++] = '"';
+	for(; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if(*o + 7 >= len)
+			return 0;
+		if(c == '"' || c == '\\') {
+			buf[(*o)++] = '\\';
+			buf[(*o)++] = (char)c;
+		} else if(c < 0x20 || c >= 0x7f) {
+			/* names are canonical ASCII; anything else is
+			 * escaped so that the line stays valid JSON */
+			buf[(*o)++] = '\\';
+			buf[(*o)++] = 'u';
+			buf[(*o)++] = '0';
+			buf[(*o)++] = '0';
+			buf[(*o)++] = hex[c >> 4];
+			buf[(*o)++] = hex[c & 15];
+		} else
+			buf[(*o)++] = (char)c;
+	}
+	if(*o + 1 >= len)
+		return 0;
+	buf[(*o)++] = '"';
+	return 1;
+}
+
+/** Append formatted text. @return 0 if full. */
+static int
+put_fmt(char* buf, size_t len, size_t* o, const char* fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+
+static int
+put_fmt(char* buf, size_t len, size_t* o, const char* fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *o, len - *o, fmt, ap);
+	va_end(ap);
+	if(n < 0 || (size_t)n >= len - *o)
+		return 0;
+	*o += (size_t)n;
+	return 1;
+}
+
+size_t
+dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
+{
+	time_t sec = (time_t)(r->usec / 1000000);
+	struct tm tm;
+	char when[40];
+	size_t o = 0;
+	const struct dp_verdict* v = r->v;
+	gmtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	if(!put_fmt(buf, len, &o, "{\"time\":\"%s.%06uZ\",\"client\":", when,
+		(unsigned)(r->usec % 1000000)) ||
+		!put_json_str(buf, len, &o, r->client && r->client[0] ?
+		r->client : NULL) ||
+		!put_fmt(buf, len, &o, ",\"qname\":") ||
+		!put_json_str(buf, len, &o, r->qname) ||
+		!put_fmt(buf, len, &o, ",\"qtype\":") ||
+		!put_json_str(buf, len, &o, r->qtype) ||
+		!put_fmt(buf, len, &o, ",\"rcode\":") ||
+		!put_json_str(buf, len, &o, r->rcode) ||
+		!put_fmt(buf, len, &o, ",\"verdict\":\"%s\",\"technique\":",
+		dp_action_str(v->action)) ||
+		!put_json_str(buf, len, &o, v->technique) ||
+		!put_fmt(buf, len, &o, ",\"target\":") ||
+		!put_json_str(buf, len, &o, v->target) ||
+		!put_fmt(buf, len, &o, ",\"score\":%.3f,\"stage\":", v->score) ||
+		!put_json_str(buf, len, &o, r->stage) ||
+		!put_fmt(buf, len, &o, ",\"countries\":") ||
+		!put_json_str(buf, len, &o, v->countries[0] ? v->countries :
+		NULL) ||
+		!put_fmt(buf, len, &o, ",\"cache\":%s,\"why\":", r->from_cache ?
+		"true" : "false") ||
+		!put_json_str(buf, len, &o, v->why) ||
+		!put_fmt(buf, len, &o, "}\n"))
+		return 0;
+	return o;
+}
+
+/** Write all of buf; on failure say so (once per failure streak). */
+static void
+write_all(struct dp_audit* a, const char* buf, size_t n)
+{
+	while(n > 0) {
+		ssize_t w = write(a->fd, buf, n);
+		if(w < 0 && errno == EINTR)
+			continue;
+		if(w <= 0) {
+			if(a->log_fn) {
+				char msg[4200];
+				snprintf(msg, sizeof(msg), "audit log %s: write "
+					"failed: %s; records lost", a->path,
+					strerror(errno));
+				a->log_fn(msg);
+			}
+			return;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static void*
+writer_main(void* arg)
+{
+	struct dp_audit* a = arg;
+	pthread_mutex_lock(&a->mx);
+	for(;;) {
+		char* b;
+		size_t n;
+		uint64_t dropped;
+		if(!a->stopping && a->nq < AUDIT_QCAP / 2) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&a->cv, &a->mx, &until);
+		}
+		b = a->q;
+		a->q = a->batch;
+		a->batch = b;
+		n = a->qlen;
+		a->qlen = 0;
+		a->nq = 0;
+		dropped = a->dropped;
+		pthread_mutex_unlock(&a->mx);
+		write_all(a, b, n);
+		if(dropped != a->reported && a->log_fn) {
+			char msg[4200];
+			snprintf(msg, sizeof(msg), "audit log %s: %llu records "
+				"dropped so far (the writer could not keep up)",
+				a->path, (unsigned long long)dropped);
+			a->log_fn(msg);
+			a->reported = dropped;
+		}
+		pthread_mutex_lock(&a->mx);
+		if(a->stopping && a->qlen == 0)
+			break;
+	}
+	pthread_mutex_unlock(&a->mx);
+	return NULL;
+}
+
+dp_status
+dp_audit_open(const char* path, void (*log_fn)(const char* msg),
+	struct dp_audit** out, struct dp_error* err)
+{
+	struct dp_audit* a = calloc(1, sizeof(*a));
+	*out = NULL;
+	if(!a || !(a->q = malloc(AUDIT_QCAP * AUDIT_REC_MAX)) ||
+		!(a->batch = malloc(AUDIT_QCAP * AUDIT_REC_MAX))) {
+		if(a) {
+			free(a->q);
+			free(a);
+		}
+		dp_error_set(err, "%s: out of memory", path);
+		return DP_ERR_NOMEM;
+	}
+	snprintf(a->path, sizeof(a->path), "%s", path);
+	a->log_fn = log_fn;
+	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if(a->fd < 0) {
+		dp_error_set(err, "%s: cannot open audit log: %s", path,
+			strerror(errno));
+		free(a->q);
+		free(a->batch);
+		free(a);
+		return DP_ERR_IO;
+	}
+	pthread_mutex_init(&a->mx, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if(pthread_create(&a->writer, NULL, writer_main, a) != 0) {
+		dp_error_set(err, "%s: cannot start the audit writer", path);
+		close(a->fd);
+		pthread_mutex_destroy(&a->mx);
+		pthread_cond_destroy(&a->cv);
+		free(a->q);
+		free(a->batch);
+		free(a);
+		return DP_ERR_NOMEM;
+	}
+	*out = a;
+	return DP_OK;
+}
+
+void
+dp_audit_close(struct dp_audit* a)
+{
+	if(!a)
+		return;
+	pthread_mutex_lock(&a->mx);
+	a->stopping = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mx);
+	pthread_join(a->writer, NULL);
+	close(a->fd);
+	pthread_mutex_destroy(&a->mx);
+	pthread_cond_destroy(&a->cv);
+	free(a->q);
+	free(a->batch);
+	free(a);
+}
+
+void
+dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
+{
+	char line[AUDIT_REC_MAX];
+	size_t n = dp_audit_format(r, line, sizeof(line));
+	if(n == 0)
+		return;
+	pthread_mutex_lock(&a->mx);
+	if(a->nq >= AUDIT_QCAP || a->qlen + n > AUDIT_QCAP * AUDIT_REC_MAX) {
+		a->dropped++;
+		pthread_mutex_unlock(&a->mx);
+		return;
+	}
+	memcpy(a->q + a->qlen, line, n);
+	a->qlen += n;
+	a->nq++;
+	if(a->nq == AUDIT_QCAP / 2)
+		pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mx);
+}
+
+uint64_t
+dp_audit_dropped(struct dp_audit* a)
+{
+	uint64_t d;
+	pthread_mutex_lock(&a->mx);
+	d = a->dropped;
+	pthread_mutex_unlock(&a->mx);
+	return d;
+}

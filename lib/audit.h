@@ -1,0 +1,60 @@
+/*
+ * lib/audit.h - the per-query audit log: one JSON object a line, written
+ * by a background thread so that a resolver worker never waits for disk.
+ *
+ * Workers format a record into a slot of a bounded queue (under a mutex
+ * held for a copy, never across I/O); the writer thread writes the queue
+ * out at least every second.  When the queue is full the record is
+ * dropped and counted; the count is reported through the log callback.
+ */
+#ifndef DOPPEL_AUDIT_H
+#define DOPPEL_AUDIT_H
+
+#include "doppel.h"
+
+/** What an audit record says about one reply. */
+struct dp_audit_rec {
+	/** microseconds since the epoch */
+	uint64_t usec;
+	/** the client's address, as text ("" when there is none) */
+	const char* client;
+	/** canonical queried name */
+	const char* qname;
+	/** query type as text ("MX") */
+	const char* qtype;
+	/** the rcode returned ("NXDOMAIN") */
+	const char* rcode;
+	/** the verdict (action, target, technique, score, countries) */
+	const struct dp_verdict* v;
+	/** where it was decided: "name", "alias", "exchange", "answer" */
+	const char* stage;
+	/** the reply came from Unbound's cache */
+	int from_cache;
+};
+
+struct dp_audit;
+
+/**
+ * Open (append, mode 0640) an audit log and start its writer.
+ * @param log_fn: called (from the writer thread) with a message when
+ *	records had to be dropped or the file could not be written; may be
+ *	NULL.
+ * @return DP_OK or DP_ERR_IO with a message in err.
+ */
+dp_status dp_audit_open(const char* path, void (*log_fn)(const char* msg),
+	struct dp_audit** out, struct dp_error* err);
+
+/** Write what is queued, stop the writer, close.  NULL is fine. */
+void dp_audit_close(struct dp_audit* a);
+
+/** Queue a record (never blocks on I/O; dropped and counted if full). */
+void dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r);
+
+/** Format a record as one JSON line (with '\n'); for tests.
+ * @return its length, or 0 if it did not fit. */
+size_t dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len);
+
+/** Records dropped so far. */
+uint64_t dp_audit_dropped(struct dp_audit* a);
+
+#endif /* DOPPEL_AUDIT_H */
