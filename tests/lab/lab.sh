@@ -20,6 +20,7 @@
 #   DOPPEL_ON_ERROR  doppel.conf's on-error (default: open)
 #   DOPPEL_BLOCK_TTL doppel.conf's block-ttl (default: left to the module)
 #   DOPPEL_CONF_EXTRA more doppel.conf lines, written verbatim
+#   LAB_THREADS      the resolver's num-threads (default: 1)
 #   SAN_PRELOAD      a sanitizer runtime to LD_PRELOAD into the resolver
 #                    (Unbound itself is not instrumented; see make asan)
 #   LAB_WRAPPER      a command prefix for the resolver, e.g. "valgrind -q"
@@ -148,6 +149,7 @@ render() {
 	    -e "s|@CONTROL_PORT@|$control_port|g" \
 	    -e "s|@MODULE_CONFIG@|$LAB_MODULES|g" \
 	    -e "s|@DOPPEL_SO@|$DOPPEL_SO|g" \
+	    -e "s|@THREADS@|${LAB_THREADS:-1}|g" \
 	    "$1" >"$2"
 }
 
