@@ -140,6 +140,7 @@ asan: all
 		$(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	@BUILD=build-asan UNBOUND_DIR=$(abspath $(BUILD)/unbound) \
 		SUITES="unit symbols cli policies geo recall testbound e2e" \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		SAN_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh

@@ -32,6 +32,8 @@
 # Other template header lines the runner understands:
 #   ; EXPECT-LOG <ERE>   testbound's output must match this extended regex
 #                        (grep -E); may be repeated.
+#   ; EXPECT-NO-LOG <ERE>  testbound's output must not match this extended
+#                        regex; may be repeated.
 #   ; EXPECT-FAIL <ERE>  the scenario is a deliberate negative: it passes
 #                        only if testbound fails (without crashing) and its
 #                        output matches the regex.
@@ -264,8 +266,22 @@ run_one() {
 		done <<EOF
 $(sed -n -e 's/^; EXPECT-LOG //p' "$tmpl")
 EOF
+		unwanted=""
+		while IFS= read -r re; do
+			[ -z "$re" ] && continue
+			if grep -Eq -e "$re" "$out"; then
+				unwanted=$re
+				break
+			fi
+		done <<EOF
+$(sed -n -e 's/^; EXPECT-NO-LOG //p' "$tmpl")
+EOF
 		if [ -n "$missing" ]; then
 			fail "$name" "log has no line matching /$missing/" "$out"
+		elif [ -n "$unwanted" ]; then
+			grep -E -e "$unwanted" "$out" >"$dir/unwanted.out"
+			fail "$name" "log has a line matching /$unwanted/" \
+				"$dir/unwanted.out"
 		else
 			echo "PASS testbound/$name"
 		fi
