@@ -216,7 +216,10 @@ doppelmod_make_soa(struct regional* region, uint8_t* apex, size_t apexlen,
 	d->ttl = ttl;
 	d->count = 1;
 	d->rrsig_count = 0;
-	d->trust = rrset_trust_prim_noglue;
+	/* The lowest trust there is: this SOA is ours, and must never
+	 * replace a real one in the rrset cache (a hijack block's SOA sits
+	 * at a real zone apex). */
+	d->trust = rrset_trust_add_noAA;
 	d->security = sec_status_insecure;
 	d->rr_len = (size_t*)((uint8_t*)d + sizeof(*d));
 	d->rr_len[0] = 2 + rdlen;
@@ -291,8 +294,16 @@ static void
 doppelmod_cache_store(struct module_qstate* qstate, struct doppelmod_env* g,
 	struct dns_msg* msg)
 {
-	if(doppelmod_ttl(g) == 0 || qstate->no_cache_store)
+	if(qstate->no_cache_store)
 		return;
+	if(doppelmod_ttl(g) == 0) {
+		/* Nothing of ours to keep, but what the iterator may have
+		 * cached for the name must go, or the next query gets it. */
+		msg_cache_remove(qstate->env, msg->qinfo.qname,
+			msg->qinfo.qname_len, msg->qinfo.qtype,
+			msg->qinfo.qclass, qstate->query_flags);
+		return;
+	}
 	if(!dns_cache_store(qstate->env, &msg->qinfo, msg->rep, 0, 0, 0, NULL,
 		qstate->query_flags, qstate->qstarttime))
 		log_err("doppel: out of memory storing a blocked answer in "
@@ -595,19 +606,53 @@ doppelmod_decide_countries(struct module_qstate* qstate,
 	struct doppelmod_env* g, const char (*cc)[3], size_t n,
 	struct dp_verdict* v, char* text, struct dp_vrecord* rec, int id)
 {
+	struct reply_info* rep = qstate->return_msg->rep;
+	size_t i;
 	if(n == 0)
 		return 0;
-	if(!doppelmod_check_name(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, v, text, rec))
-		return 0;
-	if(!dp_policy_check_answer(g->policy, text, cc, n, v))
-		return 0;
-	doppelmod_log_verdict(g, qstate, text, v, NULL);
-	doppelmod_note(qstate, g, v, "answer", id);
-	if(g->vcache && v->action != DP_ALLOW)
-		dp_vcache_note(g->vcache, text, v, g->policy_hash,
-			(uint64_t)*qstate->env->now, g->settings.verdict_ttl);
-	return v->action == DP_BLOCK;
+	/* The queried name, then the other names of the answer's chain: a
+	 * weak lookalike reached through a clean alias is weighed too. */
+	for(i = 0; i <= rep->an_numrrsets && i <= rep->rrset_count; i++) {
+		uint8_t* name = qstate->qinfo.qname;
+		size_t len = qstate->qinfo.qname_len;
+		if(i > 0) {
+			struct ub_packed_rrset_key* k = rep->rrsets[i - 1];
+			if(i - 1 >= rep->rrset_count ||
+				query_dname_compare(k->rk.dname, name) == 0)
+				continue;
+			name = k->rk.dname;
+			len = k->rk.dname_len;
+		}
+		if(!doppelmod_check_name(g, qstate, name, len, v, text, rec) ||
+			!dp_policy_check_answer(g->policy, text, cc, n, v))
+			continue;
+		doppelmod_log_verdict(g, qstate, text, v, i ? "alias" : NULL);
+		doppelmod_note(qstate, g, v, "answer", id);
+		if(g->vcache && v->action != DP_ALLOW)
+			dp_vcache_note(g->vcache, text, v, g->policy_hash,
+				(uint64_t)*qstate->env->now,
+				g->settings.verdict_ttl);
+		if(v->action != DP_BLOCK)
+			continue;
+		if(i > 0) {
+			/* The iterator cached the member's own answer while
+			 * following the chain: replace it too. */
+			struct query_info hq = qstate->qinfo;
+			struct dns_msg* msg;
+			size_t alen = len;
+			uint8_t* apex = doppelmod_zone_of(name, &alen,
+				v->zone_labels);
+			hq.qname = name;
+			hq.qname_len = len;
+			if((msg = doppelmod_nxdomain_msg(qstate, g, &hq, apex,
+				alen)) != NULL)
+				doppelmod_cache_store(qstate, g, msg);
+			v->zone_labels = dname_count_labels(
+				qstate->qinfo.qname) - 1;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 /** What the geo stage asks of the caller. */
