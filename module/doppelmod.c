@@ -856,8 +856,13 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		r.v = &mq->seen->v;
 		r.stage = mq->seen->stage;
 	} else if(!qstate) {
-		/* A cache hit: the verdict of the name, worked out again. */
-		pthread_rwlock_rdlock(&g->lock);
+		/* A cache hit: the verdict of the name, worked out again.
+		 * Unbound holds the cached entry's lock while it calls this,
+		 * and operate() takes cache locks under the policy lock: only
+		 * try the policy lock (it fails only while the watcher swaps
+		 * policies), or the two orders could deadlock. */
+		if(pthread_rwlock_tryrdlock(&g->lock) != 0)
+			return 1;
 		if(g->policy) {
 			dp_policy_check(g->policy, name, &cached.v);
 			cached.target[0] = cached.technique[0] = 0;

@@ -19,6 +19,8 @@ jobs=${JOBS:-2}
 prefix=$build/unbound
 srcroot=$build/src
 configure_args="--prefix=$prefix --with-dynlibmodule --with-libevent --disable-flto"
+# Extra compiler flags, e.g. -fsanitize=thread for `make tsan`.
+cflags=${UNBOUND_CFLAGS:-}
 
 version=$(apt-cache showsrc unbound 2>/dev/null | sed -n 's/^Version: //p' |
 	sort -V | tail -n 1)
@@ -28,7 +30,7 @@ if [ -z "$version" ]; then
 		"own)" >&2
 	exit 1
 fi
-stamp="unbound $version | $configure_args"
+stamp="unbound $version | $configure_args | $cflags"
 
 if [ -f "$prefix/.doppel-stamp" ] && [ "$(cat "$prefix/.doppel-stamp")" = "$stamp" ] &&
 	[ -x "$prefix/sbin/unbound" ] && [ -x "$prefix/sbin/testbound" ] &&
@@ -50,7 +52,8 @@ tree=$(find "$srcroot" -maxdepth 1 -type d -name 'unbound-*' | head -n 1)
 cd "$tree"
 log=$srcroot/build.log
 # shellcheck disable=SC2086
-if ! ./configure $configure_args LDFLAGS=-export-dynamic >"$log" 2>&1 ||
+if ! ./configure $configure_args CFLAGS="-g -O2 $cflags" \
+	LDFLAGS="-export-dynamic $cflags" >"$log" 2>&1 ||
 	! make -j"$jobs" >>"$log" 2>&1 ||
 	! make -j"$jobs" testbound >>"$log" 2>&1 ||
 	! make install >>"$log" 2>&1; then
