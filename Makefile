@@ -77,9 +77,12 @@ $(BUILD)/lib/libdoppel.a: $(LIB_OBJ)
 	ar rcs $@ $(LIB_OBJ)
 
 # Unbound's headers are not ours to warn about: -isystem.
+# The module's default country database: the one `make` builds.
 $(BUILD)/obj/module/doppelmod.o: module/doppelmod.c $(LIB_HDR) $(UNBOUND_DEP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-strict-prototypes -Ilib -isystem $(UNBOUND_TREE) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -Wno-strict-prototypes -Ilib -isystem $(UNBOUND_TREE) \
+		-DDOPPEL_GEOIP_DEFAULT='"$(abspath $(BUILD))/geo/country.mmdb"' \
+		-c $< -o $@
 
 $(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
 	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \

@@ -139,7 +139,8 @@ struct dp_settings {
 	uint64_t verdict_cache_size;
 	/** seconds a cached verdict stays valid */
 	uint32_t verdict_ttl;
-	/** path of the country database (MaxMind DB), "" for none */
+	/** path of the country database (MaxMind DB); "" for the default
+	 * (the one `make` built, if any), "off" for none */
 	char geoip[4096];
 	/** what goes to the audit log: 0 off, 1 flagged, 2 all */
 	int audit;

@@ -176,6 +176,10 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				st = DP_ERR_SYNTAX;
 				goto cleanup;
 			}
+		} else if(strcmp(key, "geoip") == 0 &&
+			strcmp(val, "off") == 0) {
+			/* no country checks, not even with the default */
+			strcpy(s->geoip, "off");
 		} else if(strcmp(key, "geoip") == 0) {
 			if(val[0] == 0 || dp_path_relative(path, val, s->geoip,
 				sizeof(s->geoip)) != DP_OK) {

@@ -81,6 +81,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DOPPELMOD_EXPORT __attribute__((visibility("default")))
 
@@ -1076,7 +1077,15 @@ init(struct module_env* env, int id)
 		dp_policy_get_info(g->policy, &info);
 		g->policy_hash = info.source_hash;
 	}
-	if(st == DP_OK && g->settings.geoip[0]) {
+#ifdef DOPPEL_GEOIP_DEFAULT
+	/* No geoip: setting: the database `make` built, if it is there. */
+	if(st == DP_OK && !g->settings.geoip[0] &&
+		access(DOPPEL_GEOIP_DEFAULT, R_OK) == 0)
+		snprintf(g->settings.geoip, sizeof(g->settings.geoip), "%s",
+			DOPPEL_GEOIP_DEFAULT);
+#endif
+	if(st == DP_OK && g->settings.geoip[0] &&
+		strcmp(g->settings.geoip, "off") != 0) {
 		err.msg[0] = 0;
 		if(dp_geo_open(g->settings.geoip, &g->geo, &err) != DP_OK)
 			log_err("doppel: %s; going on without country checks",

@@ -27,6 +27,12 @@ else
 fi
 e2e_stop
 
+# Two worker threads answer as one does.
+LAB_THREADS=2 e2e_start dig-two-threads-lab
+expect_blocked dig-two-threads-block army.ml MX
+expect_answer dig-two-threads-pass army.mil MX ' MX 10 mail\.army\.mil\.$'
+e2e_stop
+
 # Four worker threads, and reloads while queries keep coming: none lost.
 LAB_THREADS=4 e2e_start dig-threads-lab
 lost=0 asked=0
