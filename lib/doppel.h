@@ -365,6 +365,13 @@ int dp_geo_country(const struct dp_geo* g, const struct sockaddr* sa,
 	char cc[3]);
 
 /**
+ * Whether any protected domain of the policy expects countries: if none
+ * does, answers never need placing.  Scans the domains: call it once per
+ * policy, not per query.
+ */
+int dp_policy_uses_countries(const struct dp_policy* p);
+
+/**
  * Whether the countries of a name's answers matter, and which are
  * expected (see dp_policy_check_answer for when they do).
  * @param v: the name's verdict (dp_policy_check).

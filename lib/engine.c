@@ -650,9 +650,9 @@ label_cb(struct query* q, uint32_t lid, void* arg)
 		la->fn(q, i, la->arg);
 }
 
-/** Call fn for every protected domain whose registered label is key. */
+/** Call fn for the domains whose label is key, whose polynomial is raw. */
 static void
-lookup_label(struct query* q, const char* key, size_t n,
+lookup_label_raw(struct query* q, const char* key, size_t n, uint64_t raw,
 	void (*fn)(struct query*, uint32_t, void*), void* arg)
 {
 	struct label_arg la;
@@ -660,7 +660,15 @@ lookup_label(struct query* q, const char* key, size_t n,
 	la.n = n;
 	la.fn = fn;
 	la.arg = arg;
-	lookup_hash(q, dp_key_hash(DP_KEY_LABEL, key, n), label_cb, &la);
+	lookup_hash(q, dp_key_fin(DP_KEY_LABEL, n, raw), label_cb, &la);
+}
+
+/** Call fn for every protected domain whose registered label is key. */
+static void
+lookup_label(struct query* q, const char* key, size_t n,
+	void (*fn)(struct query*, uint32_t, void*), void* arg)
+{
+	lookup_label_raw(q, key, n, dp_key_raw(key, n), fn, arg);
 }
 
 /**
@@ -987,19 +995,6 @@ affix_name_cb(struct query* q, uint32_t idx, void* arg)
 		memcmp(name, aa->brand, aa->brand_n) != 0)
 		return;
 	affix_cb(q, r->pid, arg);
-}
-
-/** Call fn for the domains whose label is key, whose polynomial is raw. */
-static void
-lookup_label_raw(struct query* q, const char* key, size_t n, uint64_t raw,
-	void (*fn)(struct query*, uint32_t, void*), void* arg)
-{
-	struct label_arg la;
-	la.key = key;
-	la.n = n;
-	la.fn = fn;
-	la.arg = arg;
-	lookup_hash(q, dp_key_fin(DP_KEY_LABEL, n, raw), label_cb, &la);
 }
 
 /**
@@ -1357,6 +1352,16 @@ weighed_against(const struct dp_policy* p, const char* name,
 		return NULL;
 	d = &p->prot[l.protected->pid];
 	return d->countries == DP_NONE ? NULL : d;
+}
+
+int
+dp_policy_uses_countries(const struct dp_policy* p)
+{
+	uint32_t i;
+	for(i = 0; i < p->nprot; i++)
+		if(p->prot[i].countries != DP_NONE)
+			return 1;
+	return 0;
 }
 
 const char*

@@ -99,6 +99,8 @@ struct doppelmod_env {
 	pthread_rwlock_t lock;
 	/** fingerprint of the policy (verdict cache entries carry it) */
 	uint64_t policy_hash;
+	/** the policy expects countries somewhere (else no geo stage) */
+	int policy_countries;
 	/** the verdict cache, or NULL */
 	struct dp_vcache* vcache;
 	/** the country database, or NULL */
@@ -336,7 +338,7 @@ doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
 static int
 doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 	uint8_t* name, size_t len, struct dp_verdict* v, char* text,
-	struct dp_vrecord* rec)
+	struct dp_vrecord* rec, int record)
 {
 	uint64_t now = (uint64_t)*qstate->env->now;
 	if(dp_name_from_wire(name, len, text, DP_NAME_MAX) != DP_OK) {
@@ -360,7 +362,7 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 			(unsigned long long)rec->hits);
 	} else
 		dp_policy_check(g->policy, text, v);
-	if(g->vcache && v->action != DP_ALLOW)
+	if(record && g->vcache && v->action != DP_ALLOW)
 		dp_vcache_note(g->vcache, text, v, g->policy_hash, now,
 			g->settings.verdict_ttl);
 	return 1;
@@ -470,7 +472,7 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	mq->state = DOPPELMOD_PASSED_DOWN;
 	qstate->minfo[id] = mq;
 	if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, &v, text, &rec))
+		qstate->qinfo.qname_len, &v, text, &rec, 1))
 		doppelmod_note(qstate, g, &v, "name", id);
 	if(v.action == DP_BLOCK) {
 		doppelmod_log_verdict(g, qstate, text, &v, NULL);
@@ -624,7 +626,9 @@ doppelmod_decide_countries(struct module_qstate* qstate,
 			name = k->rk.dname;
 			len = k->rk.dname_len;
 		}
-		if(!doppelmod_check_name(g, qstate, name, len, v, text, rec) ||
+		/* recorded below, once, if the answers change anything */
+		if(!doppelmod_check_name(g, qstate, name, len, v, text, rec,
+			0) ||
 			!dp_policy_check_answer(g->policy, text, cc, n, v))
 			continue;
 		doppelmod_log_verdict(g, qstate, text, v, i ? "alias" : NULL);
@@ -691,7 +695,7 @@ doppelmod_check_countries(struct module_qstate* qstate,
 	/* Subqueries only when the answers matter for this name. */
 	if(mq && qstate->qinfo.qtype == LDNS_RR_TYPE_MX) {
 		if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
-			qstate->qinfo.qname_len, v, text, rec) &&
+			qstate->qinfo.qname_len, v, text, rec, 0) &&
 			dp_policy_expected_countries(g->policy, text, v) &&
 			doppelmod_start_subs(qstate, mq, id) > 0) {
 			memcpy(mq->cc, cc, sizeof(cc));
@@ -734,7 +738,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 		via = "alias";
 		if(query_dname_compare(hit, qstate->qinfo.qname) != 0 &&
 			doppelmod_check_name(g, qstate, hit, k->rk.dname_len, &v,
-			text, &rec) && v.action == DP_BLOCK)
+			text, &rec, 1) && v.action == DP_BLOCK)
 			goto block;
 		if(t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_DNAME &&
 			t != LDNS_RR_TYPE_MX)
@@ -749,12 +753,12 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 			via = t == LDNS_RR_TYPE_MX ? "exchange" : "alias";
 			hit = d->rr_data[j] + skip;
 			if(doppelmod_check_name(g, qstate, hit,
-				d->rr_len[j] - skip, &v, text, &rec) &&
+				d->rr_len[j] - skip, &v, text, &rec, 1) &&
 				v.action == DP_BLOCK)
 				goto block;
 		}
 	}
-	if(g->geo) {
+	if(g->geo && g->policy_countries) {
 		switch(doppelmod_check_countries(qstate, g, &v, text, &rec, id)) {
 		case GEO_BLOCK:
 			/* The queried name's answers lie where its target
@@ -957,6 +961,7 @@ doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
 	old = g->policy;
 	g->policy = p;
 	g->policy_hash = info.source_hash;
+	g->policy_countries = dp_policy_uses_countries(p);
 	pthread_rwlock_unlock(&g->lock);
 	dp_policy_free(old);
 	if(g->msg_cache)
@@ -1076,6 +1081,7 @@ init(struct module_env* env, int id)
 		struct dp_policy_info info;
 		dp_policy_get_info(g->policy, &info);
 		g->policy_hash = info.source_hash;
+		g->policy_countries = dp_policy_uses_countries(g->policy);
 	}
 #ifdef DOPPEL_GEOIP_DEFAULT
 	/* No geoip: setting: the database `make` built, if it is there. */
