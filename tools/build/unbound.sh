@@ -19,6 +19,12 @@ jobs=${JOBS:-2}
 prefix=$build/unbound
 srcroot=$build/src
 configure_args="--prefix=$prefix --with-dynlibmodule --with-libevent --disable-flto"
+# The Python module too, for make bench's baseline (d): the same binary then
+# runs plain, with doppel and with a Python script.  Debian's interpreter,
+# not whatever python3 comes first on PATH.
+if [ -x /usr/bin/python3 ] && command -v swig >/dev/null 2>&1; then
+	configure_args="$configure_args --with-pythonmodule PYTHON=/usr/bin/python3"
+fi
 # Extra compiler flags, e.g. -fsanitize=thread for `make tsan`.
 cflags=${UNBOUND_CFLAGS:-}
 
@@ -30,7 +36,9 @@ if [ -z "$version" ]; then
 		"own)" >&2
 	exit 1
 fi
-stamp="unbound $version | $configure_args | $cflags"
+# The Python module's own unboundmodule.py goes to etc/unbound (SHARE_DIR),
+# which the module puts on Python's path, not into the system's Python.
+stamp="unbound $version | $configure_args | $cflags | python in etc"
 
 if [ -f "$prefix/.doppel-stamp" ] && [ "$(cat "$prefix/.doppel-stamp")" = "$stamp" ] &&
 	[ -x "$prefix/sbin/unbound" ] && [ -x "$prefix/sbin/testbound" ] &&
@@ -56,7 +64,7 @@ if ! ./configure $configure_args CFLAGS="-g -O2 $cflags" \
 	LDFLAGS="-export-dynamic $cflags" >"$log" 2>&1 ||
 	! make -j"$jobs" >>"$log" 2>&1 ||
 	! make -j"$jobs" testbound >>"$log" 2>&1 ||
-	! make install >>"$log" 2>&1; then
+	! make install PYTHON_SITE_PKG="$prefix/etc/unbound" >>"$log" 2>&1; then
 	tail -n 40 "$log" >&2
 	echo "doppel: Unbound build failed; full log: $log" >&2
 	exit 1
