@@ -94,41 +94,105 @@ put_fmt(char* buf, size_t len, size_t* o, const char* fmt, ...)
 	return 1;
 }
 
+/** Append n bytes. @return 0 if full. */
+static int
+put_raw(char* buf, size_t len, size_t* o, const char* s, size_t n)
+{
+	if(*o + n >= len)
+		return 0;
+	memcpy(buf + *o, s, n);
+	*o += n;
+	return 1;
+}
+
+/** Append a string literal. */
+#define PUT_LIT(buf, len, o, lit) put_raw(buf, len, o, lit, sizeof(lit) - 1)
+
+/** Append v as exactly `digits` decimal digits (leading zeros). */
+static int
+put_digits(char* buf, size_t len, size_t* o, unsigned v, int digits)
+{
+	int i;
+	if(*o + (size_t)digits >= len)
+		return 0;
+	for(i = digits - 1; i >= 0; i--) {
+		buf[*o + (size_t)i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	*o += (size_t)digits;
+	return 1;
+}
+
+/** "YYYY-MM-DDTHH:MM:SS" of a second, kept per thread: records come many
+ * to a second, and gmtime and strftime cost more than the rest of the
+ * line. */
+static const char*
+utc_second(time_t sec)
+{
+	static _Thread_local time_t last = (time_t)-1;
+	static _Thread_local char when[40];
+	struct tm tm;
+	if(sec != last) {
+		gmtime_r(&sec, &tm);
+		if(strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			when[0] = 0;
+		last = sec;
+	}
+	return when;
+}
+
 size_t
 dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 {
-	time_t sec = (time_t)(r->usec / 1000000);
-	struct tm tm;
-	char when[40];
-	size_t o = 0;
 	const struct dp_verdict* v = r->v;
-	gmtime_r(&sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	if(!put_fmt(buf, len, &o, "{\"time\":\"%s.%06uZ\",\"client\":", when,
-		(unsigned)(r->usec % 1000000)) ||
-		!put_json_str(buf, len, &o, r->client && r->client[0] ?
-		r->client : NULL) ||
-		!put_fmt(buf, len, &o, ",\"qname\":") ||
-		!put_json_str(buf, len, &o, r->qname) ||
-		!put_fmt(buf, len, &o, ",\"qtype\":") ||
-		!put_json_str(buf, len, &o, r->qtype) ||
-		!put_fmt(buf, len, &o, ",\"rcode\":") ||
-		!put_json_str(buf, len, &o, r->rcode) ||
-		!put_fmt(buf, len, &o, ",\"verdict\":\"%s\",\"technique\":",
-		dp_action_str(v->action)) ||
-		!put_json_str(buf, len, &o, v->technique) ||
-		!put_fmt(buf, len, &o, ",\"target\":") ||
-		!put_json_str(buf, len, &o, v->target) ||
-		!put_fmt(buf, len, &o, ",\"score\":%.3f,\"stage\":", v->score) ||
-		!put_json_str(buf, len, &o, r->stage) ||
-		!put_fmt(buf, len, &o, ",\"countries\":") ||
-		!put_json_str(buf, len, &o, v->countries[0] ? v->countries :
-		NULL) ||
-		!put_fmt(buf, len, &o, ",\"cache\":%s,\"why\":", r->from_cache ?
-		"true" : "false") ||
-		!put_json_str(buf, len, &o, v->why) ||
-		!put_fmt(buf, len, &o, "}\n"))
+	const char* when = utc_second((time_t)(r->usec / 1000000));
+	const char* act = dp_action_str(v->action);
+	size_t o = 0;
+	int ok;
+	/* The score is printed with three decimals; a score is in [0, 1],
+	 * anything else takes the slow road. */
+	ok = PUT_LIT(buf, len, &o, "{\"time\":\"") &&
+		put_raw(buf, len, &o, when, strlen(when)) &&
+		PUT_LIT(buf, len, &o, ".") &&
+		put_digits(buf, len, &o, (unsigned)(r->usec % 1000000), 6) &&
+		PUT_LIT(buf, len, &o, "Z\",\"client\":") &&
+		put_json_str(buf, len, &o, r->client && r->client[0] ?
+		r->client : NULL) &&
+		PUT_LIT(buf, len, &o, ",\"qname\":") &&
+		put_json_str(buf, len, &o, r->qname) &&
+		PUT_LIT(buf, len, &o, ",\"qtype\":") &&
+		put_json_str(buf, len, &o, r->qtype) &&
+		PUT_LIT(buf, len, &o, ",\"rcode\":") &&
+		put_json_str(buf, len, &o, r->rcode) &&
+		PUT_LIT(buf, len, &o, ",\"verdict\":\"") &&
+		put_raw(buf, len, &o, act, strlen(act)) &&
+		PUT_LIT(buf, len, &o, "\",\"technique\":") &&
+		put_json_str(buf, len, &o, v->technique) &&
+		PUT_LIT(buf, len, &o, ",\"target\":") &&
+		put_json_str(buf, len, &o, v->target) &&
+		PUT_LIT(buf, len, &o, ",\"score\":");
+	if(!ok)
 		return 0;
+	if(v->score >= 0.0 && v->score <= 1.0) {
+		unsigned m = (unsigned)(v->score * 1000.0 + 0.5);
+		ok = put_digits(buf, len, &o, m / 1000, 1) &&
+			PUT_LIT(buf, len, &o, ".") &&
+			put_digits(buf, len, &o, m % 1000, 3);
+	} else
+		ok = put_fmt(buf, len, &o, "%.3f", v->score);
+	ok = ok && PUT_LIT(buf, len, &o, ",\"stage\":") &&
+		put_json_str(buf, len, &o, r->stage) &&
+		PUT_LIT(buf, len, &o, ",\"countries\":") &&
+		put_json_str(buf, len, &o, v->countries[0] ? v->countries :
+		NULL) &&
+		(r->from_cache ? PUT_LIT(buf, len, &o, ",\"cache\":true") :
+		PUT_LIT(buf, len, &o, ",\"cache\":false")) &&
+		PUT_LIT(buf, len, &o, ",\"why\":") &&
+		put_json_str(buf, len, &o, v->why) &&
+		PUT_LIT(buf, len, &o, "}\n");
+	if(!ok)
+		return 0;
+	buf[o] = 0;	/* put_raw leaves room for it */
 	return o;
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +59,79 @@ struct dp_vcache {
 	int has_writer, stopping;
 	/** serialises writes (writer thread, flush) */
 	pthread_mutex_t write_mx;
+	/**
+	 * A Bloom filter over the names in the file when it was opened and
+	 * those noted since: a name it does not hold is not looked up in
+	 * LMDB (most names are clean, and a read transaction costs more than
+	 * checking the name).  Entries another process adds to a shared file
+	 * later are not seen.  Relaxed atomics: any thread sets and reads.
+	 */
+	_Atomic uint64_t* filter;
+	uint64_t filter_mask;
 };
+
+static uint64_t
+name_hash(const char* name, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+	for(i = 0; i < n; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 31);
+}
+
+static _Atomic uint64_t*
+filter_word(struct dp_vcache* vc, const char* name, size_t n, uint64_t* bits)
+{
+	uint64_t h = name_hash(name, n);
+	*bits = (1ULL << ((h >> 40) & 63)) | (1ULL << ((h >> 52) & 63));
+	return &vc->filter[h & vc->filter_mask];
+}
+
+static void
+filter_add(struct dp_vcache* vc, const char* name, size_t n)
+{
+	uint64_t bits;
+	_Atomic uint64_t* w = filter_word(vc, name, n, &bits);
+	atomic_fetch_or_explicit(w, bits, memory_order_relaxed);
+}
+
+static int
+filter_may_hold(struct dp_vcache* vc, const char* name, size_t n)
+{
+	uint64_t bits;
+	_Atomic uint64_t* w = filter_word(vc, name, n, &bits);
+	return (atomic_load_explicit(w, memory_order_relaxed) & bits) == bits;
+}
+
+/** Size the filter for the map (a record takes ~100 bytes or more: ~8 bits
+ * per record at the least) and fill it from the file. */
+static int
+filter_fill(struct dp_vcache* vc, uint64_t map_size)
+{
+	uint64_t words = 1u << 14;
+	MDB_txn* txn;
+	MDB_cursor* cur;
+	MDB_val k, v;
+	int rc;
+	while(words < (1u << 24) && words * 64 < map_size / 12)
+		words <<= 1;
+	if(!(vc->filter = calloc(words, sizeof(*vc->filter))))
+		return ENOMEM;
+	vc->filter_mask = words - 1;
+	if((rc = mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if((rc = mdb_cursor_open(txn, vc->dbi, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	for(rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		filter_add(vc, k.mv_data, k.mv_size);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
 
 static void
 decode(const MDB_val* v, struct dp_vrecord* r)
@@ -316,11 +389,12 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 			DP_ERR_FORMAT;
 	}
 	if((rc = mdb_dbi_open(txn, NULL, 0, &vc->dbi)) != 0 ||
-		(rc = mdb_txn_commit(txn)) != 0) {
+		(rc = mdb_txn_commit(txn)) != 0 ||
+		(rc = filter_fill(vc, map_size)) != 0) {
 		dp_error_set(err, "%s: cannot open verdict cache: %s", path,
 			mdb_strerror(rc));
 		dp_vcache_close(vc);
-		return DP_ERR_FORMAT;
+		return rc == ENOMEM ? DP_ERR_NOMEM : DP_ERR_FORMAT;
 	}
 	if(writer) {
 		if(pthread_create(&vc->writer, NULL, writer_main, vc) != 0) {
@@ -355,6 +429,7 @@ dp_vcache_close(struct dp_vcache* vc)
 	pthread_cond_destroy(&vc->cv);
 	free(vc->q);
 	free(vc->batch);
+	free((void*)vc->filter);
 	free(vc);
 }
 
@@ -367,7 +442,8 @@ dp_vcache_get(struct dp_vcache* vc, const char* name, uint64_t now,
 	int found = 0;
 	k.mv_data = (void*)name;
 	k.mv_size = strlen(name);
-	if(k.mv_size == 0 || k.mv_size > 511)
+	if(k.mv_size == 0 || k.mv_size > 511 ||
+		!filter_may_hold(vc, name, k.mv_size))
 		return 0;
 	if(mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn) != 0)
 		return 0;
@@ -388,6 +464,7 @@ dp_vcache_note(struct dp_vcache* vc, const char* name,
 	size_t n = strlen(name);
 	if(n == 0 || n >= DP_NAME_MAX)
 		return;
+	filter_add(vc, name, n);
 	pthread_mutex_lock(&vc->mx);
 	if(vc->nq >= QCAP) {
 		vc->dropped_queue++;

@@ -53,6 +53,7 @@
 #include "config.h"
 #include "dynlibmod/dynlibmod.h"
 #include "services/cache/dns.h"
+#include "sldns/parseutil.h"
 #include "sldns/rrdef.h"
 #include "sldns/sbuffer.h"
 #include "sldns/wire2str.h"
@@ -76,6 +77,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -84,6 +86,9 @@
 #include <unistd.h>
 
 #define DOPPELMOD_EXPORT __attribute__((visibility("default")))
+
+/** Words of the flagged-name filter: 2^14 x 64 bits = 128 KiB. */
+#define DOPPELMOD_FLAG_WORDS (1u << 14)
 
 /** Global state of the module. */
 struct doppelmod_env {
@@ -107,6 +112,18 @@ struct doppelmod_env {
 	struct dp_geo* geo;
 	/** the audit log, or NULL */
 	struct dp_audit* audit;
+	/**
+	 * A Bloom filter over the query names whose replies were flagged
+	 * (a verdict other than allow).  A reply served from the cache
+	 * never passes operate(); the audit callback asks this filter
+	 * first and works the verdict out again only for names it may
+	 * hold, so a cache hit of a clean name costs a hash, not a check.
+	 * A name gets into the message cache only by being resolved
+	 * through this module, which sets its bits then; the filter is
+	 * cleared with the cache when a new policy comes in.  Bits are set
+	 * and read with relaxed atomics by all worker threads.
+	 */
+	_Atomic uint64_t flagged[DOPPELMOD_FLAG_WORDS];
 	/** the message cache, flushed when a new policy comes in */
 	struct slabhash* msg_cache;
 	/** the policy file as last seen by the watcher */
@@ -176,7 +193,51 @@ doppelmod_ttl(struct doppelmod_env* g)
 static void
 type_str(uint16_t t, char* buf, size_t len)
 {
+	const sldns_rr_descriptor* d = sldns_rr_descript(t);
+	if(d && d->_name && strlen(d->_name) < len) {
+		/* the table, without a trip through snprintf */
+		memcpy(buf, d->_name, strlen(d->_name) + 1);
+		return;
+	}
 	sldns_wire2str_type_buf(t, buf, len);
+}
+
+/** The rcode as text, for log lines. */
+static void
+rcode_str(int rcode, char* buf, size_t len)
+{
+	sldns_lookup_table* lt = sldns_lookup_by_id(sldns_rcodes, rcode);
+	if(lt && lt->name && strlen(lt->name) < len) {
+		memcpy(buf, lt->name, strlen(lt->name) + 1);
+		return;
+	}
+	sldns_wire2str_rcode_buf(rcode, buf, len);
+}
+
+/** A client address as text (no port), for audit records: IPv4 by hand,
+ * the rest through inet_ntop. */
+static void
+client_str(struct sockaddr_storage* a, socklen_t alen, char* buf, size_t len)
+{
+	buf[0] = 0;
+	if(a->ss_family == AF_INET && alen >= (socklen_t)sizeof(struct
+		sockaddr_in) && len >= 16) {
+		const uint8_t* b = (const uint8_t*)&((struct sockaddr_in*)a)->
+			sin_addr;
+		size_t o = 0;
+		int i;
+		for(i = 0; i < 4; i++) {
+			unsigned v = b[i];
+			if(v >= 100)
+				buf[o++] = (char)('0' + v / 100);
+			if(v >= 10)
+				buf[o++] = (char)('0' + v / 10 % 10);
+			buf[o++] = (char)('0' + v % 10);
+			buf[o++] = i < 3 ? '.' : 0;
+		}
+		return;
+	}
+	addr_to_str(a, alen, buf, len);
 }
 
 /** Find the global state of the module. */
@@ -368,6 +429,58 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 	return 1;
 }
 
+/** Hash of a wire name, case folded (the message cache ignores case). */
+static uint64_t
+doppelmod_name_hash(const uint8_t* name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+	for(i = 0; i < len; i++) {
+		uint8_t c = name[i];
+		if(c >= 'A' && c <= 'Z')
+			c |= 0x20;
+		h = (h ^ c) * 0x100000001b3ULL;
+	}
+	return h ^ (h >> 31);
+}
+
+/** The filter word of a name hash and its two bits. */
+static _Atomic uint64_t*
+doppelmod_flag_word(struct doppelmod_env* g, uint64_t h, uint64_t* bits)
+{
+	*bits = (1ULL << ((h >> 40) & 63)) | (1ULL << ((h >> 52) & 63));
+	return &g->flagged[h & (DOPPELMOD_FLAG_WORDS - 1)];
+}
+
+static void
+doppelmod_flag(struct doppelmod_env* g, const uint8_t* name, size_t len)
+{
+	uint64_t bits;
+	_Atomic uint64_t* w = doppelmod_flag_word(g,
+		doppelmod_name_hash(name, len), &bits);
+	atomic_fetch_or_explicit(w, bits, memory_order_relaxed);
+}
+
+/** Was a reply for this name flagged since the last policy swap?  False
+ * positives only cost a check. */
+static int
+doppelmod_maybe_flagged(struct doppelmod_env* g, const uint8_t* name,
+	size_t len)
+{
+	uint64_t bits;
+	_Atomic uint64_t* w = doppelmod_flag_word(g,
+		doppelmod_name_hash(name, len), &bits);
+	return (atomic_load_explicit(w, memory_order_relaxed) & bits) == bits;
+}
+
+static void
+doppelmod_flags_clear(struct doppelmod_env* g)
+{
+	size_t i;
+	for(i = 0; i < DOPPELMOD_FLAG_WORDS; i++)
+		atomic_store_explicit(&g->flagged[i], 0, memory_order_relaxed);
+}
+
 /** Keep a verdict for the audit record of this query's reply. */
 static void
 doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
@@ -377,6 +490,8 @@ doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
 	struct doppelmod_seen* s;
 	if(!g->audit || !mq)
 		return;
+	if(v->action != DP_ALLOW)
+		doppelmod_flag(g, qstate->qinfo.qname, qstate->qinfo.qname_len);
 	if(!(s = mq->seen) && !(s = mq->seen = regional_alloc(qstate->region,
 		sizeof(*s))))
 		return;
@@ -846,11 +961,18 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	struct dp_verdict allow;
 	struct timeval now;
 	char name[DP_NAME_MAX], client[128], qtype[32], rc[32];
+	int hit_clean;
 	(void)edns;
 	(void)opt_list_out;
 	(void)region;
 	(void)start_time;
 	if(!g || !g->audit)
+		return 1;
+	/* A cache hit of a name never flagged: nothing to work out again,
+	 * and in flagged mode nothing to write. */
+	hit_clean = !qstate && !doppelmod_maybe_flagged(g, qinfo->qname,
+		qinfo->qname_len);
+	if(hit_clean && g->settings.audit < 2)
 		return 1;
 	memset(&r, 0, sizeof(r));
 	memset(&allow, 0, sizeof(allow));
@@ -860,6 +982,8 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	if(mq && mq->seen) {
 		r.v = &mq->seen->v;
 		r.stage = mq->seen->stage;
+	} else if(hit_clean) {
+		r.from_cache = 1;
 	} else if(!qstate) {
 		/* A cache hit: the verdict of the name, worked out again.
 		 * Unbound holds the cached entry's lock while it calls this,
@@ -897,11 +1021,11 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		return 1;
 	if(!rcode && rep)
 		rcode = FLAGS_GET_RCODE(rep->flags);
-	sldns_wire2str_rcode_buf(rcode, rc, sizeof(rc));
+	rcode_str(rcode, rc, sizeof(rc));
 	type_str(qinfo->qtype, qtype, sizeof(qtype));
 	client[0] = 0;
 	if(repinfo)
-		addr_to_str(&repinfo->remote_addr, repinfo->remote_addrlen,
+		client_str(&repinfo->remote_addr, repinfo->remote_addrlen,
 			client, sizeof(client));
 	gettimeofday(&now, NULL);
 	r.usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec;
@@ -964,6 +1088,7 @@ doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
 	g->policy_countries = dp_policy_uses_countries(p);
 	pthread_rwlock_unlock(&g->lock);
 	dp_policy_free(old);
+	doppelmod_flags_clear(g);
 	if(g->msg_cache)
 		slabhash_clear(g->msg_cache);
 }

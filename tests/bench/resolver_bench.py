@@ -186,7 +186,8 @@ def make_data(d, args):
     attacked = small[:args.attacked]
     facts = {"protected": len(small), "protected_big": len(big),
              "attacked": len(attacked)}
-    for tag, names in (("10k", small), ("1m", big)):
+    for tag, names in (("1k", big[:1000]), ("10k", small),
+                       ("100k", big[:100000]), ("1m", big)):
         write_lines(os.path.join(d, "protected-%s.txt" % tag), names)
         with open(os.path.join(d, "policy-%s.txt" % tag), "w") as f:
             f.write("# make bench: %d protected domains\n" % len(names))
@@ -429,6 +430,18 @@ def one_round(cfg, d, auth, facts, args, rnd):
                               rate=args.miss_rate, verbose=True)
     res["rss_kb"] = rss_kb(p.pid)
     stop(p)
+    # doppel's own account of what it flagged (block or warn), from the
+    # audit log; a warned name is answered, so rcodes alone miss it.
+    res["flagged"] = {}
+    audit = os.path.join(rundir, "audit.jsonl")
+    if os.path.exists(audit):
+        with open(audit) as fh:
+            for line in fh:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                res["flagged"][rec["qname"].rstrip(".")] = rec["verdict"]
     shutil.rmtree(rundir, ignore_errors=True)
     return res
 
@@ -519,14 +532,20 @@ def catch_table(rounds, facts):
         look = [n for n in live if n in la]
         clean = [n for n in live if n not in la]
         caught = [n for n in look if got[n] == "NXDOMAIN"]
+        flagged = {}
+        for r in rs:
+            flagged.update(r.get("flagged", {}))
+        warned = [n for n in look if got[n] != "NXDOMAIN" and
+                  flagged.get(n) == "warn"]
         by = {}
         for n in look:
             t = la[n][0]
             by.setdefault(t, [0, 0])
             by[t][1] += 1
-            if got[n] == "NXDOMAIN":
+            if got[n] == "NXDOMAIN" or n in warned:
                 by[t][0] += 1
         out[cfg] = {"lookalikes": len(look), "caught": len(caught),
+                    "warned": len(warned),
                     "clean": len(clean),
                     "clean_blocked": sum(1 for n in clean
                                          if got[n] == "NXDOMAIN"),
@@ -586,14 +605,19 @@ def report(results, facts, args, env):
     p("Of the lookalikes that plain Unbound answers NOERROR, how many are "
       "answered NXDOMAIN; and of the clean names, how many are.")
     p("")
-    p("| config | lookalikes blocked | clean names blocked |")
-    p("|---|---|---|")
+    p("| config | lookalikes blocked | blocked or warned (audit log) "
+      "| clean names blocked |")
+    p("|---|---|---|---|")
     for c in cfgs:
         x = catch[c]
-        p("| %s | %d of %d (%.1f%%) | %d of %d |" % (
-            c, x["caught"], x["lookalikes"],
-            100.0 * x["caught"] / max(1, x["lookalikes"]),
+        n = max(1, x["lookalikes"])
+        p("| %s | %d of %d (%.1f%%) | %d (%.1f%%) | %d of %d |" % (
+            c, x["caught"], x["lookalikes"], 100.0 * x["caught"] / n,
+            x["caught"] + x["warned"],
+            100.0 * (x["caught"] + x["warned"]) / n,
             x["clean_blocked"], x["clean"]))
+    p("")
+    p("Per technique, blocked or warned of asked (same rounds):")
     p("")
     techs = sorted(catch["b"]["by_technique"]) if "b" in catch else []
     if techs:
@@ -607,6 +631,66 @@ def report(results, facts, args, env):
             p("| %s | %s |" % (t, " | ".join(cells)))
         p("")
     return "\n".join(lines)
+
+
+def write_results(args, env, facts, text):
+    eng = ""
+    if args.engine and os.path.exists(args.engine):
+        with open(args.engine) as f:
+            eng = f.read().rstrip()
+    cmd = "tests/bench/resolver_bench.py " + " ".join(
+        "--%s %s" % (k.replace("_", "-"), v) for k, v in vars(args).items()
+        if v not in (None, False) and k not in ("out", "results", "engine"))
+    o = []
+    p = o.append
+    p("# Benchmark results")
+    p("")
+    p("Written by `make bench` (tests/bench/run.sh); do not edit by hand. "
+      "What the figures mean, and the targets: tests/bench/README.md.")
+    p("")
+    p("## Machine and versions")
+    p("")
+    for k in ("date", "cpu", "cpus", "mem_gib", "kernel", "unbound",
+              "dnsperf", "valgrind", "python", "dnstwist", "doppel"):
+        p("- %s: %s" % (k, env.get(k)))
+    p("")
+    p("## Commands")
+    p("")
+    p("    make bench")
+    p("    # = tests/bench/run.sh: the engine benchmark, then")
+    p("    " + cmd)
+    p("")
+    p("Whole run: %s s for the resolver part." % facts.get("elapsed_s"))
+    p("")
+    p("## Engine scaling")
+    p("")
+    p("Compile (`doppel compile`, wall clock) and compiled size, the "
+      "protected sets of the resolver benchmark:")
+    p("")
+    p("| protected | compile s | DB MB |")
+    p("|---|---|---|")
+    for tag, c in facts.get("compile", {}).items():
+        p("| %s | %.2f | %.1f |" % (tag, c["compile_s"],
+                                    c["db_bytes"] / 1048576.0))
+    p("")
+    if eng:
+        p("Per name, in process (build/bench/bench_engine):")
+        p("")
+        for line in eng.splitlines():
+            p("    " + line)
+        p("")
+    p("## Resolver")
+    p("")
+    p("Configurations: " + "; ".join("(%s) %s" % kv for kv in
+                                      CONFIGS.items()) + ".")
+    p("%d protected domains (%d for f); the lookalikes of the mix aim at %d "
+      "of them, and (d) and (e) list dnstwist's %d variants of those %d." % (
+          facts["protected"], facts["protected_big"], facts["attacked"],
+          facts["variants"], facts["attacked"]))
+    p("")
+    p(text)
+    with open(args.results, "w") as f:
+        f.write("\n".join(o) + "\n")
 
 
 def versions():
@@ -660,6 +744,10 @@ def main():
     ap.add_argument("--cg-miss", type=int, default=2000)
     ap.add_argument("--cg-hit-loops", type=int, default=20)
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--engine", help="the engine benchmark's output, "
+                    "quoted in --results")
+    ap.add_argument("--results", help="write the whole report here "
+                    "(tests/bench/RESULTS.md)")
     args = ap.parse_args()
 
     d = os.path.abspath(args.out)
@@ -675,7 +763,9 @@ def main():
             (args.protected, args.protected_big))
         facts = make_data(d, args)
         facts["compile"] = {}
-        for tag in ("10k", "1m") if "f" in args.configs else ("10k",):
+        tags = ("1k", "10k", "100k", "1m") if "f" in args.configs else \
+            ("10k",)
+        for tag in tags:
             facts["compile"][tag] = compile_policy(d, tag)
         log("  %d lookalikes, %d dnstwist variants, compile %s" % (
             len(facts["lookalikes"]), facts["variants"],
@@ -714,11 +804,15 @@ def main():
         env = versions()
         facts_out = {k: v for k, v in facts.items()
                      if k not in ("lookalikes", "files")}
+        for c in facts_out.get("compile", {}).values():
+            c.pop("db", None)
         facts_out["elapsed_s"] = round(time.time() - t0)
         for rs in rounds.values():
             for r in rs:
                 for k in ("hit_rate", "miss_rate", "mix_rate"):
                     r[k].pop("rcodes", None)
+            for r in rs:
+                r.pop("flagged", None)
         text = report(results, facts, args, env)
         with open(os.path.join(d, "results.json"), "w") as f:
             json.dump({"env": env, "facts": facts_out, "args": vars(args),
@@ -726,6 +820,8 @@ def main():
         with open(os.path.join(d, "results.md"), "w") as f:
             f.write(text + "\n")
         print(text)
+        if args.results:
+            write_results(args, env, facts_out, text)
     finally:
         stop_all()
 

@@ -1,9 +1,23 @@
 #!/bin/sh
-# tests/bench/run.sh - `make bench`: the engine benchmark (median and p99
-# ns per name at 1k, 100k and 1M protected domains, compile time, memory).
-# Not part of make test: it prints figures, it does not judge them.
+# tests/bench/run.sh - `make bench`: the engine benchmark (ns per name at
+# 1k, 100k and 1M protected domains), then the resolver benchmark
+# (tests/bench/resolver_bench.py: plain Unbound, doppel, a Python-module
+# guard and an RPZ side by side under dnsperf and callgrind), which writes
+# tests/bench/RESULTS.md.  Not part of make test: it prints figures, it
+# does not judge them.  About 15 minutes on a 2-core machine.
+#
+# BENCH_QUERIES, BENCH_ROUNDS, BENCH_SIZES: the engine part (defaults
+# 50000 x 3 at 1k, 100k, 1M); RESOLVER_ARGS: more resolver_bench.py options
+# (e.g. "--rounds 2 --configs ab").
 set -eu
 cd "$(dirname "$0")/../.."
-bin=${BUILD:-build}/bench/bench_engine
-"$bin" /usr/share/dict/words "${BENCH_QUERIES:-100000}" \
-	"${BENCH_ROUNDS:-5}" ${BENCH_SIZES:-}
+build=${BUILD:-build}
+mkdir -p "$build/bench"
+echo "== engine: ns per name against 1k, 100k, 1M protected domains"
+"$build/bench/bench_engine" /usr/share/dict/words "${BENCH_QUERIES:-50000}" \
+	"${BENCH_ROUNDS:-3}" ${BENCH_SIZES:-} | tee "$build/bench/engine.txt"
+echo "== resolver: plain Unbound, doppel, Python module, RPZ"
+# shellcheck disable=SC2086
+BUILD=$build /usr/bin/python3 tests/bench/resolver_bench.py \
+	--out "$build/bench/resolver" --engine "$build/bench/engine.txt" \
+	--results tests/bench/RESULTS.md ${RESOLVER_ARGS:-}
