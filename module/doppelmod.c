@@ -396,6 +396,28 @@ doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
  * @param rec: storage for a cached verdict, which v may point into.
  * @return 0 if the name could not be read (it is then allowed).
  */
+/** The verdict cache's verdict for a name, made under the policy in force
+ * and not allow, into v (whose strings then point into rec). */
+static int
+doppelmod_cached_verdict(struct doppelmod_env* g, const char* text,
+	uint64_t now, struct dp_vrecord* rec, struct dp_verdict* v)
+{
+	if(!g->vcache || !dp_vcache_get(g->vcache, text, now, rec) ||
+		rec->policy_hash != g->policy_hash || rec->action == DP_ALLOW)
+		return 0;
+	memset(v, 0, sizeof(*v));
+	v->action = rec->action;
+	v->score = rec->score;
+	v->target = rec->target;
+	v->technique = rec->technique;
+	v->zone_labels = rec->zone_labels;
+	snprintf(v->countries, sizeof(v->countries), "%.23s", rec->countries);
+	snprintf(v->why, sizeof(v->why), "verdict cache, first seen %llu, "
+		"%llu hits", (unsigned long long)rec->first_seen,
+		(unsigned long long)rec->hits);
+	return 1;
+}
+
 static int
 doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 	uint8_t* name, size_t len, struct dp_verdict* v, char* text,
@@ -407,21 +429,7 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 		v->action = DP_ALLOW;
 		return 0;
 	}
-	if(g->vcache && dp_vcache_get(g->vcache, text, now, rec) &&
-		rec->policy_hash == g->policy_hash &&
-		rec->action != DP_ALLOW) {
-		memset(v, 0, sizeof(*v));
-		v->action = rec->action;
-		v->score = rec->score;
-		v->target = rec->target;
-		v->technique = rec->technique;
-		v->zone_labels = rec->zone_labels;
-		snprintf(v->countries, sizeof(v->countries), "%.23s",
-			rec->countries);
-		snprintf(v->why, sizeof(v->why), "verdict cache, first seen "
-			"%llu, %llu hits", (unsigned long long)rec->first_seen,
-			(unsigned long long)rec->hits);
-	} else
+	if(!doppelmod_cached_verdict(g, text, now, rec, v))
 		dp_policy_check(g->policy, text, v);
 	if(record && g->vcache && v->action != DP_ALLOW)
 		dp_vcache_note(g->vcache, text, v, g->policy_hash, now,
@@ -961,6 +969,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	struct dp_verdict allow;
 	struct timeval now;
 	char name[DP_NAME_MAX], client[128], qtype[32], rc[32];
+	struct dp_vrecord rec;
 	int hit_clean;
 	(void)edns;
 	(void)opt_list_out;
@@ -993,7 +1002,11 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		if(pthread_rwlock_tryrdlock(&g->lock) != 0)
 			return 1;
 		if(g->policy) {
-			dp_policy_check(g->policy, name, &cached.v);
+			/* the verdict cache first: a flagged name asked
+			 * again and again should not be weighed each time */
+			if(!doppelmod_cached_verdict(g, name,
+				(uint64_t)time(NULL), &rec, &cached.v))
+				dp_policy_check(g->policy, name, &cached.v);
 			cached.target[0] = cached.technique[0] = 0;
 			if(cached.v.target)
 				snprintf(cached.target, sizeof(cached.target),
