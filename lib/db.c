@@ -489,10 +489,16 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 			"ICU", path);
 		goto fail;
 	}
+	if(dp_affix_init(p) != DP_OK) {
+		dp_error_set(err, "%s: out of memory", path);
+		st = DP_ERR_NOMEM;
+		goto fail;
+	}
 	*out = p;
 	return DP_OK;
 fail:
 	if(p && p->db) {
+		free(p->affix_bits);
 		if(p->psl)
 			psl_free(p->psl);
 		dp_folder_destroy(p->folder);

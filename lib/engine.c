@@ -273,7 +273,7 @@ dp_engine_build(struct dp_policy* p)
 	}
 	/* The build maps' copies of the names are no longer needed. */
 	dp_strmap_clear(&p->build_names);
-	st = DP_OK;
+	st = dp_affix_init(p);
 cleanup:
 	dp_strmap_clear(&lmap);
 	dp_strmap_clear(&smap);
@@ -957,13 +957,80 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			(int)aa->rest_n, aa->rest, pname);
 }
 
+/** The filter bit of a brand, from its polynomial (dp_key_raw) and
+ * length. */
+static inline uint64_t
+affix_bit(const struct dp_policy* p, uint64_t raw, size_t n)
+{
+	return (((raw ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL) >> 20) &
+		p->affix_mask;
+}
+
+/** Whether the brand with polynomial raw and length n could be a
+ * protected label that starts its name. */
+static inline int
+affix_maybe(const struct dp_policy* p, uint64_t raw, size_t n)
+{
+	uint64_t b;
+	if(!p->affix_bits)
+		return 1;
+	b = affix_bit(p, raw, n);
+	return (p->affix_bits[b >> 6] >> (b & 63)) & 1;
+}
+
+/** The keyword filter bit of s: its length, first and last bytes. */
+static inline unsigned
+kw_bit(const char* s, size_t n)
+{
+	return (unsigned)(n * 977 + (unsigned char)s[0] * 31 +
+		(unsigned char)s[n - 1]) & (DP_KW_FILTER_BITS - 1);
+}
+
+dp_status
+dp_affix_init(struct dp_policy* p)
+{
+	uint64_t bits = 1u << 16;
+	size_t i;
+	while(bits < ((uint64_t)1 << 30) && bits < (uint64_t)p->nprot * 16)
+		bits <<= 1;
+	free(p->affix_bits);
+	if(!(p->affix_bits = calloc(bits / 64, sizeof(uint64_t))))
+		return DP_ERR_NOMEM;
+	p->affix_mask = bits - 1;
+	for(i = 0; i < p->nprot; i++) {
+		const struct dp_prot* d = &p->prot[i];
+		uint64_t b;
+		if(d->label_off != 0 || d->label_len == 0)
+			continue;
+		b = affix_bit(p, dp_key_raw(p->strings + d->name,
+			d->label_len), d->label_len);
+		p->affix_bits[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+	memset(p->kw_filter, 0, sizeof(p->kw_filter));
+	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		unsigned b = kw_bit(keywords[i].s, keywords[i].n);
+		p->kw_filter[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+	return DP_OK;
+}
+
 /** Whether s (whose polynomial is raw) is a keyword: one probe of the
  * policy's small keyword table, which stays in the CPU's cache. */
-static int
+static inline int
 is_keyword_raw(const struct query* q, const char* s, size_t n, uint64_t raw)
 {
-	uint64_t h = dp_key_fin(DP_KEY_WORD, n, raw);
-	size_t i = (size_t)h & (DP_KW_SLOTS - 1);
+	const struct dp_policy* p = q->p;
+	uint64_t h;
+	size_t i;
+	if(n == 0)
+		return 0;
+	if(p->affix_bits) {
+		unsigned b = kw_bit(s, n);
+		if(!((p->kw_filter[b >> 6] >> (b & 63)) & 1))
+			return 0;
+	}
+	h = dp_key_fin(DP_KEY_WORD, n, raw);
+	i = (size_t)h & (DP_KW_SLOTS - 1);
 	while(q->p->kw_hash[i]) {
 		if(q->p->kw_hash[i] == h) {
 			const struct word* w = &keywords[q->p->kw_word[i]];
@@ -1031,10 +1098,14 @@ check_affixes(struct query* q)
 		sfxpw *= DP_HASH_B;
 	if(q->suffix_id != DP_NONE) {
 		for(i = 2; i + 1 < n; i++) {
-			dp_index_prefetch(&q->p->index, dp_key_fin(DP_KEY_NAME,
-				i + 1 + q->suffix_len, pre[i] * sfxpw + dotsfx));
-			dp_index_prefetch(&q->p->index, dp_key_fin(DP_KEY_NAME,
-				i + 1 + q->suffix_len, suf[i] * sfxpw + dotsfx));
+			if(affix_maybe(q->p, pre[i], i))
+				dp_index_prefetch(&q->p->index, dp_key_fin(
+					DP_KEY_NAME, i + 1 + q->suffix_len,
+					pre[i] * sfxpw + dotsfx));
+			if(affix_maybe(q->p, suf[i], i))
+				dp_index_prefetch(&q->p->index, dp_key_fin(
+					DP_KEY_NAME, i + 1 + q->suffix_len,
+					suf[i] * sfxpw + dotsfx));
 		}
 	}
 	for(i = 2; i + 1 < n; i++) {
@@ -1047,7 +1118,8 @@ check_affixes(struct query* q)
 		if(aa.rest[0] != '-' && s[i - 1] != '-') {
 			if(is_keyword_raw(q, aa.rest, aa.rest_n, suf[n - i]))
 				lookup_label_raw(q, s, i, pre[i], affix_cb, &aa);
-			else if(q->suffix_id != DP_NONE)
+			else if(q->suffix_id != DP_NONE &&
+				affix_maybe(q->p, pre[i], i))
 				lookup_hash(q, dp_key_fin(DP_KEY_NAME, i + 1 +
 					q->suffix_len, pre[i] * sfxpw + dotsfx),
 					affix_name_cb, &aa);
@@ -1059,7 +1131,8 @@ check_affixes(struct query* q)
 		aa.rest_n = n - i;
 		aa.before = 1;
 		if(s[n - i] != '-' && s[n - i - 1] != '-') {
-			if(q->suffix_id != DP_NONE)
+			if(q->suffix_id != DP_NONE &&
+				affix_maybe(q->p, suf[i], i))
 				lookup_hash(q, dp_key_fin(DP_KEY_NAME, i + 1 +
 					q->suffix_len, suf[i] * sfxpw + dotsfx),
 					affix_name_cb, &aa);

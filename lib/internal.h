@@ -203,6 +203,9 @@ int dp_read_line(FILE* f, char* buf, size_t len, size_t* lead);
 dp_status dp_path_relative(const char* base, const char* path, char* out,
 	size_t outlen);
 
+/** Bits of the keyword filter. */
+#define DP_KW_FILTER_BITS 4096
+
 struct dp_policy {
 	/** public suffix list */
 	psl_ctx_t* psl;
@@ -247,6 +250,23 @@ struct dp_policy {
 	 * their number in the engine's list */
 	uint64_t kw_hash[DP_KW_SLOTS];
 	uint8_t kw_word[DP_KW_SLOTS];
+	/** A filter in front of the affix lookups: a bit per (length, first
+	 * two bytes, last byte) of every protected label that starts its
+	 * name ("corpudyne" of corpudyne.com), so that the prefixes and
+	 * suffixes of a queried label that cannot be a brand cost no hash.
+	 * Rebuilt from prot[] after a build or a load (dp_affix_init);
+	 * NULL lets everything through. */
+	uint64_t* affix_bits;
+	uint64_t affix_mask;
+	/** a bit per (length, first byte, last byte) of the keywords, for
+	 * the same purpose */
+	uint64_t kw_filter[DP_KW_FILTER_BITS / 64];
 };
+
+/**
+ * Build the affix and keyword filters of a built or loaded policy.
+ * @return DP_OK or DP_ERR_NOMEM.
+ */
+dp_status dp_affix_init(struct dp_policy* p);
 
 #endif /* DOPPEL_INTERNAL_H */

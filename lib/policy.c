@@ -119,6 +119,7 @@ dp_policy_free(struct dp_policy* p)
 	if(!p)
 		return;
 	free(p->psl_text);
+	free(p->affix_bits);
 	if(p->db) {
 		/* The tables live in the database's map. */
 		dp_folder_destroy(p->folder);
