@@ -197,6 +197,7 @@ def make_data(d, args):
     def mix(n):
         k = max(1, n // 100)
         la = [nm.lookalike(attacked) for _ in range(k)]
+        la = [x for x in la if x]
         for name, tech, target in la:
             lookalikes[name] = (tech, target)
         names = nm.clean(n - k) + [x[0] for x in la]
@@ -216,6 +217,18 @@ def make_data(d, args):
                          nm.clean(args.cg_miss)),
         "cg_mix": qfile(os.path.join(d, "cg-mix.txt"), mix(args.cg_miss)),
     }
+    # The lookalike probe: args.probe names per technique, asked once per
+    # round at a fixed rate, for the table of what each configuration
+    # blocks.
+    probe = []
+    for tech in workload.Names.TECHNIQUES:
+        for _ in range(args.probe):
+            got = nm.lookalike(attacked, tech)
+            if not got:
+                break
+            lookalikes[got[0]] = got[1:]
+            probe.append(got[0])
+    files["probe"] = qfile(os.path.join(d, "probe.txt"), probe)
     facts["files"] = files
     with open(os.path.join(d, "lookalikes.json"), "w") as f:
         json.dump(lookalikes, f)
@@ -238,8 +251,12 @@ def make_data(d, args):
     with open(os.path.join(d, "root.zone"), "w") as f:
         f.write("$TTL 3600\n. SOA ns.bench. hostmaster.bench. 1 3600 900 "
                 "604800 300\n. NS ns.bench.\nns.bench. A 127.0.0.1\n")
-        for i, s in enumerate(workload.SUFFIXES):
-            f.write("*.%s. 300 A 192.0.2.%d\n" % (s, i + 1))
+        tlds = list(workload.SUFFIXES)
+        # the TLDs of dot shifts (googlec.om): they exist too
+        tlds += [x[1:] for x in workload.SUFFIXES
+                 if "." not in x and len(x) >= 3 and x[1:] not in tlds]
+        for i, x in enumerate(tlds):
+            f.write("*.%s. 300 A 192.0.2.%d\n" % (x, i + 1))
     facts["data_s"] = round(time.time() - t0, 1)
     return facts
 
@@ -428,6 +445,8 @@ def one_round(cfg, d, auth, facts, args, rnd):
     res["mix_sat"] = measure(p.pid, port, f["mix_sat"])
     res["mix_rate"] = measure(p.pid, port, f["mix_rate"],
                               rate=args.miss_rate, verbose=True)
+    res["probe"] = measure(p.pid, port, f["probe"], rate=args.miss_rate,
+                           verbose=True)
     res["rss_kb"] = rss_kb(p.pid)
     stop(p)
     # doppel's own account of what it flagged (block or warn), from the
@@ -523,11 +542,13 @@ def catch_table(rounds, facts):
     plain = {}
     for r in rounds.get("a", []):
         plain.update(r["mix_rate"]["rcodes"])
+        plain.update(r["probe"]["rcodes"])
     out = {}
     for cfg, rs in rounds.items():
         got = {}
         for r in rs:
             got.update(r["mix_rate"]["rcodes"])
+            got.update(r["probe"]["rcodes"])
         live = [n for n, rc in plain.items() if rc == "NOERROR" and n in got]
         look = [n for n in live if n in la]
         clean = [n for n in live if n not in la]
@@ -600,10 +621,13 @@ def report(results, facts, args, env):
     catch = results["catch"]
     if not rounds.get("a"):
         return "\n".join(lines)
-    p("### What each configuration blocks (mix at fixed rate, all rounds)")
+    p("### What each configuration blocks")
     p("")
-    p("Of the lookalikes that plain Unbound answers NOERROR, how many are "
-      "answered NXDOMAIN; and of the clean names, how many are.")
+    p("The lookalike probe (%d per technique, aimed at the attacked "
+      "domains) and the fixed-rate mix: of the lookalikes plain Unbound "
+      "answers NOERROR, how many are answered NXDOMAIN, and how many doppel "
+      "flags (blocked or warned, from its audit log); of the mix's clean "
+      "names, how many are answered NXDOMAIN." % args.probe)
     p("")
     p("| config | lookalikes blocked | blocked or warned (audit log) "
       "| clean names blocked |")
@@ -743,6 +767,8 @@ def main():
     ap.add_argument("--sat-seconds", type=int, default=3)
     ap.add_argument("--cg-miss", type=int, default=2000)
     ap.add_argument("--cg-hit-loops", type=int, default=20)
+    ap.add_argument("--probe", type=int, default=50,
+                    help="lookalikes per technique in the probe")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--engine", help="the engine benchmark's output, "
                     "quoted in --results")
@@ -809,7 +835,7 @@ def main():
         facts_out["elapsed_s"] = round(time.time() - t0)
         for rs in rounds.values():
             for r in rs:
-                for k in ("hit_rate", "miss_rate", "mix_rate"):
+                for k in ("hit_rate", "miss_rate", "mix_rate", "probe"):
                     r[k].pop("rcodes", None)
             for r in rs:
                 r.pop("flagged", None)

@@ -3,7 +3,8 @@
 # resolver_bench.py; deterministic for a given seed.
 #
 # Protected domains and "clean" names are made of words from Debian's
-# wamerican list under 24 real suffixes, like tests/bench/bench_engine.c.
+# wamerican list under 24 real suffixes, like tests/bench/bench_engine.c,
+# but from two halves of the list.
 # Lookalikes come from one generator per technique (the lookalike kinds
 # doppel names), each aimed at one of a few "attacked" protected domains;
 # the baselines (d) and (e) list dnstwist's variants of those same attacked
@@ -75,7 +76,12 @@ class Names:
 
     def __init__(self, seed, words, psl):
         self.rng = random.Random(seed)
-        self.words = words
+        # Protected names and clean names come from two halves of the
+        # word list: with a million protected names made of all the words,
+        # nearly every two-word name would contain a protected brand and
+        # be flagged (combo-squatting), and "clean" would mean nothing.
+        self.words = words[0::2]
+        self.clean_words = words[1::2]
         self.psl = psl
         self.used = set()
 
@@ -101,8 +107,8 @@ class Names:
         """n names never drawn before: two words, an optional www."""
         out = []
         while len(out) < n:
-            d = "%s%s.%s" % (self.rng.choice(self.words),
-                             self.rng.choice(self.words),
+            d = "%s%s.%s" % (self.rng.choice(self.clean_words),
+                             self.rng.choice(self.clean_words),
                              self.rng.choice(SUFFIXES))
             if self.rng.random() < 0.2:
                 d = "www." + d
@@ -194,17 +200,20 @@ class Names:
                   "unicode-homoglyph", "hyphenation", "bitsquat", "combo",
                   "embedding", "missing-dot"]
 
-    def lookalike(self, targets):
-        """(name, technique, target): a lookalike never drawn before."""
-        while True:
+    def lookalike(self, targets, technique=None):
+        """(name, technique, target): a lookalike never drawn before, by
+        the given technique or one drawn at random; None when the
+        technique finds nothing new to do with these targets."""
+        for _ in range(100000):
             target = self.rng.choice(targets)
-            tech = self.rng.choice(self.TECHNIQUES)
+            tech = technique or self.rng.choice(self.TECHNIQUES)
             label, sfx = split(target)
             name = getattr(self, "_" + tech.replace("-", "_"))(label, sfx)
             if name and name != target and name not in self.used and \
                     all(0 < len(x) <= 63 for x in name.split(".")):
                 self.used.add(name)
                 return name, tech, target
+        return None
 
 
 def dnstwist_variants(domains):
