@@ -4,7 +4,7 @@
 # (tests/bench/resolver_bench.py: plain Unbound, doppel, a Python-module
 # guard and an RPZ side by side under dnsperf and callgrind), which writes
 # tests/bench/RESULTS.md.  Not part of make test: it prints figures, it
-# does not judge them.  About 15 minutes on a 2-core machine.
+# does not judge them.  About 9 minutes on a 2-core machine.
 #
 # BENCH_QUERIES, BENCH_ROUNDS, BENCH_SIZES: the engine part (defaults
 # 50000 x 3 at 1k, 100k, 1M); RESOLVER_ARGS: more resolver_bench.py options
