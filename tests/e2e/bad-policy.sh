@@ -56,7 +56,10 @@ unset DOPPEL_ON_ERROR
 
 # Fix the policy and reload: protection is back without a restart.
 printf 'protect army.mil\n' >"$POLICY"
-"$LAB" control "$RUNDIR" reload >/dev/null 2>&1 || true
-expect_blocked closed-policy-fixed-by-reload army.ml MX
+if reload_wait; then
+	expect_blocked closed-policy-fixed-by-reload army.ml MX
+else
+	fail closed-policy-fixed-by-reload "the reload did not finish within 30 s"
+fi
 
 e2e_finish closed-policy-resolver-survived

@@ -158,6 +158,24 @@ expect_answer() {
 	fi
 }
 
+# reload_wait — `unbound-control reload`, then wait (bounded, 30 s) until
+# the reloaded resolver has started serving. Its "ok" comes before that:
+# with several worker threads, a query sent right after it can still be
+# answered by a worker of the old configuration. Returns 1 if the reload
+# was refused or never finished.
+reload_wait() {
+	local off i out
+	off=$(log_size "$RESOLVER_LOG")
+	out=$("$LAB" control "$RUNDIR" reload 2>&1) && [ "$out" = ok ] ||
+		return 1
+	for i in $(seq 1 300); do
+		log_since "$RESOLVER_LOG" "$off" |
+			grep -q 'start of service' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ub_stat COUNTER — one counter from unbound-control stats_noreset.
 ub_stat() {
 	"$LAB" control "$RUNDIR" stats_noreset 2>/dev/null |

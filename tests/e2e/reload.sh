@@ -7,13 +7,11 @@
 
 e2e_start reload-lab
 
-# reload_now CHECK — reload, and wait (bounded) until the resolver answers
-# again. The reply "ok" comes before the reload is done; queries sent in
-# between wait in the socket buffer.
+# reload_now CHECK — reload, and wait (bounded) until the reloaded resolver
+# serves (reload_wait in lib.sh).
 reload_now() {
-	local out
-	if ! out=$("$LAB" control "$RUNDIR" reload 2>&1) || [ "$out" != ok ]; then
-		fail "$1" "unbound-control reload said: $out"
+	if ! reload_wait; then
+		fail "$1" "unbound-control reload was refused or did not finish"
 		return 1
 	fi
 	if ! alive; then
