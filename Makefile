@@ -43,8 +43,11 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run \
 	clean distclean
 
-FUZZ_BIN = $(BUILD)/fuzz/fuzz_check
-FUZZ_TIME ?= 60
+# libFuzzer targets: names and matching, the policy parser and compiler,
+# the country range readers, the verdict cache decoder, the audit summary.
+FUZZ_TARGETS = check policy geo vcache audit
+FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
 
 all: deps-check unbound $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so \
 	$(BUILD)/bin/doppel $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/geo/country.mmdb
@@ -88,8 +91,8 @@ $(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
 	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
 
-CLI_SRC = tools/doppel.c tools/rpz.c geo-data/mmdb_write.c
-$(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h geo-data/mmdb_write.h $(BUILD)/lib/libdoppel.a
+CLI_SRC = tools/doppel.c tools/rpz.c tools/audit_summary.c geo-data/mmdb_write.c
+$(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h tools/audit_summary.h geo-data/mmdb_write.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -Igeo-data -o $@ \
 		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns -ljansson \
@@ -106,24 +109,31 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests/unit -o $@ $< \
 		$(BUILD)/lib/libdoppel.a $(LIBS) -ljansson $(LDFLAGS)
 
-# libFuzzer needs clang; the library is compiled in, instrumented.
-$(FUZZ_BIN): tests/fuzz/fuzz_check.c $(LIB_SRC) $(LIB_HDR)
+# libFuzzer needs clang.  The library (and the CLI's range readers and
+# audit summary) is compiled once, instrumented, and linked into each
+# target.
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-Ilib -Itools -Igeo-data -Itests/fuzz
+FUZZ_LIB_SRC = $(LIB_SRC) geo-data/mmdb_write.c tools/audit_summary.c
+FUZZ_OBJ = $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+$(BUILD)/fuzz/obj/%.o: %.c $(LIB_HDR) geo-data/mmdb_write.h tools/audit_summary.h
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -Ilib -o $@ tests/fuzz/fuzz_check.c \
-		$(LIB_SRC) $(LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS) \
+		-ljansson
+
+# Longer fuzzing runs than the ones make test does: every target for
+# FUZZ_SECONDS (default 60), two at a time; new inputs go to
+# build/fuzz/corpus/TARGET, findings to build/fuzz/.
+fuzz: $(FUZZ_BIN)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 FUZZ_JOBS=2 \
+		tests/fuzz/run.sh
 
 test: all
 	@BUILD=$(BUILD) tests/run.sh
 
-# A longer fuzzing run than the one make test does; new inputs go to
-# build/fuzz/corpus, findings to build/fuzz/.
-fuzz: $(FUZZ_BIN)
-	@mkdir -p $(BUILD)/fuzz/corpus
-	cd $(BUILD)/fuzz && DOPPEL_FUZZ_POLICY=$(CURDIR)/tests/recall/policy.txt \
-		./fuzz_check -max_total_time=$(FUZZ_TIME) \
-		corpus $(CURDIR)/tests/fuzz/corpus >fuzz.log 2>&1; \
-		rc=$$?; tail -n 5 fuzz.log; exit $$rc
 
 $(BUILD)/bench/bench_engine: tests/bench/bench_engine.c $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)

@@ -313,7 +313,7 @@ validate(const struct dp_policy* p, struct dp_error* err, const char* path)
 	const size_t sl = p->strings_len;
 #define BAD(what) do { dp_error_set(err, "%s: corrupt: %s", path, what); \
 		return -1; } while(0)
-	if(sl == 0 || p->strings[sl - 1] != 0)
+	if(sl > 0 && p->strings[sl - 1] != 0)
 		BAD("string table not terminated");
 	for(i = 0; i < p->nprot; i++) {
 		const struct dp_prot* d = &p->prot[i];

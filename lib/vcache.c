@@ -434,6 +434,19 @@ dp_vcache_close(struct dp_vcache* vc)
 }
 
 int
+dp_vcache_decode(const void* data, size_t len, struct dp_vrecord* r)
+{
+	MDB_val v;
+	v.mv_data = (void*)data;
+	v.mv_size = len;
+	memset(r, 0, sizeof(*r));
+	if(!valid(&v))
+		return 0;
+	decode(&v, r);
+	return 1;
+}
+
+int
 dp_vcache_get(struct dp_vcache* vc, const char* name, uint64_t now,
 	struct dp_vrecord* rec)
 {

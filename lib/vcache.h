@@ -96,6 +96,14 @@ size_t dp_vcache_each(struct dp_vcache* vc,
 long dp_vcache_purge(struct dp_vcache* vc, const char* name);
 
 /** Fill counters. */
+/**
+ * Decode a stored value (the bytes LMDB holds for a name), as
+ * dp_vcache_get does: a value of another version, with lengths that do
+ * not add up or strings too long is refused.
+ * @return 1 and r filled in, or 0 (r zeroed).
+ */
+int dp_vcache_decode(const void* data, size_t len, struct dp_vrecord* r);
+
 void dp_vcache_get_stats(struct dp_vcache* vc, uint64_t now,
 	struct dp_vcache_stats* st);
 

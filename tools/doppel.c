@@ -4,6 +4,7 @@
  */
 #include "doppel.h"
 #include "mmdb_write.h"
+#include "audit_summary.h"
 #include "rpz.h"
 #include "vcache.h"
 
@@ -516,18 +517,6 @@ cmd_cache(int argc, char** argv)
 	return rc;
 }
 
-/** Add one to a count in a JSON object of counts. */
-static void
-count_in(json_t* obj, const char* key)
-{
-	json_t* n;
-	if(!key)
-		key = "-";
-	n = json_object_get(obj, key);
-	json_object_set_new(obj, key, json_integer(n ?
-		json_integer_value(n) + 1 : 1));
-}
-
 /** Print an object of counts, largest first, at most top of them. */
 static void
 print_counts(const char* title, json_t* obj, size_t top)
@@ -567,9 +556,8 @@ static int
 cmd_audit(int argc, char** argv)
 {
 	const char* path = NULL;
-	json_t *by_verdict, *by_target, *by_tech, *by_country, *top, *out;
+	struct dp_audit_summary sum;
 	int json = 0, i;
-	size_t lines = 0, bad = 0;
 	char line[8192];
 	FILE* f;
 	for(i = 3; i < argc; i++) {
@@ -586,70 +574,36 @@ cmd_audit(int argc, char** argv)
 		fprintf(stderr, "doppel: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	by_verdict = json_object();
-	by_target = json_object();
-	by_tech = json_object();
-	by_country = json_object();
-	top = json_object();
+	if(dp_audit_summary_init(&sum) != 0) {
+		fclose(f);
+		fprintf(stderr, "doppel: out of memory\n");
+		return 1;
+	}
 	while(fgets(line, sizeof(line), f)) {
-		json_error_t je;
-		json_t* rec = json_loads(line, 0, &je);
-		const char *verdict, *cc;
-		lines++;
-		if(!rec || !json_is_object(rec)) {
-			if(bad++ < 5)
-				fprintf(stderr, "doppel: %s:%zu: not a JSON "
-					"object: %s\n", path, lines, je.text);
-			json_decref(rec);
-			continue;
-		}
-		verdict = json_string_value(json_object_get(rec, "verdict"));
-		count_in(by_verdict, verdict);
-		if(verdict && strcmp(verdict, "allow") != 0) {
-			count_in(by_target, json_string_value(
-				json_object_get(rec, "target")));
-			count_in(by_tech, json_string_value(
-				json_object_get(rec, "technique")));
-			count_in(top, json_string_value(
-				json_object_get(rec, "qname")));
-		}
-		if((cc = json_string_value(json_object_get(rec, "countries")))) {
-			/* "ML,FR": one count each */
-			char buf[64], *tok, *save = NULL;
-			snprintf(buf, sizeof(buf), "%s", cc);
-			for(tok = strtok_r(buf, ",", &save); tok;
-				tok = strtok_r(NULL, ",", &save))
-				count_in(by_country, tok);
-		}
-		json_decref(rec);
+		if(!dp_audit_summary_line(&sum, line, strlen(line)) &&
+			sum.bad <= 5)
+			fprintf(stderr, "doppel: %s:%zu: not a JSON object: "
+				"%s\n", path, sum.lines, sum.last_error);
 	}
 	fclose(f);
 	if(json) {
-		out = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "records",
-			(json_int_t)(lines - bad), "unreadable", (json_int_t)bad,
-			"verdicts", by_verdict, "targets", by_target,
-			"techniques", by_tech, "countries", by_country,
-			"lookalikes", top);
+		json_t* out = dp_audit_summary_json(&sum);
 		json_dumpf(out, stdout, JSON_SORT_KEYS | JSON_COMPACT);
 		printf("\n");
 		json_decref(out);
 	} else {
-		printf("%s: %zu records", path, lines - bad);
-		if(bad)
-			printf(" (%zu unreadable lines)", bad);
+		printf("%s: %zu records", path, sum.lines - sum.bad);
+		if(sum.bad)
+			printf(" (%zu unreadable lines)", sum.bad);
 		printf("\n");
-		print_counts("verdicts", by_verdict, 10);
-		print_counts("protected domains imitated", by_target, 20);
-		print_counts("techniques", by_tech, 20);
-		print_counts("countries of answers", by_country, 20);
-		print_counts("top lookalikes", top, 20);
-		json_decref(by_verdict);
-		json_decref(by_target);
-		json_decref(by_tech);
-		json_decref(by_country);
-		json_decref(top);
+		print_counts("verdicts", sum.by_verdict, 10);
+		print_counts("protected domains imitated", sum.by_target, 20);
+		print_counts("techniques", sum.by_tech, 20);
+		print_counts("countries of answers", sum.by_country, 20);
+		print_counts("top lookalikes", sum.top, 20);
 	}
-	return bad && bad == lines ? 1 : 0;
+	dp_audit_summary_free(&sum);
+	return sum.bad && sum.bad == sum.lines ? 1 : 0;
 }
 
 static int

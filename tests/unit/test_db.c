@@ -154,8 +154,40 @@ test_compile_failure_leaves_file(void)
 	dp_policy_free(p);
 }
 
+/* Found by tests/fuzz/fuzz_policy.c: a policy with nothing in it (every
+ * line commented out) compiled to a file that did not open again
+ * ("string table not terminated"). */
+static void
+test_empty_policy(void)
+{
+	struct dp_policy *ps = NULL, *pd = NULL;
+	struct dp_error err;
+	struct dp_verdict v;
+	char empty[160], emptydb[160];
+	FILE* f;
+	snprintf(empty, sizeof(empty), "%s/empty.txt", dir);
+	snprintf(emptydb, sizeof(emptydb), "%s/empty.db", dir);
+	ASSERT((f = fopen(empty, "w")) != NULL);
+	if(!f)
+		return;
+	fputs("# nothing protected yet\n", f);
+	fclose(f);
+	ASSERT_EQ(dp_policy_load(empty, &ps, &err), DP_OK);
+	if(!ps)
+		return;
+	ASSERT_EQ(dp_policy_compile(ps, emptydb, &err), DP_OK);
+	ASSERT_EQ(dp_policy_load(emptydb, &pd, &err), DP_OK);
+	if(pd) {
+		dp_policy_check(pd, "army.ml", &v);
+		ASSERT_EQ(v.action, DP_ALLOW);
+		dp_policy_free(pd);
+	}
+	dp_policy_free(ps);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(same_verdicts),
+	TEST_ENTRY(empty_policy),
 	TEST_ENTRY(damaged),
 	TEST_ENTRY(compile_failure_leaves_file),
 };

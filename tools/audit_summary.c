@@ -1,0 +1,95 @@
+/*
+ * tools/audit_summary.c - counting an audit log (see audit_summary.h).
+ */
+#include "audit_summary.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+dp_audit_summary_init(struct dp_audit_summary* s)
+{
+	memset(s, 0, sizeof(*s));
+	s->by_verdict = json_object();
+	s->by_target = json_object();
+	s->by_tech = json_object();
+	s->by_country = json_object();
+	s->top = json_object();
+	if(!s->by_verdict || !s->by_target || !s->by_tech || !s->by_country ||
+		!s->top) {
+		dp_audit_summary_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/** Add one to a count in a JSON object of counts. */
+static void
+count_in(json_t* obj, const char* key)
+{
+	json_t* n;
+	if(!key)
+		key = "-";
+	n = json_object_get(obj, key);
+	json_object_set_new(obj, key, json_integer(n && json_is_integer(n) ?
+		json_integer_value(n) + 1 : 1));
+}
+
+int
+dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
+	size_t len)
+{
+	json_error_t je;
+	json_t* rec = json_loadb(line, len, 0, &je);
+	const char *verdict, *cc;
+	s->lines++;
+	if(!rec || !json_is_object(rec)) {
+		s->bad++;
+		snprintf(s->last_error, sizeof(s->last_error), "%s",
+			rec ? "not an object" : je.text);
+		json_decref(rec);
+		return 0;
+	}
+	verdict = json_string_value(json_object_get(rec, "verdict"));
+	count_in(s->by_verdict, verdict);
+	if(verdict && strcmp(verdict, "allow") != 0) {
+		count_in(s->by_target, json_string_value(
+			json_object_get(rec, "target")));
+		count_in(s->by_tech, json_string_value(
+			json_object_get(rec, "technique")));
+		count_in(s->top, json_string_value(
+			json_object_get(rec, "qname")));
+	}
+	if((cc = json_string_value(json_object_get(rec, "countries")))) {
+		/* "ML,FR": one count each */
+		char buf[64], *tok, *save = NULL;
+		snprintf(buf, sizeof(buf), "%s", cc);
+		for(tok = strtok_r(buf, ",", &save); tok;
+			tok = strtok_r(NULL, ",", &save))
+			count_in(s->by_country, tok);
+	}
+	json_decref(rec);
+	return 1;
+}
+
+json_t*
+dp_audit_summary_json(const struct dp_audit_summary* s)
+{
+	return json_pack("{s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "records",
+		(json_int_t)(s->lines - s->bad), "unreadable",
+		(json_int_t)s->bad, "verdicts", s->by_verdict, "targets",
+		s->by_target, "techniques", s->by_tech, "countries",
+		s->by_country, "lookalikes", s->top);
+}
+
+void
+dp_audit_summary_free(struct dp_audit_summary* s)
+{
+	json_decref(s->by_verdict);
+	json_decref(s->by_target);
+	json_decref(s->by_tech);
+	json_decref(s->by_country);
+	json_decref(s->top);
+	s->by_verdict = s->by_target = s->by_tech = s->by_country = s->top =
+		NULL;
+}
