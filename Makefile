@@ -40,7 +40,7 @@ LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/inde
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run \
+.PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run install \
 	clean distclean
 
 # libFuzzer targets: names and matching, the policy parser and compiler,
@@ -133,6 +133,12 @@ fuzz: $(FUZZ_BIN)
 
 test: all
 	@BUILD=$(BUILD) tests/run.sh
+
+# The resolver laid out to run chrooted as the user unbound (as root):
+# see tools/install.sh and README.md, "Least privilege".
+PREFIX ?= /opt/doppel
+install: all
+	BUILD=$(BUILD) tools/install.sh $(PREFIX)
 
 
 $(BUILD)/bench/bench_engine: tests/bench/bench_engine.c $(BUILD)/lib/libdoppel.a

@@ -1,0 +1,150 @@
+#!/bin/sh
+# tools/install.sh - `make install PREFIX=DIR`: the resolver with doppel,
+# laid out to run the way Unbound runs by default on Debian: chrooted, as
+# the unprivileged user `unbound`.  Run as root (it creates the user when
+# there is none and sets owners).
+#
+#   PREFIX/sbin/        unbound, unbound-control, unbound-checkconf (the
+#                       private build the module was compiled against)
+#   PREFIX/bin/doppel   the CLI (compile, check, audit summary, cache)
+#   PREFIX/chroot/      Unbound's chroot (and its `directory`); everything
+#                       the resolver opens after start-up is in here:
+#     unbound.conf          root:unbound 0640 (read again on reload, so it
+#                           must be inside the chroot)
+#     etc/doppel/doppel.conf root:unbound 0640 (the module's default path)
+#     doppel/policy.txt     root:unbound 0640 (the source, for reference)
+#     doppel/policy.db      root:unbound 0640 (compiled: readable, not
+#                           writable by the resolver)
+#     doppel/country.mmdb   root:root 0644
+#     doppel/doppel.so      root:root 0755, and the shared libraries it
+#                           needs under usr/lib (dlopen() runs after the
+#                           chroot)
+#     state/                unbound:unbound 0750, the only place the
+#                           resolver writes: verdicts.mdb, audit.jsonl,
+#                           unbound.pid
+#
+# Environment: BUILD (default build), POLICY (default conf/policy.txt),
+# DOPPEL_PORT (default 53), DOPPEL_CONTROL_PORT (default 8953),
+# DOPPEL_FORWARD (an address@port to forward every query to; default:
+# full recursion from the root, DNSSEC on), DOPPEL_INTERFACE (default
+# 127.0.0.1).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-build}
+case "$build" in /*) ;; *) build=$top/$build ;; esac
+prefix=${1:?usage: install.sh PREFIX}
+case "$prefix" in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
+policy=${POLICY:-$top/conf/policy.txt}
+port=${DOPPEL_PORT:-53}
+cport=${DOPPEL_CONTROL_PORT:-8953}
+iface=${DOPPEL_INTERFACE:-127.0.0.1}
+root=$prefix/chroot
+
+die() {
+	echo "install.sh: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "run as root: it sets owners and may create the user unbound"
+for f in "$build/unbound/sbin/unbound" "$build/lib/doppel.so" \
+	"$build/bin/doppel" "$build/geo/country.mmdb"; do
+	[ -e "$f" ] || die "$f is missing; run make first"
+done
+if ! id unbound >/dev/null 2>&1; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin unbound ||
+		die "cannot create the user unbound"
+	echo "install.sh: created the system user unbound"
+fi
+
+install -d -m 0755 "$prefix" "$prefix/sbin" "$prefix/bin" "$root" \
+	"$root/doppel" "$root/usr/lib" "$root/etc" "$root/etc/doppel"
+install -d -m 0750 -o unbound -g unbound "$root/state"
+for b in unbound unbound-control unbound-checkconf unbound-anchor; do
+	install -m 0755 "$build/unbound/sbin/$b" "$prefix/sbin/$b"
+done
+install -m 0755 "$build/bin/doppel" "$prefix/bin/doppel"
+install -m 0755 "$build/lib/doppel.so" "$root/doppel/doppel.so"
+install -m 0644 "$build/geo/country.mmdb" "$root/doppel/country.mmdb"
+
+# The libraries doppel.so needs that Unbound itself does not load: dlopen()
+# looks for them inside the chroot.  Unbound's own (libc, libssl, libevent,
+# ...) are already in memory and matched by name.
+ldd "$build/lib/doppel.so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' |
+while read -r lib; do
+	dir=$root/usr/lib/$(basename "$(dirname "$lib")")
+	install -d -m 0755 "$dir"
+	install -m 0644 "$lib" "$dir/$(basename "$lib")"
+done
+
+# The policy: its source for reference, compiled for the module.
+install -m 0640 -o root -g unbound "$policy" "$root/doppel/policy.txt"
+pdir=$(dirname "$policy")
+for list in $(sed -n 's/^[[:space:]]*[a-z-]*-file[[:space:]]\{1,\}\([^[:space:]#]*\).*/\1/p' "$policy"); do
+	case "$list" in /*) src=$list ;; *) src=$pdir/$list ;; esac
+	[ -f "$src" ] && install -m 0640 -o root -g unbound "$src" \
+		"$root/doppel/$(basename "$list")"
+done
+"$build/bin/doppel" compile "$policy" -o "$root/doppel/policy.db.new" >/dev/null
+chown root:unbound "$root/doppel/policy.db.new"
+chmod 0640 "$root/doppel/policy.db.new"
+mv "$root/doppel/policy.db.new" "$root/doppel/policy.db"
+
+# Paths in doppel.conf are read inside the chroot.
+cat >"$root/etc/doppel/doppel.conf" <<EOF
+# written by tools/install.sh; paths are inside Unbound's chroot
+policy: /doppel/policy.db
+on-error: open
+block-ttl: 300
+log-verdicts: yes
+geoip: /doppel/country.mmdb
+policy-check-interval: 5
+verdict-cache: /state/verdicts.mdb
+audit: flagged
+audit-log: /state/audit.jsonl
+EOF
+chown root:unbound "$root/etc/doppel/doppel.conf"
+chmod 0640 "$root/etc/doppel/doppel.conf"
+
+{
+	echo "# written by tools/install.sh: Unbound with doppel, chrooted to"
+	echo "# $root, as the user unbound.  Start:"
+	echo "#   $prefix/sbin/unbound -c $root/unbound.conf"
+	echo "# (doppel reads /etc/doppel/doppel.conf inside the chroot)"
+	echo "server:"
+	echo "	interface: $iface@$port"
+	echo "	chroot: \"$root\""
+	echo "	username: \"unbound\""
+	echo "	directory: \"$root\""
+	echo "	pidfile: \"$root/state/unbound.pid\""
+	echo "	logfile: \"\""
+	echo "	use-syslog: no"
+	echo "	log-time-ascii: yes"
+	echo "	verbosity: 1"
+	echo "	module-config: \"dynlib validator iterator\""
+	if [ -n "${DOPPEL_FORWARD:-}" ]; then
+		echo "	do-not-query-localhost: no"
+	else
+		cp /usr/share/dns/root.key "$root/state/root.key"
+		chown unbound:unbound "$root/state/root.key"
+		echo "	auto-trust-anchor-file: \"$root/state/root.key\""
+	fi
+	echo "dynlib:"
+	echo "	dynlib-file: \"/doppel/doppel.so\""
+	if [ -n "${DOPPEL_FORWARD:-}" ]; then
+		echo "forward-zone:"
+		echo "	name: \".\""
+		echo "	forward-addr: $DOPPEL_FORWARD"
+	fi
+	echo "remote-control:"
+	echo "	control-enable: yes"
+	echo "	control-interface: 127.0.0.1"
+	echo "	control-port: $cport"
+	echo "	control-use-cert: no"
+} >"$root/unbound.conf"
+chown root:unbound "$root/unbound.conf"
+chmod 0640 "$root/unbound.conf"
+"$prefix/sbin/unbound-checkconf" "$root/unbound.conf" >/dev/null ||
+	die "unbound-checkconf refused $root/unbound.conf"
+echo "install.sh: installed in $prefix; start with:"
+echo "  $prefix/sbin/unbound -d -c $root/unbound.conf"
