@@ -40,7 +40,7 @@ LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/inde
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run install \
+.PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run install soak \
 	clean distclean
 
 # libFuzzer targets: names and matching, the policy parser and compiler,
@@ -133,6 +133,15 @@ fuzz: $(FUZZ_BIN)
 
 test: all
 	@BUILD=$(BUILD) tests/run.sh
+
+# The load soak (tests/soak/soak.py): the ASan build of the module under
+# dnsperf for SOAK_SECONDS (default 120); not part of make test.
+SOAK_SECONDS ?= 120
+soak: all
+	@$(MAKE) --no-print-directory BUILD=build-asan UNBOUND_SRC=$(abspath $(BUILD)/unbound-src) \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OPT="-O1 -g" \
+		build-asan/lib/doppel.so
+	/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
 # The resolver laid out to run chrooted as the user unbound (as root):
 # see tools/install.sh and README.md, "Least privilege".
