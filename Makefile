@@ -142,6 +142,8 @@ soak: all
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OPT="-O1 -g" \
 		build-asan/lib/doppel.so
 	/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
+	/usr/bin/python3 tests/soak/soak.py --seconds 30 --reload-every 3 \
+		--out build-asan/soak-reload
 
 # The resolver laid out to run chrooted as the user unbound (as root):
 # see tools/install.sh and README.md, "Least privilege".
