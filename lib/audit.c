@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,11 @@ struct dp_audit {
 	char* batch;
 	size_t nq;
 	uint64_t dropped, reported;
+	/** writes are failing (reported once); records lost meanwhile */
+	int failing;
+	uint64_t lost;
+	/** the file at path could not be created again (reported once) */
+	int reopen_failed;
 	pthread_mutex_t mx;
 	pthread_cond_t cv;
 	pthread_t writer;
@@ -196,33 +203,124 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 	return o;
 }
 
-/** Write all of buf; on failure say so (once per failure streak). */
+/** Say something through the log callback. */
+static void
+say(struct dp_audit* a, const char* fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+static void
+say(struct dp_audit* a, const char* fmt, ...)
+{
+	char msg[4400];
+	va_list ap;
+	if(!a->log_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	a->log_fn(msg);
+}
+
+/** If the file at the path is no longer the one open (deleted, or renamed
+ * away by a log rotation), write to a new one there from now on. */
+static void
+reopen_if_moved(struct dp_audit* a)
+{
+	struct stat at_path, open_now;
+	int fd;
+	if(fstat(a->fd, &open_now) != 0 || (stat(a->path, &at_path) == 0 &&
+		at_path.st_dev == open_now.st_dev &&
+		at_path.st_ino == open_now.st_ino))
+		return;
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if(fd < 0) {
+		if(!a->reopen_failed)
+			say(a, "audit log %s: the file was removed or renamed, "
+				"and cannot be created again: %s; writing on to "
+				"the old file", a->path, strerror(errno));
+		a->reopen_failed = 1;
+		return;
+	}
+	close(a->fd);
+	a->fd = fd;
+	a->reopen_failed = 0;
+	say(a, "audit log %s: the file was removed or renamed; writing to a "
+		"new file there", a->path);
+}
+
+/** Records (lines) in n bytes. */
+static uint64_t
+count_lines(const char* buf, size_t n)
+{
+	uint64_t k = 0;
+	const char* e = buf + n;
+	while(buf < e && (buf = memchr(buf, '\n', (size_t)(e - buf))) != NULL) {
+		k++;
+		buf++;
+	}
+	return k;
+}
+
+/** Write all of buf, whole records; on failure say so once per failure
+ * streak, and again when writing works again. */
 static void
 write_all(struct dp_audit* a, const char* buf, size_t n)
 {
-	while(n > 0) {
-		ssize_t w = write(a->fd, buf, n);
-		if(w < 0 && errno == EINTR)
+	size_t done = 0;
+	if(n == 0)
+		return;
+	reopen_if_moved(a);
+	while(done < n) {
+		ssize_t w = write(a->fd, buf + done, n - done);
+		int e = errno;
+		if(w < 0 && e == EINTR)
 			continue;
 		if(w <= 0) {
-			if(a->log_fn) {
-				char msg[4200];
-				snprintf(msg, sizeof(msg), "audit log %s: write "
-					"failed: %s; records lost", a->path,
-					strerror(errno));
-				a->log_fn(msg);
+			size_t keep = done;
+			if(w == 0)
+				e = EIO;
+			/* A record cut in two would be glued to the next one
+			 * written: take the piece back out of the file. */
+			while(keep > 0 && buf[keep - 1] != '\n')
+				keep--;
+			if(keep < done) {
+				off_t end = lseek(a->fd, 0, SEEK_CUR);
+				if(end >= (off_t)(done - keep) &&
+					ftruncate(a->fd, end - (off_t)(done -
+					keep)) != 0) {
+					/* nothing better to do */
+				}
 			}
+			a->lost += count_lines(buf + keep, n - keep);
+			if(!a->failing)
+				say(a, "audit log %s: write failed: %s; records "
+					"are lost until it can be written again",
+					a->path, strerror(e));
+			a->failing = 1;
 			return;
 		}
-		buf += w;
-		n -= (size_t)w;
+		done += (size_t)w;
 	}
+	if(a->failing)
+		say(a, "audit log %s: writing again, %llu records were lost",
+			a->path, (unsigned long long)a->lost);
+	a->failing = 0;
+	a->lost = 0;
 }
 
 static void*
 writer_main(void* arg)
 {
 	struct dp_audit* a = arg;
+	sigset_t xfsz;
+	/* Past a file-size limit, write() fails with EFBIG; unblocked,
+	 * SIGXFSZ would kill the whole resolver. */
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &xfsz, NULL);
 	pthread_mutex_lock(&a->mx);
 	for(;;) {
 		char* b;

@@ -26,9 +26,11 @@ dp_geo_open(const char* path, struct dp_geo** out, struct dp_error* err)
 	}
 	/* MMDB_MODE_MMAP: read-only, shared by every thread. */
 	if((rc = MMDB_open(path, MMDB_MODE_MMAP, &g->db)) != MMDB_SUCCESS) {
+		/* errno says why the file could not be opened or read */
+		int sys = rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR;
+		const char* why = sys ? strerror(errno) : "";
 		dp_error_set(err, "%s: cannot open country database: %s%s%s",
-			path, MMDB_strerror(rc), rc == MMDB_IO_ERROR ? ": " : "",
-			rc == MMDB_IO_ERROR ? strerror(errno) : "");
+			path, MMDB_strerror(rc), sys ? ": " : "", why);
 		free(g);
 		return rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR ?
 			DP_ERR_IO : DP_ERR_FORMAT;

@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -68,6 +70,12 @@ struct dp_vcache {
 	 */
 	_Atomic uint64_t* filter;
 	uint64_t filter_mask;
+	/** where to say that writes fail and recover (the writer thread
+	 * only), or NULL; the path for those lines; whether failing */
+	void (*log_fn)(const char* msg);
+	char path[512];
+	int failing;
+	uint64_t lost;
 };
 
 static uint64_t
@@ -307,6 +315,29 @@ write_batch(struct dp_vcache* vc, struct qitem* b, size_t n)
 			purge_failed(vc);
 		rc = write_batch_once(vc, b, n);
 	}
+	if(rc != 0 && vc->log_fn && !vc->failing) {
+		/* once per failure streak, not once per batch */
+		char msg[700];
+		snprintf(msg, sizeof(msg), "verdict cache %s: cannot store "
+			"verdicts: %s; blocking goes on, new verdicts are not "
+			"kept", vc->path, rc == MDB_MAP_FULL ? "it is full "
+			"(raise verdict-cache-size, or purge it)" :
+			mdb_strerror(rc));
+		vc->log_fn(msg);
+	} else if(rc == 0 && vc->failing && vc->log_fn) {
+		char msg[700];
+		snprintf(msg, sizeof(msg), "verdict cache %s: storing again, "
+			"%llu verdicts were not kept", vc->path,
+			(unsigned long long)vc->lost);
+		vc->log_fn(msg);
+	}
+	if(rc == 0) {
+		vc->failing = 0;
+		vc->lost = 0;
+	} else {
+		vc->failing = 1;
+		vc->lost += n;
+	}
 	if(rc != 0) {
 		MDB_txn* txn;
 		/* Record the loss if even that fits; never more than that. */
@@ -336,6 +367,11 @@ static void*
 writer_main(void* arg)
 {
 	struct dp_vcache* vc = arg;
+	sigset_t xfsz;
+	/* A file-size limit must fail the write, not kill the resolver. */
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &xfsz, NULL);
 	pthread_mutex_lock(&vc->mx);
 	for(;;) {
 		size_t n;
@@ -431,6 +467,16 @@ dp_vcache_close(struct dp_vcache* vc)
 	free(vc->batch);
 	free((void*)vc->filter);
 	free(vc);
+}
+
+void
+dp_vcache_set_log(struct dp_vcache* vc, void (*log_fn)(const char* msg),
+	const char* path)
+{
+	pthread_mutex_lock(&vc->write_mx);
+	vc->log_fn = log_fn;
+	snprintf(vc->path, sizeof(vc->path), "%s", path);
+	pthread_mutex_unlock(&vc->write_mx);
 }
 
 int

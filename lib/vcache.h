@@ -97,6 +97,15 @@ long dp_vcache_purge(struct dp_vcache* vc, const char* name);
 
 /** Fill counters. */
 /**
+ * Where to say, once per streak, that verdicts cannot be stored (the map
+ * is full, the file is not writable) and that storing works again.
+ * @param log_fn: called from the writer thread; NULL for silence.
+ * @param path: the file's path, for those lines.
+ */
+void dp_vcache_set_log(struct dp_vcache* vc, void (*log_fn)(const char* msg),
+	const char* path);
+
+/**
  * Decode a stored value (the bytes LMDB holds for a name), as
  * dp_vcache_get does: a value of another version, with lengths that do
  * not add up or strings too long is refused.

@@ -1273,6 +1273,9 @@ init(struct module_env* env, int id)
 			!= DP_OK)
 			log_err("doppel: %s; going on without a verdict cache",
 				err.msg);
+		else
+			dp_vcache_set_log(g->vcache, doppelmod_audit_said,
+				g->settings.verdict_cache);
 	}
 	if(st == DP_OK && g->settings.policy_check_interval > 0) {
 		if(pthread_create(&g->watcher, NULL, doppelmod_watch, g) == 0)

@@ -159,7 +159,15 @@ wait_ready() {
 	local pid i=0
 	pid=$(cat "$1")
 	while [ $i -lt "$ready_tries" ]; do
-		is_ours "$pid" "$2" || return 1
+		# Just after the fork the child may not run the server yet
+		# (its command line is still the shell's): only a process that
+		# is gone, or still not ours after two seconds, has failed.
+		if ! is_ours "$pid" "$2"; then
+			if [ $i -ge 20 ] || ! kill -0 "$pid" 2>/dev/null ||
+				[ -z "$(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null)" ]; then
+				return 1
+			fi
+		fi
 		if run_drill -p "$3" "$4" @127.0.0.1 "$5" 2>/dev/null |
 			grep -q 'rcode: NOERROR'; then
 			return 0
