@@ -8,6 +8,7 @@
 #include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 
 static int grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz);
@@ -310,6 +311,20 @@ dp_policy_load(const char* path, struct dp_policy** out,
 	fp.err->msg[0] = 0;
 	fp.count = 0;
 	*out = NULL;
+	/* A file of no bytes at all is what a copy cut short or a full disk
+	 * leaves: taking it for a policy with nothing in it would drop every
+	 * protection without a word.  (A policy that protects nothing yet
+	 * has at least a comment line.) */
+	{
+		struct stat sb;
+		if(stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+			sb.st_size == 0) {
+			dp_error_set(fp.err, "%s: empty file (0 bytes): not a "
+				"policy; a policy that protects nothing needs "
+				"at least a comment line", path);
+			return DP_ERR_FORMAT;
+		}
+	}
 	if(dp_db_is_compiled(path))
 		return dp_db_open(path, out, fp.err);
 	st = dp_policy_parse(path, out, keep_first, &fp);

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# tests/e2e/faults-policy.sh — a compiled policy that is empty, truncated,
+# corrupt or of another format version:
+#  - at start-up, with on-error: open the resolver answers unprotected and
+#    with on-error: closed it answers SERVFAIL; either way one log line
+#    names the file and what is wrong with it;
+#  - swapped in under a running resolver, it is refused with a log line and
+#    the policy in force stays.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
+work=$(mktemp -d "${TMPDIR:-/tmp}/doppel-faults-policy.XXXXXX")
+trap 'rm -rf "$work"; e2e_cleanup' EXIT
+"$DOPPEL" compile "$e2e_dir/policies/lab.txt" -o "$work/good.db" >/dev/null
+
+# The damaged copies.
+: >"$work/empty.db"
+head -c "$(($(stat -c %s "$work/good.db") / 2))" "$work/good.db" >"$work/truncated.db"
+head -c 40000 /dev/urandom >"$work/corrupt.db"
+python3 - "$work/good.db" "$work/version.db" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find(b"doppeldb")
+assert i >= 0
+b[i + 8] = 99          # the format version that follows the magic
+open(sys.argv[2], "wb").write(bytes(b))
+PY
+
+# expect_log CHECK ERE — the resolver's log has a line matching ERE.
+expect_log() {
+	if grep -Eq -- "$2" "$RESOLVER_LOG"; then
+		pass "$1"
+	else
+		fail "$1" "no log line /$2/; doppel's lines: $(grep 'doppel' "$RESOLVER_LOG" | sed 's/.*\] //' | tail -n 4 | tr '\n' ';')"
+	fi
+}
+
+# What the log must say of each, besides the file's name.
+declare -A why=([empty]='empty file' [truncated]='truncated'
+	[corrupt]='corrupt|not a policy' [version]='format 99')
+
+for kind in empty truncated corrupt version; do
+	cp "$work/$kind.db" "$work/start-$kind.db"
+	e2e_start "faults-policy-$kind-open-lab" "$work/start-$kind.db"
+	expect_answer "faults-policy-$kind-open-answers" army.mil MX ' MX 10 mail\.army\.mil\.$'
+	expect_answer "faults-policy-$kind-open-unprotected" army.ml MX ' MX 10 mail\.army\.ml\.$'
+	expect_log "faults-policy-$kind-logged" "error: doppel: .*$(basename "$POLICY" | sed 's/\./\\./g').*(${why[$kind]})"
+	e2e_stop
+
+	DOPPEL_ON_ERROR=closed e2e_start "faults-policy-$kind-closed-lab" "$work/start-$kind.db"
+	ask army.mil MX
+	if [ "$rcode" = SERVFAIL ]; then
+		pass "faults-policy-$kind-closed-servfail"
+	else
+		fail "faults-policy-$kind-closed-servfail" "army.mil MX: $(summary)"
+	fi
+	alive && pass "faults-policy-$kind-closed-alive" ||
+		fail "faults-policy-$kind-closed-alive" "the resolver exited"
+	e2e_stop
+done
+
+# Swapped in: the watcher refuses each, the policy in force stays.
+DOPPEL_CONF_EXTRA="policy-check-interval: 1" e2e_start faults-policy-swap-lab "$work/good.db"
+expect_blocked faults-policy-swap-before army.ml MX
+for kind in empty version; do
+	off=$(log_size "$RESOLVER_LOG")
+	cp "$work/$kind.db" "$work/next.db"
+	mv "$work/next.db" "$POLICY"     # the file the resolver reads
+	seen=
+	for _ in $(seq 1 100); do
+		if log_since "$RESOLVER_LOG" "$off" | grep -q 'keeping the policy in force'; then
+			seen=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -n "$seen" ]; then
+		pass "faults-policy-swap-$kind-refused"
+	else
+		fail "faults-policy-swap-$kind-refused" "no 'keeping the policy in force' line within 10 s"
+	fi
+	expect_blocked "faults-policy-swap-$kind-keeps-blocking" navy.ml A
+done
+e2e_finish faults-policy-swap-survived
