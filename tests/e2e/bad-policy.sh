@@ -6,19 +6,6 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# expect_log CHECK ERE WHAT — the resolver log matches ERE (grep -E).
-expect_log() {
-	if grep -Eq -- "$2" "$RESOLVER_LOG"; then
-		pass "$1"
-	else
-		fail "$1" "no log line $3 in $RESOLVER_LOG (want /$2/); doppel's lines: $(grep 'doppel' "$RESOLVER_LOG" | sed 's/.*\] //' | tr '\n' ';')"
-	fi
-}
-
-ere() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
-
 # A policy file that does not exist.
 e2e_start missing-policy-lab "${TMPDIR:-/tmp}/doppel-e2e-no-such-policy.$$"
 expect_answer missing-policy-fails-open army.mil MX ' MX 10 mail\.army\.mil\.$'

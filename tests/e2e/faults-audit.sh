@@ -18,44 +18,8 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-fdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-faults-audit.XXXXXX")
-mounts=""
-# lib.sh's exit trap, which e2e_start sets, calls e2e_cleanup by name: this
-# one also unmounts what was mounted (once the lab, which may hold files
-# there open, is stopped) and removes the test's directory.
-# shellcheck disable=SC2317  # called from the EXIT trap
-e2e_cleanup() {
-	local rc=$? m
-	[ "$rc" -eq 0 ] || e2e_failed=1
-	e2e_stop
-	for m in $mounts; do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-	done
-	rm -rf "$fdir"
-	exit "$rc"
-}
-trap e2e_cleanup EXIT
-
-# tmpfs DIR OPTIONS — mount a tmpfs on DIR (created), unmounted on exit.
-tmpfs() {
-	mkdir -p "$1"
-	mount -t tmpfs -o "$2" doppel-faults "$1" || return 1
-	mounts="$1 $mounts"
-}
-
-# expect_log CHECK ERE — the resolver's log has a line matching ERE.
-expect_log() {
-	if grep -Eq -- "$2" "$RESOLVER_LOG"; then
-		pass "$1"
-	else
-		fail "$1" "no log line /$2/; doppel's lines: $(grep 'doppel' "$RESOLVER_LOG" | grep -v 'doppel: block' | sed 's/.*\] //' | tail -n 5 | tr '\n' ';')"
-	fi
-}
-
-ere() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
-
+e2e_scratch faults-audit
+fdir=$SCRATCH
 # still_serving PREFIX — the resolver blocks and resolves as it should.
 still_serving() {
 	expect_blocked "$1-still-blocks" army.ml MX
@@ -136,7 +100,7 @@ PY
 
 # ---------------------------------------------------------------------------
 # 1. At start-up, the audit log's directory is read-only.
-if ! tmpfs "$fdir/ro" ro,size=64k; then
+if ! e2e_tmpfs "$fdir/ro" ro,size=64k; then
 	fail faults-audit-ro-mount "cannot mount a read-only tmpfs on $fdir/ro"
 	exit 1
 fi
@@ -233,7 +197,7 @@ e2e_stop
 
 # 5. The disk fills up: a 64 KiB tmpfs, half taken by another file, and
 # every reply audited.
-if ! tmpfs "$fdir/full" size=64k; then
+if ! e2e_tmpfs "$fdir/full" size=64k; then
 	fail faults-audit-full-mount "cannot mount a tmpfs on $fdir/full"
 	exit 1
 fi

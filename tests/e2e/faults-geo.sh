@@ -19,34 +19,13 @@
 
 DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
 geo_policy=$e2e_dir/policies/geo.txt
-fdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-faults-geo.XXXXXX")
-# shellcheck disable=SC2317  # called from the EXIT trap
-e2e_cleanup() {
-	local rc=$?
-	[ "$rc" -eq 0 ] || e2e_failed=1
-	e2e_stop
-	rm -rf "$fdir"
-	exit "$rc"
-}
-trap e2e_cleanup EXIT
-
+e2e_scratch faults-geo
+fdir=$SCRATCH
 if ! "$DOPPEL" geo build --fixture "$e2e_repo/conf/lab/geo-fixture.txt" \
 	-o "$fdir/good.mmdb" >/dev/null; then
 	fail faults-geo-build "doppel geo build failed"
 	exit 1
 fi
-
-expect_log() {
-	if grep -Eq -- "$2" "$RESOLVER_LOG"; then
-		pass "$1"
-	else
-		fail "$1" "no log line /$2/; doppel's lines: $(grep 'doppel' "$RESOLVER_LOG" | sed 's/.*\] //' | tail -n 5 | tr '\n' ';')"
-	fi
-}
-
-ere() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
 
 # geo_off PREFIX — the country stage is off, the name stage on.
 geo_off() {

@@ -10,8 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 
 DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
-work=$(mktemp -d "${TMPDIR:-/tmp}/doppel-faults-policy.XXXXXX")
-trap 'rm -rf "$work"; e2e_cleanup' EXIT
+e2e_scratch faults-policy
+work=$SCRATCH
 "$DOPPEL" compile "$e2e_dir/policies/lab.txt" -o "$work/good.db" >/dev/null
 
 # The damaged copies.
@@ -26,15 +26,6 @@ assert i >= 0
 b[i + 8] = 99          # the format version that follows the magic
 open(sys.argv[2], "wb").write(bytes(b))
 PY
-
-# expect_log CHECK ERE — the resolver's log has a line matching ERE.
-expect_log() {
-	if grep -Eq -- "$2" "$RESOLVER_LOG"; then
-		pass "$1"
-	else
-		fail "$1" "no log line /$2/; doppel's lines: $(grep 'doppel' "$RESOLVER_LOG" | sed 's/.*\] //' | tail -n 4 | tr '\n' ';')"
-	fi
-}
 
 # What the log must say of each, besides the file's name.
 declare -A why=([empty]='empty file' [truncated]='truncated'

@@ -14,36 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 
 DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
-fdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-faults-vcache.XXXXXX")
-mounts=""
-# lib.sh's exit trap, which e2e_start sets, calls e2e_cleanup by name: this
-# one also unmounts what was mounted (once the lab is stopped) and removes
-# the test's directory.
-# shellcheck disable=SC2317  # called from the EXIT trap
-e2e_cleanup() {
-	local rc=$? m
-	[ "$rc" -eq 0 ] || e2e_failed=1
-	e2e_stop
-	for m in $mounts; do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-	done
-	rm -rf "$fdir"
-	exit "$rc"
-}
-trap e2e_cleanup EXIT
-
-expect_log() {
-	if grep -Eq -- "$2" "$RESOLVER_LOG"; then
-		pass "$1"
-	else
-		fail "$1" "no log line /$2/; doppel's lines: $(grep 'doppel' "$RESOLVER_LOG" | grep -v 'doppel: block' | sed 's/.*\] //' | tail -n 5 | tr '\n' ';')"
-	fi
-}
-
-ere() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
-
+e2e_scratch faults-vcache
+fdir=$SCRATCH
 still_serving() {
 	expect_blocked "$1-still-blocks" army.ml MX
 	expect_blocked "$1-still-blocks-new" www.navy.ml A
@@ -51,12 +23,10 @@ still_serving() {
 }
 
 # 1. The cache's directory is read-only.
-mkdir "$fdir/ro"
-if ! mount -t tmpfs -o ro,size=64k doppel-faults "$fdir/ro"; then
+if ! e2e_tmpfs "$fdir/ro" ro,size=64k; then
 	fail faults-vcache-ro-mount "cannot mount a read-only tmpfs on $fdir/ro"
 	exit 1
 fi
-mounts="$fdir/ro"
 cache=$fdir/ro/verdicts.mdb
 DOPPEL_CONF_EXTRA="verdict-cache: $cache" e2e_start faults-vcache-ro-lab
 still_serving faults-vcache-ro

@@ -16,17 +16,8 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-fdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-faults-wire.XXXXXX")
-# shellcheck disable=SC2317  # called from the EXIT trap
-e2e_cleanup() {
-	local rc=$?
-	[ "$rc" -eq 0 ] || e2e_failed=1
-	e2e_stop
-	rm -rf "$fdir"
-	exit "$rc"
-}
-trap e2e_cleanup EXIT
-
+e2e_scratch faults-wire
+fdir=$SCRATCH
 audit=$fdir/audit.log
 DOPPEL_CONF_EXTRA="audit: all
 audit-log: $audit" e2e_start faults-wire-lab

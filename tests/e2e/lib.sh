@@ -46,12 +46,44 @@ e2e_stop() {
 	RUNDIR=""
 }
 
+# Scratch space: e2e_scratch TAG sets SCRATCH to a new directory, removed
+# at exit; e2e_tmpfs DIR OPTIONS mounts a tmpfs on DIR (created), unmounted
+# at exit once the lab, which may hold files there open, is stopped.
+SCRATCH=""
+e2e_mounts=""
+e2e_scratch() {
+	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/doppel-$1.XXXXXX")
+}
+e2e_tmpfs() {
+	mkdir -p "$1" && mount -t tmpfs -o "$2" doppel-e2e "$1" || return 1
+	e2e_mounts="$1 $e2e_mounts"
+}
+
 e2e_cleanup() {
-	local rc=$?
+	local rc=$? m
 	# An unexpected exit (a bug in the test, a signal) is a failure too.
 	[ $rc -eq 0 ] || e2e_failed=1
 	e2e_stop
+	for m in $e2e_mounts; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	[ -z "$SCRATCH" ] || rm -rf "$SCRATCH"
 	exit $rc
+}
+
+# expect_log CHECK ERE [WHAT] — the resolver's log has a line matching ERE
+# (grep -E); a failure shows doppel's last lines other than blocks.
+expect_log() {
+	if grep -Eq -- "$2" "$RESOLVER_LOG"; then
+		pass "$1"
+	else
+		fail "$1" "no log line ${3:+$3 }/$2/; doppel's lines: $(grep 'doppel' "$RESOLVER_LOG" | grep -v 'doppel: block' | sed 's/.*\] //' | tail -n 5 | tr '\n' ';')"
+	fi
+}
+
+# ere TEXT — TEXT with the metacharacters of an ERE escaped.
+ere() {
+	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
 }
 
 # e2e_start CHECK [POLICY] — start a lab in a new run directory. POLICY
