@@ -7,6 +7,18 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# The installed resolver is the plain build's, even when the suite runs a
+# sanitiser build (make asan, make tsan): a sanitiser runtime inside the
+# chroot could not write its reports where it is told to.
+plain=$e2e_repo/build
+for f in "$plain/unbound/sbin/unbound" "$plain/lib/doppel.so" \
+	"$plain/bin/doppel" "$plain/geo/country.mmdb"; do
+	if [ ! -e "$f" ]; then
+		echo "# e2e/least-privilege: not run: $f is not built (make)"
+		exit 0
+	fi
+done
+
 e2e_start priv-lab
 # shellcheck disable=SC1091
 . "$RUNDIR/env"
@@ -35,7 +47,7 @@ for a, b in zip(s, t):
     a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", a.getsockname()[1]))
 print(*[a.getsockname()[1] for a in s])')"
 
-if out=$(BUILD=${BUILD:-build} DOPPEL_PORT=$port DOPPEL_CONTROL_PORT=$cport \
+if out=$(BUILD=$plain DOPPEL_PORT=$port DOPPEL_CONTROL_PORT=$cport \
 	DOPPEL_FORWARD=127.0.0.1@$AUTH_PORT "$e2e_repo/tools/install.sh" \
 	"$prefix" 2>&1); then
 	pass priv-install
@@ -44,7 +56,8 @@ else
 	exit 1
 fi
 
-"$prefix/sbin/unbound" -d -c "$root/unbound.conf" >"$work/unbound.out" 2>&1 &
+env -u LD_PRELOAD -u ASAN_OPTIONS -u TSAN_OPTIONS -u UBSAN_OPTIONS \
+	"$prefix/sbin/unbound" -d -c "$root/unbound.conf" >"$work/unbound.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
 	drill -p "$port" @127.0.0.1 localhost A 2>/dev/null | grep -q 'rcode: NOERROR' && break
