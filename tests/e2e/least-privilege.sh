@@ -64,7 +64,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
-user=$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')
+user=$(stat -c %U "/proc/$pid" 2>/dev/null)
 if [ "$user" = unbound ]; then
 	pass priv-runs-as-unbound
 else
