@@ -4,7 +4,9 @@
 #
 # usage: tests/e2e/run.sh [FILE...]   default: every *.sh here but lib.sh
 #                                     and run.sh, in name order
-# Environment: as tests/lab/lab.sh (UNBOUND_DIR, DOPPEL_SO, ...).
+# Environment: as tests/lab/lab.sh (UNBOUND_DIR, DOPPEL_SO, ...);
+# E2E_FILE_TIMEOUT, seconds one file may take (default 300): a hung file
+# fails and the run goes on (its EXIT trap stops its servers).
 # Exit status: 0 if every file passed, 1 otherwise.
 
 set -u
@@ -22,13 +24,19 @@ trap 'rm -rf "$tmp"' EXIT
 
 failed=0
 for f in "$@"; do
-	bash "$f" 2>"$tmp/stderr" | tee "$tmp/stdout"
+	limit=${E2E_FILE_TIMEOUT:-300}
+	timeout --kill-after=20 "$limit" bash "$f" 2>"$tmp/stderr" |
+		tee "$tmp/stdout"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 0 ] && continue
 	failed=1
-	# A file that fails without saying which check failed still fails.
-	grep -q '^FAIL ' "$tmp/stdout" ||
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "FAIL e2e/${f##*/}: still running after $limit s: stopped"
+	elif ! grep -q '^FAIL ' "$tmp/stdout"; then
+		# A file that fails without saying which check failed still
+		# fails.
 		echo "FAIL e2e/${f##*/}: exited with status $rc and reported no failed check"
+	fi
 	sed 's/^/  /' "$tmp/stderr" >&2
 done
 exit $failed
