@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 /** Format version; any change to a table's layout bumps it. */
-#define DB_VERSION 2
+#define DB_VERSION 3
 /** First bytes of the meta record. */
 static const char db_magic[8] = { 'd', 'o', 'p', 'p', 'e', 'l', 'd', 'b' };
 
@@ -36,7 +36,7 @@ struct db_meta {
 	uint32_t nprot, nnames, nlabels, nsuffixes;
 	int32_t negative_ttl;
 	uint32_t country_mismatch, hijack;
-	uint64_t strings_len, nslots, nblocks, index_count, psl_len;
+	uint64_t strings_len, nslots, nbuckets, nblocks, index_count, psl_len;
 	uint64_t source_hash, built, checksum;
 	double block_at, warn_at;
 	uint64_t kw_hash[DP_KW_SLOTS];
@@ -57,9 +57,9 @@ struct dp_db {
 
 /** The tables, their keys and element sizes. */
 enum table { T_STRINGS, T_PROT, T_NAMES, T_LABELS, T_SUFFIXES, T_SLOTS,
-	T_BLOOM, T_PSL, T_COUNT };
+	T_OFFS, T_BLOOM, T_PSL, T_COUNT };
 static const char* const table_key[T_COUNT] = { "strings", "prot", "names",
-	"labels", "suffixes", "slots", "bloom", "psl" };
+	"labels", "suffixes", "slots", "offsets", "bloom", "psl" };
 
 /** Where each table of a policy is, and how long. */
 static void
@@ -77,6 +77,9 @@ tables_of(const struct dp_policy* p, const void** ptr, size_t* len)
 	len[T_SUFFIXES] = (size_t)p->nsuffixes * sizeof(*p->suffixes);
 	ptr[T_SLOTS] = p->index.slots;
 	len[T_SLOTS] = (size_t)p->index.nslots * sizeof(*p->index.slots);
+	ptr[T_OFFS] = p->index.offs;
+	len[T_OFFS] = ((size_t)p->index.nbuckets + 1) *
+		sizeof(*p->index.offs);
 	ptr[T_BLOOM] = p->index.bloom;
 	len[T_BLOOM] = (size_t)p->index.nblocks * 64;
 	ptr[T_PSL] = p->psl_text;
@@ -194,6 +197,7 @@ dp_policy_compile(const struct dp_policy* p, const char* path,
 	m.hijack = (uint32_t)p->hijack;
 	m.strings_len = p->strings_len;
 	m.nslots = p->index.nslots;
+	m.nbuckets = p->index.nbuckets;
 	m.nblocks = p->index.nblocks;
 	m.index_count = p->index.count;
 	m.psl_len = p->psl_len;
@@ -344,8 +348,8 @@ validate(const struct dp_policy* p, struct dp_error* err, const char* path)
 	for(i = 0; i < DP_KW_SLOTS; i++)
 		if(p->kw_hash[i] && p->kw_word[i] >= DP_KW_SLOTS)
 			BAD("keyword table out of range");
-	if(p->index.nslots == 0 || p->index.nblocks == 0)
-		BAD("empty index");
+	if(!dp_index_valid(&p->index))
+		BAD("index offsets out of range");
 #undef BAD
 	return 0;
 }
@@ -441,6 +445,7 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	p->nsuffixes = db->meta.nsuffixes;
 	p->strings_len = p->strings_cap = db->meta.strings_len;
 	p->index.nslots = db->meta.nslots;
+	p->index.nbuckets = db->meta.nbuckets;
 	p->index.nblocks = db->meta.nblocks;
 	p->index.count = db->meta.index_count;
 	p->psl_len = db->meta.psl_len;
@@ -473,6 +478,7 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	p->labels = ptr[T_LABELS];
 	p->suffixes = ptr[T_SUFFIXES];
 	p->index.slots = ptr[T_SLOTS];
+	p->index.offs = ptr[T_OFFS];
 	p->index.bloom = ptr[T_BLOOM];
 	if(validate(p, err, path) != 0)
 		goto fail;

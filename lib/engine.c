@@ -271,6 +271,8 @@ dp_engine_build(struct dp_policy* p)
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_NAME, name,
 			strlen(name)), i);
 	}
+	if(dp_index_finish(&p->index) != 0)
+		goto cleanup;
 	/* The build maps' copies of the names are no longer needed. */
 	dp_strmap_clear(&p->build_names);
 	st = dp_affix_init(p);
@@ -287,7 +289,7 @@ cleanup:
  */
 
 /** Suffix relations remembered per query. */
-#define SUFFIX_MEMO 16
+#define SUFFIX_MEMO 64
 
 /** What is known about the queried name while it is checked. */
 struct query {
@@ -308,7 +310,7 @@ struct query {
 	unsigned fold_flags;
 	/** the best verdict so far */
 	struct dp_verdict* v;
-	/** labels already weighed by consider_label */
+	/** labels already weighed by check_edits */
 	uint32_t seen[64];
 	size_t nseen;
 	/** the check running now (enum family) */
@@ -672,29 +674,37 @@ lookup_label(struct query* q, const char* key, size_t n,
 }
 
 /**
- * A label within one (folded) edit of the query's: weigh it once for the
- * query, then each of its domains.
+ * Start the lookups of k hashes at once, so that their memory latencies
+ * overlap instead of adding up: the filter blocks of all of them, then
+ * the bucket offsets of those that pass, then their entries.
+ * @param it: room for k iterators, filled for the hashes that pass.
+ * @param which: room for k numbers: which hash each iterator is for.
+ * @return how many passed the filter.
  */
-static void
-consider_label(struct query* q, uint32_t val, void* arg)
+static size_t
+find_batch(const struct dp_index* ix, const uint64_t* h, size_t k,
+	struct dp_index_iter* it, uint16_t* which)
 {
-	uint32_t lid = DP_DEL_LABEL(val), ipos = DP_DEL_POS(val);
-	uint32_t qpos = *(const uint8_t*)arg;
-	const struct dp_label* l;
+	size_t i, np = 0;
+	for(i = 0; i < k; i++)
+		dp_index_prefetch(ix, h[i]);
+	for(i = 0; i < k; i++)
+		if(dp_index_maybe(ix, h[i]))
+			which[np++] = (uint16_t)i;
+	for(i = 0; i < np; i++) {
+		(void)dp_index_find(ix, h[which[i]], &it[i]);
+		dp_index_iter_prefetch(&it[i]);
+	}
+	return np;
+}
+
+/** Weigh a label within one (folded) edit of the query's, then, if it
+ * could win, each of its domains. */
+static void
+weigh_label(struct query* q, uint32_t lid)
+{
+	const struct dp_label* l = &q->p->labels[lid];
 	uint32_t i;
-	if(lid >= q->p->nlabels)
-		return;
-	/* Deletions at positions more than one apart: two edits. */
-	if(ipos != DP_DEL_NONE && qpos != DP_DEL_NONE &&
-		(ipos > qpos + 1 || qpos > ipos + 1))
-		return;
-	/* Several deletions lead to the same label. */
-	for(i = 0; i < q->nseen; i++)
-		if(q->seen[i] == lid)
-			return;
-	if(q->nseen < sizeof(q->seen) / sizeof(q->seen[0]))
-		q->seen[q->nseen++] = lid;
-	l = &q->p->labels[lid];
 	/* A label that cannot beat the best so far, whatever its domains'
 	 * suffixes, is not worth weighing domain by domain. */
 	if(!q->explain && label_bound(q, lid) <= q->v->score)
@@ -703,22 +713,76 @@ consider_label(struct query* q, uint32_t val, void* arg)
 		consider_edit(q, i);
 }
 
+/** Candidate labels fetched together before they are weighed. */
+#define EDIT_BATCH 32
+
+/** Weigh a batch of candidate labels: their records were asked for when
+ * they were found; ask for their strings and domains, then weigh. */
+static void
+weigh_batch(struct query* q, const uint32_t* lid, size_t n)
+{
+	size_t i;
+	for(i = 0; i < n; i++) {
+		const struct dp_label* l = &q->p->labels[lid[i]];
+		__builtin_prefetch(q->p->strings + l->str);
+		__builtin_prefetch(&q->p->prot[l->first]);
+	}
+	for(i = 0; i < n; i++)
+		weigh_label(q, lid[i]);
+}
+
 /** Typos, homoglyphs, TLD swaps: the deletion neighbourhoods of the
- * flat and loose folds, all their filter blocks fetched at once. */
+ * flat and loose folds.  Every candidate label is weighed once, in the
+ * order its keys were found. */
 static void
 check_edits(struct query* q)
 {
 	uint64_t h[2 * (DP_FOLD_MAX + 1)];
 	uint8_t pos[2 * (DP_FOLD_MAX + 1)];
-	size_t k = dp_key_deletions(q->fold.flat, q->fold.nflat, h, pos), i;
+	struct dp_index_iter it[2 * (DP_FOLD_MAX + 1)];
+	uint16_t which[2 * (DP_FOLD_MAX + 1)];
+	uint32_t batch[EDIT_BATCH];
+	size_t k = dp_key_deletions(q->fold.flat, q->fold.nflat, h, pos), i,
+		np, nb = 0;
+	if(q->explain) {
+		/* Only the winner is worded, and it is known. */
+		consider_edit(q, q->win_pid);
+		return;
+	}
 	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
 		q->fold.nflat))
 		k += dp_key_deletions(q->fold.loose, q->fold.nloose, h + k,
 			pos + k);
-	for(i = 0; i < k; i++)
-		dp_index_prefetch(&q->p->index, h[i]);
-	for(i = 0; i < k; i++)
-		lookup_hash(q, h[i], consider_label, &pos[i]);
+	np = find_batch(&q->p->index, h, k, it, which);
+	for(i = 0; i < np; i++) {
+		uint32_t val, qpos = pos[which[i]];
+		while(dp_index_next(&it[i], &val)) {
+			uint32_t lid = DP_DEL_LABEL(val), ipos = DP_DEL_POS(val);
+			size_t j;
+			if(lid >= q->p->nlabels)
+				continue;
+			/* Deletions at positions more than one apart: two
+			 * edits. */
+			if(ipos != DP_DEL_NONE && qpos != DP_DEL_NONE &&
+				(ipos > qpos + 1 || qpos > ipos + 1))
+				continue;
+			/* Several deletions lead to the same label. */
+			for(j = 0; j < q->nseen; j++)
+				if(q->seen[j] == lid)
+					break;
+			if(j < q->nseen)
+				continue;
+			if(q->nseen < sizeof(q->seen) / sizeof(q->seen[0]))
+				q->seen[q->nseen++] = lid;
+			__builtin_prefetch(&q->p->labels[lid]);
+			batch[nb++] = lid;
+			if(nb == EDIT_BATCH) {
+				weigh_batch(q, batch, nb);
+				nb = 0;
+			}
+		}
+	}
+	weigh_batch(q, batch, nb);
 }
 
 /** What a concatenation hit means. */

@@ -88,15 +88,18 @@ dp_index_init(struct dp_index* ix, uint64_t n)
 	memset(ix, 0, sizeof(*ix));
 	if(n < 16)
 		n = 16;
-	/* Load at most 0.8 keeps linear probes short; sizes are not
-	 * rounded to powers of two, which would waste up to half. */
-	ix->nslots = n + n / 4 + 16;
+	/* Offsets are 32 bits wide. */
+	if(n >= UINT32_MAX)
+		return -1;
+	/* Two entries a bucket on average: one line of entries. */
+	ix->nbuckets = n / 2 + 1;
 	/* 16 filter bits per key: 512-bit blocks hold 32 keys. */
 	ix->nblocks = n / 32 + 1;
-	ix->slots = calloc(ix->nslots, sizeof(*ix->slots));
+	ix->cap = n;
+	ix->pending = malloc(n * sizeof(*ix->pending));
 	ix->bloom = aligned_alloc(64, ix->nblocks * BLOCK_WORDS *
 		sizeof(uint64_t));
-	if(!ix->slots || !ix->bloom) {
+	if(!ix->pending || !ix->bloom) {
 		dp_index_clear(ix);
 		return -1;
 	}
@@ -107,96 +110,157 @@ dp_index_init(struct dp_index* ix, uint64_t n)
 void
 dp_index_clear(struct dp_index* ix)
 {
+	free(ix->pending);
+	free(ix->offs);
 	free(ix->slots);
 	free(ix->bloom);
 	memset(ix, 0, sizeof(*ix));
 }
 
-/** Tag of a hash: its upper half, never 0 (0 marks an empty slot). */
+/** Tag of a hash: its upper half. */
 static uint32_t
 tag_of(uint64_t h)
 {
-	uint32_t t = (uint32_t)(h >> 32);
-	return t ? t : 1;
+	return (uint32_t)(h >> 32);
 }
 
 /**
- * The filter bits of a hash: block from the low bits, BLOOM_K bit
- * positions of 9 bits each from the bits above them.
+ * The filter block of a hash: from the low half, rotated up; the bit
+ * positions come from bits 10 to 63, the bucket from the hash remixed.
  */
 static uint64_t*
 bloom_block(const struct dp_index* ix, uint64_t h)
 {
-	/* The block from the low half, rotated up; the bit positions
-	 * come from bits 10 to 63, and the slot from the hash remixed. */
 	return ix->bloom + mulhi(h << 32 | h >> 32, ix->nblocks) * BLOCK_WORDS;
 }
 
-/** First slot to probe for a hash. */
+/** The bucket of a hash. */
 static uint64_t
-slot_of(const struct dp_index* ix, uint64_t h)
+bucket_of(const struct dp_index* ix, uint64_t h)
 {
-	return mulhi(h * 0x9e3779b97f4a7c15ULL, ix->nslots);
+	return mulhi(h * 0x9e3779b97f4a7c15ULL, ix->nbuckets);
 }
 
 void
 dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
 {
-	uint64_t* b = bloom_block(ix, h);
-	uint64_t pos = slot_of(ix, h);
-	uint32_t tag = tag_of(h);
+	uint64_t* b;
 	uint64_t bits = h >> 10;
+	struct dp_pending* e;
 	int i;
+	if(ix->npending >= ix->cap) {
+		ix->npending = ix->cap + 1; /* dp_index_finish fails */
+		return;
+	}
+	b = bloom_block(ix, h);
 	for(i = 0; i < BLOOM_K; i++, bits >>= 9)
 		b[(bits >> 6) & 7] |= 1ULL << (bits & 63);
-	while(ix->slots[pos].tag) {
-		if(ix->slots[pos].tag == tag && ix->slots[pos].val == val)
-			return;
-		if(++pos == ix->nslots)
-			pos = 0;
+	e = &ix->pending[ix->npending++];
+	e->bucket = (uint32_t)bucket_of(ix, h);
+	e->tag = tag_of(h);
+	e->val = val;
+}
+
+int
+dp_index_finish(struct dp_index* ix)
+{
+	uint64_t i, n = ix->npending;
+	uint32_t* fill;
+	if(n > ix->cap)
+		return -1;
+	ix->offs = calloc(ix->nbuckets + 1, sizeof(*ix->offs));
+	ix->slots = malloc((n ? n : 1) * sizeof(*ix->slots));
+	fill = calloc(ix->nbuckets, sizeof(*fill));
+	if(!ix->offs || !ix->slots || !fill) {
+		free(fill);
+		return -1;
 	}
-	ix->slots[pos].tag = tag;
-	ix->slots[pos].val = val;
-	ix->count++;
+	/* A counting sort by bucket, keeping the order of the puts within
+	 * a bucket; then each bucket loses its repeated pairs. */
+	for(i = 0; i < n; i++)
+		ix->offs[ix->pending[i].bucket + 1]++;
+	for(i = 0; i < ix->nbuckets; i++)
+		ix->offs[i + 1] += ix->offs[i];
+	for(i = 0; i < n; i++) {
+		const struct dp_pending* e = &ix->pending[i];
+		struct dp_slot* s = &ix->slots[ix->offs[e->bucket] +
+			fill[e->bucket]++];
+		s->tag = e->tag;
+		s->val = e->val;
+	}
+	free(fill);
+	free(ix->pending);
+	ix->pending = NULL;
+	ix->npending = ix->cap = 0;
+	ix->count = 0;
+	for(i = 0; i < ix->nbuckets; i++) {
+		uint32_t a = ix->offs[i], e = ix->offs[i + 1], j, k;
+		ix->offs[i] = (uint32_t)ix->count;
+		for(j = a; j < e; j++) {
+			struct dp_slot s = ix->slots[j];
+			for(k = ix->offs[i]; k < ix->count; k++)
+				if(ix->slots[k].tag == s.tag &&
+					ix->slots[k].val == s.val)
+					break;
+			if(k == ix->count)
+				ix->slots[ix->count++] = s;
+		}
+	}
+	ix->offs[ix->nbuckets] = (uint32_t)ix->count;
+	ix->nslots = ix->count;
+	return 0;
+}
+
+int
+dp_index_valid(const struct dp_index* ix)
+{
+	uint64_t i;
+	if(ix->nbuckets == 0 || ix->nblocks == 0 || !ix->offs ||
+		ix->offs[0] != 0 || ix->offs[ix->nbuckets] != ix->nslots)
+		return 0;
+	for(i = 0; i < ix->nbuckets; i++)
+		if(ix->offs[i] > ix->offs[i + 1])
+			return 0;
+	return 1;
 }
 
 void
 dp_index_prefetch(const struct dp_index* ix, uint64_t h)
 {
-	if(ix->nblocks)
-		__builtin_prefetch(bloom_block(ix, h));
+	__builtin_prefetch(bloom_block(ix, h));
+}
+
+/** Whether the filter block lets h through. */
+static int
+bloom_has(const struct dp_index* ix, uint64_t h)
+{
+	const uint64_t* b = bloom_block(ix, h);
+	uint64_t bits = h >> 10;
+	int i;
+	for(i = 0; i < BLOOM_K; i++, bits >>= 9)
+		if(!(b[(bits >> 6) & 7] & (1ULL << (bits & 63))))
+			return 0;
+	return 1;
+}
+
+int
+dp_index_maybe(const struct dp_index* ix, uint64_t h)
+{
+	if(ix->nbuckets == 0 || !bloom_has(ix, h))
+		return 0;
+	__builtin_prefetch(&ix->offs[bucket_of(ix, h)]);
+	return 1;
 }
 
 int
 dp_index_find(const struct dp_index* ix, uint64_t h, struct dp_index_iter* it)
 {
-	const uint64_t* b;
-	uint64_t bits = h >> 10;
-	int i;
-	if(ix->nslots == 0)
+	uint64_t b;
+	if(ix->nbuckets == 0 || !bloom_has(ix, h))
 		return 0;
-	b = bloom_block(ix, h);
-	for(i = 0; i < BLOOM_K; i++, bits >>= 9)
-		if(!(b[(bits >> 6) & 7] & (1ULL << (bits & 63))))
-			return 0;
-	it->ix = ix;
-	it->pos = slot_of(ix, h);
+	b = bucket_of(ix, h);
+	it->pos = ix->slots + ix->offs[b];
+	it->end = ix->slots + ix->offs[b + 1];
 	it->tag = tag_of(h);
 	return 1;
-}
-
-int
-dp_index_next(struct dp_index_iter* it, uint32_t* val)
-{
-	const struct dp_slot* s = it->ix->slots;
-	while(s[it->pos].tag) {
-		uint64_t p = it->pos;
-		if(++it->pos == it->ix->nslots)
-			it->pos = 0;
-		if(s[p].tag == it->tag) {
-			*val = s[p].val;
-			return 1;
-		}
-	}
-	return 0;
 }

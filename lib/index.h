@@ -5,8 +5,8 @@
  * The index holds only 64-bit hashes, never the keys: every hit is a
  * candidate that the engine verifies against the protected domain's own
  * strings.  A lookup costs one cache line of the filter, and for the few
- * keys that pass it, one or two lines of the table, whatever the number of
- * protected domains.  Both arrays are plain, position-independent memory,
+ * keys that pass it, the line of its bucket's offsets and the line of its
+ * entries, whatever the number of protected domains.  Both arrays are plain, position-independent memory,
  * so they can be written to and mapped from a compiled policy.
  */
 #ifndef DOPPEL_INDEX_H
@@ -31,22 +31,38 @@ enum dp_key_kind {
 	DP_KEY_WORD
 };
 
-/** One slot: upper hash bits as a tag (0 = empty), and the value. */
+/** One entry: upper hash bits as a tag, and the value. */
 struct dp_slot {
 	uint32_t tag;
 	uint32_t val;
 };
 
-/** The index. */
+/** An entry waiting for dp_index_finish: its bucket, tag and value. */
+struct dp_pending {
+	uint32_t bucket, tag, val;
+};
+
+/**
+ * The index.  Entries are grouped by bucket, the buckets in order
+ * (compressed rows): the entries of bucket b are slots[offs[b] ..
+ * offs[b + 1]).  A lookup reads one filter block, two offsets and the
+ * few entries of one bucket, and never walks into a neighbour's.
+ */
 struct dp_index {
-	/** table slots */
+	/** buckets; offs has nbuckets + 1 entries */
+	uint64_t nbuckets;
+	uint32_t* offs;
+	/** entries, as many as count */
 	uint64_t nslots;
 	struct dp_slot* slots;
 	/** filter blocks of 512 bits */
 	uint64_t nblocks;
 	uint64_t* bloom;
-	/** entries inserted */
+	/** entries stored (after dp_index_finish: distinct ones) */
 	uint64_t count;
+	/** while building: entries put and not yet finished, and room */
+	struct dp_pending* pending;
+	uint64_t npending, cap;
 };
 
 /**
@@ -99,8 +115,8 @@ size_t dp_key_deletions(const char* s, size_t n, uint64_t* out,
 uint64_t dp_key_hash(enum dp_key_kind kind, const char* key, size_t len);
 
 /**
- * Size an empty index for n entries.
- * @return 0 on success, -1 when out of memory.
+ * Start building an index of at most n entries.
+ * @return 0 on success, -1 when out of memory or n is too large.
  */
 int dp_index_init(struct dp_index* ix, uint64_t n);
 
@@ -108,15 +124,29 @@ int dp_index_init(struct dp_index* ix, uint64_t n);
 void dp_index_clear(struct dp_index* ix);
 
 /**
- * Insert (hash, val); duplicates of the same pair are kept once.
- * The index must have been sized for it.
+ * Add (hash, val); duplicates of the same pair are kept once.  At most
+ * the n of dp_index_init; more are dropped (and dp_index_finish fails).
  */
 void dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val);
 
+/**
+ * Group the entries put into their buckets; the index can be searched
+ * from then on.
+ * @return 0 on success, -1 when out of memory or too many were put.
+ */
+int dp_index_finish(struct dp_index* ix);
+
+/**
+ * Whether a finished or loaded index is well formed: offsets in order
+ * and within the entries (a corrupt compiled policy must not make a
+ * lookup read out of bounds).
+ */
+int dp_index_valid(const struct dp_index* ix);
+
 /** Iterator over the values stored under one hash. */
 struct dp_index_iter {
-	const struct dp_index* ix;
-	uint64_t pos;
+	const struct dp_slot* pos;
+	const struct dp_slot* end;
 	uint32_t tag;
 };
 
@@ -136,9 +166,36 @@ int dp_index_find(const struct dp_index* ix, uint64_t h,
 void dp_index_prefetch(const struct dp_index* ix, uint64_t h);
 
 /**
+ * Whether the filter lets a hash through; if so, also ask the CPU to
+ * fetch the hash's bucket offsets, for dp_index_find a little later.
+ */
+int dp_index_maybe(const struct dp_index* ix, uint64_t h);
+
+/**
+ * Ask the CPU to fetch the entries of a lookup started with
+ * dp_index_find, before they are read with dp_index_next.
+ */
+static inline void
+dp_index_iter_prefetch(const struct dp_index_iter* it)
+{
+	__builtin_prefetch(it->pos);
+}
+
+/**
  * Next value stored under the hash of the lookup.
  * @return 1 and *val set, or 0 when there are no more.
  */
-int dp_index_next(struct dp_index_iter* it, uint32_t* val);
+static inline int
+dp_index_next(struct dp_index_iter* it, uint32_t* val)
+{
+	while(it->pos < it->end) {
+		const struct dp_slot* s = it->pos++;
+		if(s->tag == it->tag) {
+			*val = s->val;
+			return 1;
+		}
+	}
+	return 0;
+}
 
 #endif /* DOPPEL_INDEX_H */

@@ -189,6 +189,7 @@ dp_policy_memory(const struct dp_policy* p)
 		p->nlabels * sizeof(*p->labels) +
 		p->nsuffixes * sizeof(*p->suffixes) +
 		p->index.nslots * sizeof(*p->index.slots) +
+		(p->index.nbuckets + 1) * sizeof(*p->index.offs) +
 		p->index.nblocks * 64;
 }
 
