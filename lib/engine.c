@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "edit.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,6 +289,10 @@ cleanup:
  * Checking.
  */
 
+/** Longest label (in characters) looked at for affixes: a label is at
+ * most 63 octets, 252 characters with escapes. */
+#define AFFIX_MAX 256
+
 /** Suffix relations remembered per query. */
 #define SUFFIX_MEMO 64
 
@@ -305,13 +310,9 @@ struct query {
 	const char* suffix;
 	size_t suffix_len;
 	uint32_t suffix_id;
-	/** folds of the registered label */
-	struct dp_folded fold;
 	unsigned fold_flags;
 	/** the best verdict so far */
 	struct dp_verdict* v;
-	/** labels already weighed by check_edits */
-	uint32_t seen[64];
 	size_t nseen;
 	/** the check running now (enum family) */
 	int family;
@@ -329,7 +330,29 @@ struct query {
 	/** suffix relations already worked out: suffix id + 1, relation */
 	uint32_t memo_suffix[SUFFIX_MEMO];
 	uint8_t memo_rel[SUFFIX_MEMO];
+
+	/* What follows is written before it is read: a new query clears
+	 * only the fields above (QUERY_CLEAR). */
+
+	/** labels already weighed by check_edits (nseen of them) */
+	uint32_t seen[64];
+	/** folds of the registered label */
+	struct dp_folded fold;
+	/** the hash of the suffix's key */
+	uint64_t suffix_h;
+	/** the concatenation keys: the flattened label, then it and the
+	 * flattened suffix (concat_n[1] bytes of concat), and their hashes */
+	char concat[DP_NAME_MAX];
+	size_t concat_n[2];
+	uint64_t concat_h[2];
+	/** polynomials of the label's prefixes and suffixes (pre[i]: the
+	 * first i characters, suf[i]: the last i), when 4 <= label_len <
+	 * AFFIX_MAX */
+	uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX];
 };
+
+/** The part of struct query a new query clears. */
+#define QUERY_CLEAR offsetof(struct query, seen)
 
 /** The checks, in the order they run. */
 enum family {
@@ -737,10 +760,10 @@ weigh_batch(struct query* q, const uint32_t* lid, size_t n)
 static void
 check_edits(struct query* q)
 {
-	uint64_t h[2 * (DP_FOLD_MAX + 1)];
-	uint8_t pos[2 * (DP_FOLD_MAX + 1)];
-	struct dp_index_iter it[2 * (DP_FOLD_MAX + 1)];
-	uint16_t which[2 * (DP_FOLD_MAX + 1)];
+	uint64_t h[2 * DP_DEL_KEYS];
+	uint8_t pos[2 * DP_DEL_KEYS];
+	struct dp_index_iter it[2 * DP_DEL_KEYS];
+	uint16_t which[2 * DP_DEL_KEYS];
 	uint32_t batch[EDIT_BATCH];
 	size_t k = dp_key_deletions(q->fold.flat, q->fold.nflat, h, pos), i,
 		np, nb = 0;
@@ -830,17 +853,29 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 static void
 check_concat(struct query* q)
 {
-	char flat[DP_NAME_MAX];
 	struct concat_arg ca;
-	size_t n = flatten(q->label, q->label_len, flat);
 	ca.label_only = 1;
-	ca.key = flat;
-	ca.n = n;
-	lookup_hash(q, dp_key_hash(DP_KEY_CONCAT, flat, n), concat_cb, &ca);
-	n += flatten(q->suffix, q->suffix_len, flat + n);
+	ca.key = q->concat;
+	ca.n = q->concat_n[0];
+	lookup_hash(q, q->concat_h[0], concat_cb, &ca);
 	ca.label_only = 0;
-	ca.n = n;
-	lookup_hash(q, dp_key_hash(DP_KEY_CONCAT, flat, n), concat_cb, &ca);
+	ca.n = q->concat_n[1];
+	lookup_hash(q, q->concat_h[1], concat_cb, &ca);
+}
+
+/** The concatenation keys: the label without its dots and hyphens, then
+ * with its suffix glued on; their filter blocks are asked for. */
+static void
+prepare_concat(struct query* q)
+{
+	size_t n = flatten(q->label, q->label_len, q->concat);
+	q->concat_n[0] = n;
+	q->concat_h[0] = dp_key_hash(DP_KEY_CONCAT, q->concat, n);
+	n += flatten(q->suffix, q->suffix_len, q->concat + n);
+	q->concat_n[1] = n;
+	q->concat_h[1] = dp_key_hash(DP_KEY_CONCAT, q->concat, n);
+	dp_index_prefetch(&q->p->index, q->concat_h[0]);
+	dp_index_prefetch(&q->p->index, q->concat_h[1]);
 }
 
 /** A token of the name, between dots and hyphens. */
@@ -1136,76 +1171,141 @@ affix_name_cb(struct query* q, uint32_t idx, void* arg)
  * merely contain a brand cost a filter probe and nothing more.  The
  * polynomials of all of them come from two passes over the label.
  */
+/**
+ * The polynomials of the label's prefixes and suffixes, for
+ * check_affixes; the affix filter's words for them are asked for.
+ */
+static void
+prepare_affixes(struct query* q)
+{
+	const char* s = q->label;
+	size_t n = q->label_len, i;
+	uint64_t pw = 1;
+	if(n < 4 || n >= AFFIX_MAX)
+		return;
+	q->pre[0] = 0;
+	for(i = 0; i < n; i++)
+		q->pre[i + 1] = q->pre[i] * DP_HASH_B +
+			(uint64_t)(unsigned char)s[i] + 1;
+	q->suf[0] = 0;
+	for(i = 1; i <= n; i++) {
+		q->suf[i] = q->suf[i - 1] + ((uint64_t)(unsigned char)
+			s[n - i] + 1) * pw;
+		pw *= DP_HASH_B;
+	}
+	if(!q->p->affix_bits)
+		return;
+	for(i = 2; i + 1 < n; i++) {
+		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
+			q->pre[i], i) >> 6]);
+		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
+			q->suf[i], i) >> 6]);
+	}
+}
+
+/** One lookup of check_affixes: the brand's length, which side it is on,
+ * and whether it is a label (with a keyword) or a whole name. */
+struct affix_look {
+	uint8_t brand_n, before, label;
+};
+
+#define ADD_LOOK(hash, bn, bf, lb) do { \
+		h[nl] = (hash); \
+		look[nl].brand_n = (uint8_t)(bn); \
+		look[nl].before = (bf); \
+		look[nl].label = (lb); \
+		nl++; \
+	} while(0)
+
 static void
 check_affixes(struct query* q)
 {
 	struct affix_arg aa;
 	const char* s = q->label;
-	size_t n = q->label_len, i;
-	uint64_t pre[DP_NAME_MAX], suf[DP_NAME_MAX], pw = 1, dotsfx, sfxpw;
-	if(n < 4 || n >= DP_NAME_MAX)
+	size_t n = q->label_len, i, nl = 0, np, j, nh = 0, k;
+	const uint64_t *pre = q->pre, *suf = q->suf;
+	uint64_t dotsfx, sfxpw;
+	uint64_t h[2 * AFFIX_MAX];
+	struct affix_look look[2 * AFFIX_MAX];
+	struct dp_index_iter it[2 * AFFIX_MAX];
+	uint16_t which[2 * AFFIX_MAX];
+	uint32_t hit[64];
+	if(n < 4 || n >= AFFIX_MAX)
 		return;
-	pre[0] = 0;
-	for(i = 0; i < n; i++)
-		pre[i + 1] = pre[i] * DP_HASH_B + (uint64_t)(unsigned char)s[i] +
-			1;
-	/* suf[i]: the polynomial of the last i characters */
-	suf[0] = 0;
-	for(i = 1; i <= n; i++) {
-		suf[i] = suf[i - 1] + ((uint64_t)(unsigned char)s[n - i] + 1) *
-			pw;
-		pw *= DP_HASH_B;
-	}
 	/* brand + "." + suffix = raw(brand) * B^(1 + |suffix|) + raw(".suffix") */
 	dotsfx = dp_key_raw(q->suffix - 1, q->suffix_len + 1);
 	for(sfxpw = 1, i = 0; i <= q->suffix_len; i++)
 		sfxpw *= DP_HASH_B;
-	if(q->suffix_id != DP_NONE) {
-		for(i = 2; i + 1 < n; i++) {
-			if(affix_maybe(q->p, pre[i], i))
-				dp_index_prefetch(&q->p->index, dp_key_fin(
-					DP_KEY_NAME, i + 1 + q->suffix_len,
-					pre[i] * sfxpw + dotsfx));
-			if(affix_maybe(q->p, suf[i], i))
-				dp_index_prefetch(&q->p->index, dp_key_fin(
-					DP_KEY_NAME, i + 1 + q->suffix_len,
-					suf[i] * sfxpw + dotsfx));
-		}
-	}
+	/* Every lookup first, in the order they are weighed, so that their
+	 * memory latencies overlap. */
 	for(i = 2; i + 1 < n; i++) {
 		/* brand + rest */
-		aa.brand = s;
-		aa.brand_n = i;
-		aa.rest = s + i;
-		aa.rest_n = n - i;
-		aa.before = 0;
-		if(aa.rest[0] != '-' && s[i - 1] != '-') {
-			if(is_keyword_raw(q, aa.rest, aa.rest_n, suf[n - i]))
-				lookup_label_raw(q, s, i, pre[i], affix_cb, &aa);
+		if(s[i] != '-' && s[i - 1] != '-') {
+			if(is_keyword_raw(q, s + i, n - i, suf[n - i]))
+				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
+					0, 1);
 			else if(q->suffix_id != DP_NONE &&
 				affix_maybe(q->p, pre[i], i))
-				lookup_hash(q, dp_key_fin(DP_KEY_NAME, i + 1 +
+				ADD_LOOK(dp_key_fin(DP_KEY_NAME, i + 1 +
 					q->suffix_len, pre[i] * sfxpw + dotsfx),
-					affix_name_cb, &aa);
+					i, 0, 0);
 		}
 		/* rest + brand */
-		aa.brand = s + n - i;
-		aa.brand_n = i;
-		aa.rest = s;
-		aa.rest_n = n - i;
-		aa.before = 1;
 		if(s[n - i] != '-' && s[n - i - 1] != '-') {
 			if(q->suffix_id != DP_NONE &&
 				affix_maybe(q->p, suf[i], i))
-				lookup_hash(q, dp_key_fin(DP_KEY_NAME, i + 1 +
+				ADD_LOOK(dp_key_fin(DP_KEY_NAME, i + 1 +
 					q->suffix_len, suf[i] * sfxpw + dotsfx),
-					affix_name_cb, &aa);
-			if(is_keyword_raw(q, aa.rest, aa.rest_n, pre[n - i]))
-				lookup_label_raw(q, s + n - i, i, suf[i],
-					affix_cb, &aa);
+					i, 1, 0);
+			if(is_keyword_raw(q, s, n - i, pre[n - i]))
+				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
+					1, 1);
 		}
 	}
+	np = find_batch(&q->p->index, h, nl, it, which);
+	/* The records the entries point to, then what they point to. */
+	for(j = 0; j < np; j++) {
+		const struct affix_look* lk = &look[which[j]];
+		struct dp_index_iter t = it[j];
+		uint32_t val;
+		while(nh < sizeof(hit) / sizeof(hit[0]) &&
+			dp_index_next(&t, &val)) {
+			if(lk->label && val < q->p->nlabels)
+				__builtin_prefetch(&q->p->labels[val]);
+			else if(!lk->label && val < q->p->nnames)
+				__builtin_prefetch(&q->p->names[val]);
+			hit[nh++] = val;
+		}
+	}
+	for(j = 0; j < nh; j++) {
+		if(hit[j] < q->p->nnames)
+			__builtin_prefetch(q->p->strings +
+				q->p->names[hit[j]].name);
+	}
+	for(j = 0, k = 0; j < np; j++) {
+		const struct affix_look* lk = &look[which[j]];
+		uint32_t val;
+		aa.brand_n = lk->brand_n;
+		aa.before = lk->before;
+		aa.brand = lk->before ? s + n - lk->brand_n : s;
+		aa.rest = lk->before ? s : s + lk->brand_n;
+		aa.rest_n = n - lk->brand_n;
+		while(dp_index_next(&it[j], &val)) {
+			k++;
+			if(lk->label) {
+				struct label_arg la;
+				la.key = aa.brand;
+				la.n = aa.brand_n;
+				la.fn = affix_cb;
+				la.arg = &aa;
+				label_cb(q, val, &la);
+			} else
+				affix_name_cb(q, val, &aa);
+		}
+	}
+	(void)k;
 }
+#undef ADD_LOOK
 
 /** "a.rmy.mil": a dot inserted into the label. */
 static void
@@ -1260,38 +1360,66 @@ struct listed {
 	const struct dp_namerec *allow, *protected, *known, *block;
 };
 
+/** Most labels of a name: 255 wire octets, two each at least. */
+#define NAME_LABELS 128
+
+/** The keys of a name and its parents, for the listed names. */
+struct listed_keys {
+	uint64_t h[NAME_LABELS];
+	/** where each parent starts in the name */
+	uint16_t start[NAME_LABELS];
+	size_t n;
+};
+
 /**
- * Walk the name and its parents once, finding the closest listed name of
- * each kind.  The hashes of all the suffixes come from one pass.
+ * The hashes of the name and of each of its parents, all from one pass
+ * (from the right: raw is the polynomial of name[i..n)); their filter
+ * blocks are asked for at once.
  */
 static void
-find_listed(const struct dp_policy* p, const char* name, struct listed* out)
+listed_keys(const struct dp_policy* p, const char* name, struct listed_keys* k)
 {
 	size_t n = strlen(name), i;
 	uint64_t raw = 0, pw = 1;
-	memset(out, 0, sizeof(*out));
+	k->n = 0;
 	if(p->nnames == 0)
 		return;
-	/* From the right: raw is the polynomial of name[i..n). */
-	for(i = n; i > 0; i--) {
-		struct dp_index_iter it;
-		uint32_t val;
+	for(i = n; i > 0 && k->n < NAME_LABELS; i--) {
 		raw += ((uint64_t)(unsigned char)name[i - 1] + 1) * pw;
 		pw *= DP_HASH_B;
 		if(i - 1 > 0 && name[i - 2] != '.')
 			continue;
 		/* name + i - 1 starts a label */
-		if(!dp_index_find(&p->index, dp_key_fin(DP_KEY_NAME, n - i + 1,
-			raw), &it))
+		k->start[k->n] = (uint16_t)(i - 1);
+		k->h[k->n] = dp_key_fin(DP_KEY_NAME, n - i + 1, raw);
+		dp_index_prefetch(&p->index, k->h[k->n]);
+		k->n++;
+	}
+}
+
+/**
+ * The closest enclosing listed name of each kind, from the keys of
+ * listed_keys.
+ */
+static void
+find_listed_keys(const struct dp_policy* p, const char* name,
+	const struct listed_keys* k, struct listed* out)
+{
+	size_t j;
+	memset(out, 0, sizeof(*out));
+	/* Walking outwards: the last hit is the closest. */
+	for(j = 0; j < k->n; j++) {
+		struct dp_index_iter it;
+		uint32_t val;
+		if(!dp_index_find(&p->index, k->h[j], &it))
 			continue;
 		while(dp_index_next(&it, &val)) {
 			const struct dp_namerec* r;
 			if(val >= p->nnames)
 				continue;
 			r = &p->names[val];
-			if(strcmp(p->strings + r->name, name + i - 1) != 0)
+			if(strcmp(p->strings + r->name, name + k->start[j]) != 0)
 				continue;
-			/* Walking outwards: the last hit is the closest. */
 			if(r->flags & DP_NAME_ALLOW)
 				out->allow = r;
 			if(r->flags & DP_NAME_PROTECTED)
@@ -1304,13 +1432,23 @@ find_listed(const struct dp_policy* p, const char* name, struct listed* out)
 	}
 }
 
+/** Walk the name and its parents, finding the closest listed name of
+ * each kind. */
+static void
+find_listed(const struct dp_policy* p, const char* name, struct listed* out)
+{
+	struct listed_keys k;
+	listed_keys(p, name, &k);
+	find_listed_keys(p, name, &k, out);
+}
+
 /** Number of a suffix among the protected domains', or DP_NONE. */
 static uint32_t
-find_suffix(const struct dp_policy* p, const char* s, size_t n)
+find_suffix(const struct dp_policy* p, const char* s, size_t n, uint64_t h)
 {
 	struct dp_index_iter it;
 	uint32_t val;
-	if(!dp_index_find(&p->index, dp_key_hash(DP_KEY_SUFFIX, s, n), &it))
+	if(!dp_index_find(&p->index, h, &it))
 		return DP_NONE;
 	while(dp_index_next(&it, &val))
 		if(val < p->nsuffixes && same_str(p->strings +
@@ -1364,9 +1502,10 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	struct dp_verdict* v)
 {
 	const struct dp_namerec* r;
+	struct listed_keys lk;
 	struct listed l;
 	struct query q;
-	const char* dot;
+	const char *dot, *reg;
 
 	memset(v, 0, sizeof(*v));
 	v->action = DP_ALLOW;
@@ -1374,7 +1513,11 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		snprintf(v->why, sizeof(v->why), "the root");
 		return;
 	}
-	find_listed(p, name, &l);
+	/* The listed names' filter blocks come in while the Public Suffix
+	 * List is read. */
+	listed_keys(p, name, &lk);
+	reg = psl_registrable_domain(p->psl, name);
+	find_listed_keys(p, name, &lk, &l);
 	if((r = l.allow) != NULL) {
 		snprintf(v->why, sizeof(v->why), "allowlisted (allow %s)",
 			p->strings + r->name);
@@ -1400,11 +1543,11 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		decide(p, v, DP_BLOCK);
 		return;
 	}
-	memset(&q, 0, sizeof(q));
+	memset(&q, 0, QUERY_CLEAR);
 	q.p = p;
 	q.name = name;
 	q.v = v;
-	q.reg = psl_registrable_domain(p->psl, name);
+	q.reg = reg;
 	if(!q.reg && strchr(name, '.')) {
 		/* The name is itself a public suffix of the list's private
 		 * section (github.io, blogspot.com): whoever runs it is a
@@ -1420,8 +1563,13 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	q.label_len = (size_t)(dot - q.reg);
 	q.suffix = dot + 1;
 	q.suffix_len = strlen(q.suffix);
-	q.suffix_id = find_suffix(p, q.suffix, q.suffix_len);
+	/* Ask for what the checks will read while the label is folded. */
+	q.suffix_h = dp_key_hash(DP_KEY_SUFFIX, q.suffix, q.suffix_len);
+	dp_index_prefetch(&p->index, q.suffix_h);
+	prepare_concat(&q);
+	prepare_affixes(&q);
 	dp_fold_label(p->folder, q.label, q.label_len, &q.fold);
+	q.suffix_id = find_suffix(p, q.suffix, q.suffix_len, q.suffix_h);
 	q.fold_flags = q.fold.flags;
 
 	/* On equal scores the first offer stands: the more specific

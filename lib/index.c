@@ -40,10 +40,10 @@ dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t h)
 size_t
 dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
 {
-	uint64_t pw[768], sfx[768], pfx = 0;
+	uint64_t pw[DP_DEL_KEYS], sfx[DP_DEL_KEYS], pfx = 0;
 	size_t i, k = 0;
-	if(n >= 250)
-		n = 250;
+	if(n >= DP_DEL_KEYS - 1)
+		n = DP_DEL_KEYS - 1;
 	pw[0] = 1;
 	for(i = 1; i <= n; i++)
 		pw[i] = pw[i - 1] * DP_HASH_B;

@@ -83,13 +83,16 @@ uint64_t dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t raw);
 /** The position of "no deletion" (the whole string). */
 #define DP_DEL_NONE 255
 
+/** Most keys dp_key_deletions gives for one string. */
+#define DP_DEL_KEYS 251
+
 /**
  * Hashes (kind DP_KEY_DEL) of s and of each distinct one-character
  * deletion of s (deleting any of a run of equal characters is the same:
  * it is done once, at the run's last character).
- * @param s: the string; only its first 250 bytes are used.
- * @param out: room for n + 1 hashes.
- * @param pos: room for n + 1 positions: where the character was
+ * @param s: the string; only its first DP_DEL_KEYS - 1 bytes are used.
+ * @param out: room for DP_DEL_KEYS (or n + 1) hashes.
+ * @param pos: room for as many positions: where the character was
  *	deleted, DP_DEL_NONE for s itself.
  * @return how many were written.
  */
