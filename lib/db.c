@@ -36,7 +36,7 @@ struct db_meta {
 	uint32_t nprot, nnames, nlabels, nsuffixes;
 	int32_t negative_ttl;
 	uint32_t country_mismatch, hijack;
-	uint64_t strings_len, nslots, nbuckets, nblocks, index_count, psl_len;
+	uint64_t strings_len, nbuckets, novf, index_count, psl_len;
 	uint64_t source_hash, built, checksum;
 	double block_at, warn_at;
 	uint64_t kw_hash[DP_KW_SLOTS];
@@ -56,10 +56,21 @@ struct dp_db {
 };
 
 /** The tables, their keys and element sizes. */
-enum table { T_STRINGS, T_PROT, T_NAMES, T_LABELS, T_SUFFIXES, T_SLOTS,
-	T_OFFS, T_BLOOM, T_PSL, T_COUNT };
+enum table { T_STRINGS, T_PROT, T_NAMES, T_LABELS, T_SUFFIXES, T_BUCKETS,
+	T_OVF, T_PSL, T_COUNT };
 static const char* const table_key[T_COUNT] = { "strings", "prot", "names",
-	"labels", "suffixes", "slots", "offsets", "bloom", "psl" };
+	"labels", "suffixes", "buckets", "overflow", "psl" };
+
+/**
+ * Bytes stored before a table.  LMDB puts a large value 16 bytes into its
+ * first page, and pages are aligned in the map: 48 bytes more put the
+ * index's buckets on cache-line boundaries, one line each.
+ */
+static size_t
+table_pad(enum table t)
+{
+	return t == T_BUCKETS ? 48 : 0;
+}
 
 /** Where each table of a policy is, and how long. */
 static void
@@ -75,13 +86,10 @@ tables_of(const struct dp_policy* p, const void** ptr, size_t* len)
 	len[T_LABELS] = (size_t)p->nlabels * sizeof(*p->labels);
 	ptr[T_SUFFIXES] = p->suffixes;
 	len[T_SUFFIXES] = (size_t)p->nsuffixes * sizeof(*p->suffixes);
-	ptr[T_SLOTS] = p->index.slots;
-	len[T_SLOTS] = (size_t)p->index.nslots * sizeof(*p->index.slots);
-	ptr[T_OFFS] = p->index.offs;
-	len[T_OFFS] = ((size_t)p->index.nbuckets + 1) *
-		sizeof(*p->index.offs);
-	ptr[T_BLOOM] = p->index.bloom;
-	len[T_BLOOM] = (size_t)p->index.nblocks * 64;
+	ptr[T_BUCKETS] = p->index.buckets;
+	len[T_BUCKETS] = (size_t)p->index.nbuckets * sizeof(*p->index.buckets);
+	ptr[T_OVF] = p->index.ovf;
+	len[T_OVF] = (size_t)p->index.novf * sizeof(*p->index.ovf);
 	ptr[T_PSL] = p->psl_text;
 	len[T_PSL] = p->psl_len;
 }
@@ -196,9 +204,8 @@ dp_policy_compile(const struct dp_policy* p, const char* path,
 	m.country_mismatch = (uint32_t)p->country_mismatch;
 	m.hijack = (uint32_t)p->hijack;
 	m.strings_len = p->strings_len;
-	m.nslots = p->index.nslots;
 	m.nbuckets = p->index.nbuckets;
-	m.nblocks = p->index.nblocks;
+	m.novf = p->index.novf;
 	m.index_count = p->index.count;
 	m.psl_len = p->psl_len;
 	m.source_hash = p->source_hash;
@@ -236,12 +243,16 @@ dp_policy_compile(const struct dp_policy* p, const char* path,
 	if((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
 		goto lmdb_error;
 	for(i = 0; i < T_COUNT; i++) {
+		size_t pad = table_pad((enum table)i);
 		k.mv_data = (void*)table_key[i];
 		k.mv_size = strlen(table_key[i]);
-		v.mv_data = (void*)(ptr[i] ? ptr[i] : "");
-		v.mv_size = len[i];
-		if((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
+		v.mv_data = NULL;
+		v.mv_size = pad + len[i];
+		if((rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE)) != 0)
 			goto lmdb_error;
+		memset(v.mv_data, 0, pad);
+		if(len[i])
+			memcpy((char*)v.mv_data + pad, ptr[i], len[i]);
 	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -270,7 +281,8 @@ cleanup:
 }
 
 /**
- * Get a table: in place if it is large and 8-byte aligned, else a copy.
+ * Get a table: in place if it is aligned (the buckets on cache lines, the
+ * others on 8 bytes), else an aligned copy.
  * @return 0 on success.
  */
 static int
@@ -278,6 +290,8 @@ get_table(struct dp_db* db, MDB_dbi dbi, enum table t, size_t want,
 	void** out, struct dp_error* err, const char* path)
 {
 	MDB_val k, v;
+	size_t align = t == T_BUCKETS ? 64 : 8;
+	char* data;
 	int rc;
 	k.mv_data = (void*)table_key[t];
 	k.mv_size = strlen(table_key[t]);
@@ -286,22 +300,24 @@ get_table(struct dp_db* db, MDB_dbi dbi, enum table t, size_t want,
 			table_key[t], mdb_strerror(rc));
 		return -1;
 	}
-	if(v.mv_size != want) {
+	if(v.mv_size != want + table_pad(t)) {
 		dp_error_set(err, "%s: table '%s' has %zu bytes, want %zu "
 			"(truncated or corrupt)", path, table_key[t],
-			v.mv_size, want);
+			v.mv_size, want + table_pad(t));
 		return -1;
 	}
-	if(((uintptr_t)v.mv_data & 7) == 0 || want == 0) {
-		*out = v.mv_data;
+	data = (char*)v.mv_data + table_pad(t);
+	if(((uintptr_t)data & (align - 1)) == 0 || want == 0) {
+		*out = data;
 		return 0;
 	}
 	if(db->ncopies >= (int)(sizeof(db->copies) / sizeof(db->copies[0])) ||
-		!(*out = malloc(want))) {
+		!(*out = aligned_alloc(align, (want + align - 1) & ~(align -
+		1)))) {
 		dp_error_set(err, "%s: out of memory", path);
 		return -1;
 	}
-	memcpy(*out, v.mv_data, want);
+	memcpy(*out, data, want);
 	db->copies[db->ncopies++] = *out;
 	return 0;
 }
@@ -349,7 +365,7 @@ validate(const struct dp_policy* p, struct dp_error* err, const char* path)
 		if(p->kw_hash[i] && p->kw_word[i] >= DP_KW_SLOTS)
 			BAD("keyword table out of range");
 	if(!dp_index_valid(&p->index))
-		BAD("index offsets out of range");
+		BAD("index bucket out of range");
 #undef BAD
 	return 0;
 }
@@ -444,9 +460,8 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	p->nlabels = db->meta.nlabels;
 	p->nsuffixes = db->meta.nsuffixes;
 	p->strings_len = p->strings_cap = db->meta.strings_len;
-	p->index.nslots = db->meta.nslots;
 	p->index.nbuckets = db->meta.nbuckets;
-	p->index.nblocks = db->meta.nblocks;
+	p->index.novf = db->meta.novf;
 	p->index.count = db->meta.index_count;
 	p->psl_len = db->meta.psl_len;
 	p->negative_ttl = db->meta.negative_ttl;
@@ -477,9 +492,8 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	p->names = ptr[T_NAMES];
 	p->labels = ptr[T_LABELS];
 	p->suffixes = ptr[T_SUFFIXES];
-	p->index.slots = ptr[T_SLOTS];
-	p->index.offs = ptr[T_OFFS];
-	p->index.bloom = ptr[T_BLOOM];
+	p->index.buckets = ptr[T_BUCKETS];
+	p->index.ovf = ptr[T_OVF];
 	if(validate(p, err, path) != 0)
 		goto fail;
 	/* The Public Suffix List travels with the policy. */

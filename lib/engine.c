@@ -698,11 +698,11 @@ lookup_label(struct query* q, const char* key, size_t n,
 
 /**
  * Start the lookups of k hashes at once, so that their memory latencies
- * overlap instead of adding up: the filter blocks of all of them, then
- * the bucket offsets of those that pass, then their entries.
- * @param it: room for k iterators, filled for the hashes that pass.
+ * overlap instead of adding up: the buckets of all of them first.
+ * @param it: room for k iterators, filled for the hashes that may be
+ *	present.
  * @param which: room for k numbers: which hash each iterator is for.
- * @return how many passed the filter.
+ * @return how many may be present.
  */
 static size_t
 find_batch(const struct dp_index* ix, const uint64_t* h, size_t k,
@@ -712,12 +712,8 @@ find_batch(const struct dp_index* ix, const uint64_t* h, size_t k,
 	for(i = 0; i < k; i++)
 		dp_index_prefetch(ix, h[i]);
 	for(i = 0; i < k; i++)
-		if(dp_index_maybe(ix, h[i]))
+		if(dp_index_find(ix, h[i], &it[np]))
 			which[np++] = (uint16_t)i;
-	for(i = 0; i < np; i++) {
-		(void)dp_index_find(ix, h[which[i]], &it[i]);
-		dp_index_iter_prefetch(&it[i]);
-	}
 	return np;
 }
 

@@ -6,11 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/** Bits set per key in its filter block; ~0.5% false positives at 16
- * bits per key. */
-#define BLOOM_K 6
-/** 64-bit words per filter block: one 64-byte cache line. */
-#define BLOCK_WORDS 8
 
 uint64_t
 dp_key_raw(const char* key, size_t len)
@@ -88,22 +83,17 @@ dp_index_init(struct dp_index* ix, uint64_t n)
 	memset(ix, 0, sizeof(*ix));
 	if(n < 16)
 		n = 16;
-	/* Offsets are 32 bits wide. */
+	/* Positions are 32 bits wide. */
 	if(n >= UINT32_MAX)
 		return -1;
-	/* Two entries a bucket on average: one line of entries. */
-	ix->nbuckets = n / 2 + 1;
-	/* 16 filter bits per key: 512-bit blocks hold 32 keys. */
-	ix->nblocks = n / 32 + 1;
+	/* Five entries a bucket of seven on average: about one bucket in
+	 * eight overflows, by one or two entries. */
+	ix->nbuckets = n / 5 + 1;
 	ix->cap = n;
-	ix->pending = malloc(n * sizeof(*ix->pending));
-	ix->bloom = aligned_alloc(64, ix->nblocks * BLOCK_WORDS *
-		sizeof(uint64_t));
-	if(!ix->pending || !ix->bloom) {
+	if(!(ix->pending = malloc(n * sizeof(*ix->pending)))) {
 		dp_index_clear(ix);
 		return -1;
 	}
-	memset(ix->bloom, 0, ix->nblocks * BLOCK_WORDS * sizeof(uint64_t));
 	return 0;
 }
 
@@ -111,9 +101,8 @@ void
 dp_index_clear(struct dp_index* ix)
 {
 	free(ix->pending);
-	free(ix->offs);
-	free(ix->slots);
-	free(ix->bloom);
+	free(ix->buckets);
+	free(ix->ovf);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -124,90 +113,108 @@ tag_of(uint64_t h)
 	return (uint32_t)(h >> 32);
 }
 
-/**
- * The filter block of a hash: from the low half, rotated up; the bit
- * positions come from bits 10 to 63, the bucket from the hash remixed.
- */
-static uint64_t*
-bloom_block(const struct dp_index* ix, uint64_t h)
-{
-	return ix->bloom + mulhi(h << 32 | h >> 32, ix->nblocks) * BLOCK_WORDS;
-}
-
-/** The bucket of a hash. */
+/** The bucket of a hash, from its lower half. */
 static uint64_t
-bucket_of(const struct dp_index* ix, uint64_t h)
+bucket_of(uint64_t nbuckets, uint64_t h)
 {
-	return mulhi(h * 0x9e3779b97f4a7c15ULL, ix->nbuckets);
+	return mulhi(h << 32, nbuckets);
 }
 
 void
 dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
 {
-	uint64_t* b;
-	uint64_t bits = h >> 10;
 	struct dp_pending* e;
-	int i;
 	if(ix->npending >= ix->cap) {
 		ix->npending = ix->cap + 1; /* dp_index_finish fails */
 		return;
 	}
-	b = bloom_block(ix, h);
-	for(i = 0; i < BLOOM_K; i++, bits >>= 9)
-		b[(bits >> 6) & 7] |= 1ULL << (bits & 63);
 	e = &ix->pending[ix->npending++];
-	e->bucket = (uint32_t)bucket_of(ix, h);
+	e->bucket = (uint32_t)bucket_of(ix->nbuckets, h);
 	e->tag = tag_of(h);
 	e->val = val;
+}
+
+/** Whether bucket b already holds (tag, val) (for the build). */
+static int
+bucket_has(const struct dp_index* ix, const struct dp_bucket* b,
+	uint32_t tag, uint32_t val)
+{
+	unsigned i, n = b->meta & 7;
+	uint64_t j;
+	for(i = 0; i < n; i++)
+		if(b->tag[i] == tag && b->val[i] == val)
+			return 1;
+	for(j = b->ovf; j < b->ovf + (b->meta >> 11); j++)
+		if(ix->ovf[j].tag == tag && ix->ovf[j].val == val)
+			return 1;
+	return 0;
 }
 
 int
 dp_index_finish(struct dp_index* ix)
 {
 	uint64_t i, n = ix->npending;
-	uint32_t* fill;
+	uint32_t *first, *next;
 	if(n > ix->cap)
 		return -1;
-	ix->offs = calloc(ix->nbuckets + 1, sizeof(*ix->offs));
-	ix->slots = malloc((n ? n : 1) * sizeof(*ix->slots));
-	fill = calloc(ix->nbuckets, sizeof(*fill));
-	if(!ix->offs || !ix->slots || !fill) {
-		free(fill);
+	/* Chain the entries of each bucket, in the order they were put. */
+	ix->buckets = aligned_alloc(64, ix->nbuckets * sizeof(*ix->buckets));
+	ix->ovf = malloc((n ? n : 1) * sizeof(*ix->ovf));
+	first = malloc(ix->nbuckets * sizeof(*first));
+	next = malloc((n ? n : 1) * sizeof(*next));
+	if(!ix->buckets || !ix->ovf || !first || !next) {
+		free(first);
+		free(next);
 		return -1;
 	}
-	/* A counting sort by bucket, keeping the order of the puts within
-	 * a bucket; then each bucket loses its repeated pairs. */
-	for(i = 0; i < n; i++)
-		ix->offs[ix->pending[i].bucket + 1]++;
-	for(i = 0; i < ix->nbuckets; i++)
-		ix->offs[i + 1] += ix->offs[i];
-	for(i = 0; i < n; i++) {
-		const struct dp_pending* e = &ix->pending[i];
-		struct dp_slot* s = &ix->slots[ix->offs[e->bucket] +
-			fill[e->bucket]++];
-		s->tag = e->tag;
-		s->val = e->val;
+	memset(ix->buckets, 0, ix->nbuckets * sizeof(*ix->buckets));
+	memset(first, 0xff, ix->nbuckets * sizeof(*first));
+	for(i = n; i > 0; i--) {
+		uint32_t b = ix->pending[i - 1].bucket;
+		next[i - 1] = first[b];
+		first[b] = (uint32_t)(i - 1);
 	}
-	free(fill);
+	/* Fill each bucket's line, then its overflow, skipping repeats. */
+	ix->count = ix->novf = 0;
+	for(i = 0; i < ix->nbuckets; i++) {
+		struct dp_bucket* b = &ix->buckets[i];
+		uint32_t e;
+		b->ovf = (uint32_t)ix->novf;
+		for(e = first[i]; e != UINT32_MAX; e = next[e]) {
+			const struct dp_pending* p = &ix->pending[e];
+			unsigned k = b->meta & 7;
+			if(bucket_has(ix, b, p->tag, p->val))
+				continue;
+			if(k < DP_BUCKET_ENTRIES) {
+				b->tag[k] = p->tag;
+				b->val[k] = p->val;
+				b->meta++;
+			} else {
+				if((b->meta >> 11) >= DP_BUCKET_OVF_MAX) {
+					free(first);
+					free(next);
+					return -1;
+				}
+				ix->ovf[ix->novf].tag = p->tag;
+				ix->ovf[ix->novf].val = p->val;
+				ix->novf++;
+				b->meta += 1u << 11;
+				b->meta |= 1u << (3 + (p->tag & 7));
+			}
+			ix->count++;
+		}
+	}
+	free(first);
+	free(next);
 	free(ix->pending);
 	ix->pending = NULL;
 	ix->npending = ix->cap = 0;
-	ix->count = 0;
-	for(i = 0; i < ix->nbuckets; i++) {
-		uint32_t a = ix->offs[i], e = ix->offs[i + 1], j, k;
-		ix->offs[i] = (uint32_t)ix->count;
-		for(j = a; j < e; j++) {
-			struct dp_slot s = ix->slots[j];
-			for(k = ix->offs[i]; k < ix->count; k++)
-				if(ix->slots[k].tag == s.tag &&
-					ix->slots[k].val == s.val)
-					break;
-			if(k == ix->count)
-				ix->slots[ix->count++] = s;
-		}
+	/* Room was made for every entry to overflow. */
+	if(ix->novf) {
+		struct dp_slot* o = realloc(ix->ovf, ix->novf * sizeof(*o));
+		if(o)
+			ix->ovf = o;
 	}
-	ix->offs[ix->nbuckets] = (uint32_t)ix->count;
-	ix->nslots = ix->count;
 	return 0;
 }
 
@@ -215,52 +222,47 @@ int
 dp_index_valid(const struct dp_index* ix)
 {
 	uint64_t i;
-	if(ix->nbuckets == 0 || ix->nblocks == 0 || !ix->offs ||
-		ix->offs[0] != 0 || ix->offs[ix->nbuckets] != ix->nslots)
+	if(ix->nbuckets == 0 || !ix->buckets)
 		return 0;
-	for(i = 0; i < ix->nbuckets; i++)
-		if(ix->offs[i] > ix->offs[i + 1])
+	for(i = 0; i < ix->nbuckets; i++) {
+		const struct dp_bucket* b = &ix->buckets[i];
+		if((b->meta & 7) > DP_BUCKET_ENTRIES ||
+			(uint64_t)b->ovf + (b->meta >> 11) > ix->novf)
 			return 0;
+	}
 	return 1;
 }
 
 void
 dp_index_prefetch(const struct dp_index* ix, uint64_t h)
 {
-	__builtin_prefetch(bloom_block(ix, h));
-}
-
-/** Whether the filter block lets h through. */
-static int
-bloom_has(const struct dp_index* ix, uint64_t h)
-{
-	const uint64_t* b = bloom_block(ix, h);
-	uint64_t bits = h >> 10;
-	int i;
-	for(i = 0; i < BLOOM_K; i++, bits >>= 9)
-		if(!(b[(bits >> 6) & 7] & (1ULL << (bits & 63))))
-			return 0;
-	return 1;
-}
-
-int
-dp_index_maybe(const struct dp_index* ix, uint64_t h)
-{
-	if(ix->nbuckets == 0 || !bloom_has(ix, h))
-		return 0;
-	__builtin_prefetch(&ix->offs[bucket_of(ix, h)]);
-	return 1;
+	if(ix->nbuckets)
+		__builtin_prefetch(&ix->buckets[bucket_of(ix->nbuckets, h)]);
 }
 
 int
 dp_index_find(const struct dp_index* ix, uint64_t h, struct dp_index_iter* it)
 {
-	uint64_t b;
-	if(ix->nbuckets == 0 || !bloom_has(ix, h))
+	const struct dp_bucket* b;
+	uint32_t tag = tag_of(h);
+	unsigned i, n;
+	int any = 0;
+	if(ix->nbuckets == 0)
 		return 0;
-	b = bucket_of(ix, h);
-	it->pos = ix->slots + ix->offs[b];
-	it->end = ix->slots + ix->offs[b + 1];
-	it->tag = tag_of(h);
-	return 1;
+	b = &ix->buckets[bucket_of(ix->nbuckets, h)];
+	n = b->meta & 7;
+	for(i = 0; i < n; i++)
+		any |= b->tag[i] == tag;
+	it->b = b;
+	it->i = 0;
+	it->n = n;
+	it->tag = tag;
+	it->pos = it->end = NULL;
+	if((b->meta >> 11) && (b->meta >> (3 + (tag & 7)) & 1)) {
+		it->pos = ix->ovf + b->ovf;
+		it->end = it->pos + (b->meta >> 11);
+		__builtin_prefetch(it->pos);
+		any = 1;
+	}
+	return any;
 }

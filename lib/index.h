@@ -1,13 +1,13 @@
 /*
  * lib/index.h - the match index: a hash multimap from (kind, key) to a
- * protected-domain number, behind a blocked Bloom filter.
+ * protected-domain number, in buckets of one cache line.
  *
- * The index holds only 64-bit hashes, never the keys: every hit is a
- * candidate that the engine verifies against the protected domain's own
- * strings.  A lookup costs one cache line of the filter, and for the few
- * keys that pass it, the line of its bucket's offsets and the line of its
- * entries, whatever the number of protected domains.  Both arrays are plain, position-independent memory,
- * so they can be written to and mapped from a compiled policy.
+ * The index holds only hashes, never the keys: every hit is a candidate
+ * that the engine verifies against the protected domain's own strings.
+ * A lookup costs the one cache line of its bucket (rarely two), whatever
+ * the number of protected domains.  Both arrays are plain,
+ * position-independent memory, so they can be written to and mapped from
+ * a compiled policy.
  */
 #ifndef DOPPEL_INDEX_H
 #define DOPPEL_INDEX_H
@@ -37,27 +37,43 @@ struct dp_slot {
 	uint32_t val;
 };
 
+/** Entries a bucket holds in its own cache line. */
+#define DP_BUCKET_ENTRIES 7
+
+/**
+ * A bucket: one 64-byte cache line with up to DP_BUCKET_ENTRIES entries;
+ * the bucket's further entries are in the overflow area.
+ */
+struct dp_bucket {
+	uint32_t tag[DP_BUCKET_ENTRIES];
+	/** bits 0-2: entries here; bits 3-10: a bit per (tag & 7) of the
+	 * entries in overflow; bits 11-31: how many are in overflow */
+	uint32_t meta;
+	uint32_t val[DP_BUCKET_ENTRIES];
+	/** where the bucket's overflow entries start */
+	uint32_t ovf;
+};
+
+/** Most overflow entries of one bucket. */
+#define DP_BUCKET_OVF_MAX ((1u << 21) - 1)
+
 /** An entry waiting for dp_index_finish: its bucket, tag and value. */
 struct dp_pending {
 	uint32_t bucket, tag, val;
 };
 
 /**
- * The index.  Entries are grouped by bucket, the buckets in order
- * (compressed rows): the entries of bucket b are slots[offs[b] ..
- * offs[b + 1]).  A lookup reads one filter block, two offsets and the
- * few entries of one bucket, and never walks into a neighbour's.
+ * The index: a hash table of one-line buckets.  A lookup reads the one
+ * cache line of its bucket (the 32-bit tags stand in for a filter: a key
+ * that is absent matches a tag about once in a billion), and a few
+ * buckets in eight also a line of overflow entries.
  */
 struct dp_index {
-	/** buckets; offs has nbuckets + 1 entries */
 	uint64_t nbuckets;
-	uint32_t* offs;
-	/** entries, as many as count */
-	uint64_t nslots;
-	struct dp_slot* slots;
-	/** filter blocks of 512 bits */
-	uint64_t nblocks;
-	uint64_t* bloom;
+	struct dp_bucket* buckets;
+	/** overflow entries, grouped by bucket */
+	uint64_t novf;
+	struct dp_slot* ovf;
 	/** entries stored (after dp_index_finish: distinct ones) */
 	uint64_t count;
 	/** while building: entries put and not yet finished, and room */
@@ -133,21 +149,24 @@ void dp_index_clear(struct dp_index* ix);
 void dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val);
 
 /**
- * Group the entries put into their buckets; the index can be searched
+ * Lay the entries put out in their buckets; the index can be searched
  * from then on.
- * @return 0 on success, -1 when out of memory or too many were put.
+ * @return 0 on success, -1 when out of memory, too many were put, or a
+ *	bucket overflows beyond DP_BUCKET_OVF_MAX.
  */
 int dp_index_finish(struct dp_index* ix);
 
 /**
- * Whether a finished or loaded index is well formed: offsets in order
- * and within the entries (a corrupt compiled policy must not make a
- * lookup read out of bounds).
+ * Whether a finished or loaded index is well formed: counts and overflow
+ * ranges within bounds (a corrupt compiled policy must not make a lookup
+ * read out of bounds).
  */
 int dp_index_valid(const struct dp_index* ix);
 
 /** Iterator over the values stored under one hash. */
 struct dp_index_iter {
+	const struct dp_bucket* b;
+	unsigned i, n;
 	const struct dp_slot* pos;
 	const struct dp_slot* end;
 	uint32_t tag;
@@ -155,34 +174,18 @@ struct dp_index_iter {
 
 /**
  * Start a lookup.
- * @return 0 if the filter says the hash is certainly absent (the iterator
- *	is then not usable), 1 otherwise.
+ * @return 0 if the key is certainly absent (the iterator is then not
+ *	usable), 1 otherwise.
  */
 int dp_index_find(const struct dp_index* ix, uint64_t h,
 	struct dp_index_iter* it);
 
 /**
- * Ask the CPU to fetch the filter block of a hash.  Probing a batch of
+ * Ask the CPU to fetch the bucket of a hash.  Looking up a batch of
  * hashes costs about one memory latency instead of one each when their
- * blocks are prefetched first.
+ * buckets are asked for first.
  */
 void dp_index_prefetch(const struct dp_index* ix, uint64_t h);
-
-/**
- * Whether the filter lets a hash through; if so, also ask the CPU to
- * fetch the hash's bucket offsets, for dp_index_find a little later.
- */
-int dp_index_maybe(const struct dp_index* ix, uint64_t h);
-
-/**
- * Ask the CPU to fetch the entries of a lookup started with
- * dp_index_find, before they are read with dp_index_next.
- */
-static inline void
-dp_index_iter_prefetch(const struct dp_index_iter* it)
-{
-	__builtin_prefetch(it->pos);
-}
 
 /**
  * Next value stored under the hash of the lookup.
@@ -191,6 +194,13 @@ dp_index_iter_prefetch(const struct dp_index_iter* it)
 static inline int
 dp_index_next(struct dp_index_iter* it, uint32_t* val)
 {
+	while(it->i < it->n) {
+		unsigned i = it->i++;
+		if(it->b->tag[i] == it->tag) {
+			*val = it->b->val[i];
+			return 1;
+		}
+	}
 	while(it->pos < it->end) {
 		const struct dp_slot* s = it->pos++;
 		if(s->tag == it->tag) {

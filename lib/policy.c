@@ -188,9 +188,8 @@ dp_policy_memory(const struct dp_policy* p)
 		p->names_cap * sizeof(*p->names) +
 		p->nlabels * sizeof(*p->labels) +
 		p->nsuffixes * sizeof(*p->suffixes) +
-		p->index.nslots * sizeof(*p->index.slots) +
-		(p->index.nbuckets + 1) * sizeof(*p->index.offs) +
-		p->index.nblocks * 64;
+		p->index.nbuckets * sizeof(*p->index.buckets) +
+		p->index.novf * sizeof(*p->index.ovf);
 }
 
 
