@@ -296,6 +296,20 @@ cleanup:
 /** Suffix relations remembered per query. */
 #define SUFFIX_MEMO 64
 
+/** A token of the name, between dots and hyphens. */
+struct token {
+	const char* s;
+	size_t n;
+	/** the token ends a label (a dot or the suffix follows) */
+	int label_end;
+};
+
+/** One lookup of check_affixes: the brand's length, which side it is on,
+ * and whether it is a label (with a keyword) or a whole name. */
+struct affix_look {
+	uint8_t brand_n, before, label;
+};
+
 /** What is known about the queried name while it is checked. */
 struct query {
 	const struct dp_policy* p;
@@ -349,6 +363,21 @@ struct query {
 	 * first i characters, suf[i]: the last i), when 4 <= label_len <
 	 * AFFIX_MAX */
 	uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX];
+	/** the affix lookups (prepare_affix_keys) */
+	uint64_t affix_h[2 * AFFIX_MAX];
+	struct affix_look affix_look[2 * AFFIX_MAX];
+	size_t naffix;
+	/** the deletion keys of the folds, and where each deleted */
+	uint64_t del_h[2 * DP_DEL_KEYS];
+	uint8_t del_pos[2 * DP_DEL_KEYS];
+	size_t ndel;
+	/** the tokens of the name (prepare_tokens): the registered label's
+	 * first, the suffix's first; and the keys of those looked up */
+	struct token tok[MAX_TOKENS];
+	size_t ntok, label_tok, suffix_tok;
+	uint64_t tok_h[MAX_TOKENS];
+	uint8_t tok_which[MAX_TOKENS];
+	size_t ntok_h;
 };
 
 /** The part of struct query a new query clears. */
@@ -756,25 +785,18 @@ weigh_batch(struct query* q, const uint32_t* lid, size_t n)
 static void
 check_edits(struct query* q)
 {
-	uint64_t h[2 * DP_DEL_KEYS];
-	uint8_t pos[2 * DP_DEL_KEYS];
 	struct dp_index_iter it[2 * DP_DEL_KEYS];
 	uint16_t which[2 * DP_DEL_KEYS];
 	uint32_t batch[EDIT_BATCH];
-	size_t k = dp_key_deletions(q->fold.flat, q->fold.nflat, h, pos), i,
-		np, nb = 0;
+	size_t i, np, nb = 0;
 	if(q->explain) {
 		/* Only the winner is worded, and it is known. */
 		consider_edit(q, q->win_pid);
 		return;
 	}
-	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
-		q->fold.nflat))
-		k += dp_key_deletions(q->fold.loose, q->fold.nloose, h + k,
-			pos + k);
-	np = find_batch(&q->p->index, h, k, it, which);
+	np = find_batch(&q->p->index, q->del_h, q->ndel, it, which);
 	for(i = 0; i < np; i++) {
-		uint32_t val, qpos = pos[which[i]];
+		uint32_t val, qpos = q->del_pos[which[i]];
 		while(dp_index_next(&it[i], &val)) {
 			uint32_t lid = DP_DEL_LABEL(val), ipos = DP_DEL_POS(val);
 			size_t j;
@@ -802,6 +824,22 @@ check_edits(struct query* q)
 		}
 	}
 	weigh_batch(q, batch, nb);
+}
+
+/** The deletion keys of the flat and loose folds; their buckets are
+ * asked for. */
+static void
+prepare_edits(struct query* q)
+{
+	size_t i;
+	q->ndel = dp_key_deletions(q->fold.flat, q->fold.nflat, q->del_h,
+		q->del_pos);
+	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
+		q->fold.nflat))
+		q->ndel += dp_key_deletions(q->fold.loose, q->fold.nloose,
+			q->del_h + q->ndel, q->del_pos + q->ndel);
+	for(i = 0; i < q->ndel; i++)
+		dp_index_prefetch(&q->p->index, q->del_h[i]);
 }
 
 /** What a concatenation hit means. */
@@ -874,14 +912,6 @@ prepare_concat(struct query* q)
 	dp_index_prefetch(&q->p->index, q->concat_h[1]);
 }
 
-/** A token of the name, between dots and hyphens. */
-struct token {
-	const char* s;
-	size_t n;
-	/** the token ends a label (a dot or the suffix follows) */
-	int label_end;
-};
-
 struct embed_arg {
 	const struct token* tok;
 	size_t ntok, i;
@@ -949,21 +979,25 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 			pname + d->label_off, pname);
 }
 
-/** Brand embedding and combo-squatting, on tokens split at '.' and '-'. */
+/**
+ * Split the name at dots and hyphens into tokens, up to and with the
+ * suffix's own labels (so "army" can be followed by "mil"), and hash
+ * those looked up as brands; their buckets are asked for.
+ */
 static void
-check_tokens(struct query* q)
+prepare_tokens(struct query* q)
 {
-	struct token tok[MAX_TOKENS];
-	struct embed_arg ea;
-	size_t ntok = 0, i, label_tok = 0, suffix_tok;
+	struct token* tok = q->tok;
+	size_t ntok = 0, i;
 	const char* s = q->name;
 	const char* end = q->suffix - 1; /* the dot before the suffix */
+	q->label_tok = 0;
 	while(s < end && ntok < MAX_TOKENS) {
 		const char* e = s;
 		while(e < end && *e != '.' && *e != '-')
 			e++;
 		if(s == q->label)
-			label_tok = ntok;
+			q->label_tok = ntok;
 		if(e > s) {
 			tok[ntok].s = s;
 			tok[ntok].n = (size_t)(e - s);
@@ -972,8 +1006,7 @@ check_tokens(struct query* q)
 		}
 		s = e + 1;
 	}
-	/* The suffix's own labels, so "army" can be followed by "mil". */
-	suffix_tok = ntok;
+	q->suffix_tok = ntok;
 	s = q->suffix;
 	while(*s && ntok < MAX_TOKENS) {
 		const char* e = strchr(s, '.');
@@ -986,20 +1019,48 @@ check_tokens(struct query* q)
 			break;
 		s = e + 1;
 	}
+	q->ntok = ntok;
+	q->ntok_h = 0;
 	if(ntok < 2)
 		return;
-	ea.tok = tok;
-	ea.ntok = ntok;
-	ea.label_tok = label_tok;
-	ea.suffix_tok = suffix_tok;
 	for(i = 0; i < ntok && tok[i].s < q->suffix; i++) {
 		/* A token equal to the whole label is a typo or TLD
 		 * matter, handled by the edit check. */
 		if(tok[i].s == q->label && tok[i].n == q->label_len)
 			continue;
-		ea.i = i;
-		ea.in_label = tok[i].s >= q->label;
-		lookup_label(q, tok[i].s, tok[i].n, embed_cb, &ea);
+		q->tok_which[q->ntok_h] = (uint8_t)i;
+		q->tok_h[q->ntok_h] = dp_key_hash(DP_KEY_LABEL, tok[i].s,
+			tok[i].n);
+		dp_index_prefetch(&q->p->index, q->tok_h[q->ntok_h]);
+		q->ntok_h++;
+	}
+}
+
+/** Brand embedding and combo-squatting, on the tokens of prepare_tokens. */
+static void
+check_tokens(struct query* q)
+{
+	struct dp_index_iter it[MAX_TOKENS];
+	uint16_t which[MAX_TOKENS];
+	struct embed_arg ea;
+	size_t np, j;
+	ea.tok = q->tok;
+	ea.ntok = q->ntok;
+	ea.label_tok = q->label_tok;
+	ea.suffix_tok = q->suffix_tok;
+	np = find_batch(&q->p->index, q->tok_h, q->ntok_h, it, which);
+	for(j = 0; j < np; j++) {
+		const struct token* t = &q->tok[q->tok_which[which[j]]];
+		struct label_arg la;
+		uint32_t val;
+		ea.i = q->tok_which[which[j]];
+		ea.in_label = t->s >= q->label;
+		la.key = t->s;
+		la.n = t->n;
+		la.fn = embed_cb;
+		la.arg = &ea;
+		while(dp_index_next(&it[j], &val))
+			label_cb(q, val, &la);
 	}
 }
 
@@ -1199,11 +1260,8 @@ prepare_affixes(struct query* q)
 	}
 }
 
-/** One lookup of check_affixes: the brand's length, which side it is on,
- * and whether it is a label (with a keyword) or a whole name. */
-struct affix_look {
-	uint8_t brand_n, before, label;
-};
+/** A hit of check_affixes that is a name record, not a label. */
+#define HIT_NAME 0x80000000u
 
 #define ADD_LOOK(hash, bn, bf, lb) do { \
 		h[nl] = (hash); \
@@ -1213,27 +1271,27 @@ struct affix_look {
 		nl++; \
 	} while(0)
 
+/**
+ * The affix lookups, in the order they are weighed: a brand and a
+ * keyword by label, a brand and another word as a whole name under the
+ * query's suffix (when the affix filter lets it through); their buckets
+ * are asked for.
+ */
 static void
-check_affixes(struct query* q)
+prepare_affix_keys(struct query* q)
 {
-	struct affix_arg aa;
 	const char* s = q->label;
-	size_t n = q->label_len, i, nl = 0, np, j, nh = 0, k;
+	size_t n = q->label_len, i, nl = 0;
 	const uint64_t *pre = q->pre, *suf = q->suf;
-	uint64_t dotsfx, sfxpw;
-	uint64_t h[2 * AFFIX_MAX];
-	struct affix_look look[2 * AFFIX_MAX];
-	struct dp_index_iter it[2 * AFFIX_MAX];
-	uint16_t which[2 * AFFIX_MAX];
-	uint32_t hit[64];
+	uint64_t *h = q->affix_h, dotsfx, sfxpw;
+	struct affix_look* look = q->affix_look;
+	q->naffix = 0;
 	if(n < 4 || n >= AFFIX_MAX)
 		return;
 	/* brand + "." + suffix = raw(brand) * B^(1 + |suffix|) + raw(".suffix") */
 	dotsfx = dp_key_raw(q->suffix - 1, q->suffix_len + 1);
 	for(sfxpw = 1, i = 0; i <= q->suffix_len; i++)
 		sfxpw *= DP_HASH_B;
-	/* Every lookup first, in the order they are weighed, so that their
-	 * memory latencies overlap. */
 	for(i = 2; i + 1 < n; i++) {
 		/* brand + rest */
 		if(s[i] != '-' && s[i - 1] != '-') {
@@ -1258,28 +1316,44 @@ check_affixes(struct query* q)
 					1, 1);
 		}
 	}
-	np = find_batch(&q->p->index, h, nl, it, which);
+	for(i = 0; i < nl; i++)
+		dp_index_prefetch(&q->p->index, h[i]);
+	q->naffix = nl;
+}
+
+static void
+check_affixes(struct query* q)
+{
+	struct affix_arg aa;
+	const char* s = q->label;
+	size_t n = q->label_len, np, j, nh = 0;
+	struct dp_index_iter it[2 * AFFIX_MAX];
+	uint16_t which[2 * AFFIX_MAX];
+	uint32_t hit[64];
+	np = find_batch(&q->p->index, q->affix_h, q->naffix, it, which);
 	/* The records the entries point to, then what they point to. */
 	for(j = 0; j < np; j++) {
-		const struct affix_look* lk = &look[which[j]];
+		const struct affix_look* lk = &q->affix_look[which[j]];
 		struct dp_index_iter t = it[j];
 		uint32_t val;
 		while(nh < sizeof(hit) / sizeof(hit[0]) &&
 			dp_index_next(&t, &val)) {
-			if(lk->label && val < q->p->nlabels)
+			if(lk->label && val < q->p->nlabels) {
 				__builtin_prefetch(&q->p->labels[val]);
-			else if(!lk->label && val < q->p->nnames)
+				hit[nh++] = val;
+			} else if(!lk->label && val < q->p->nnames) {
 				__builtin_prefetch(&q->p->names[val]);
-			hit[nh++] = val;
+				hit[nh++] = val | HIT_NAME;
+			}
 		}
 	}
 	for(j = 0; j < nh; j++) {
-		if(hit[j] < q->p->nnames)
+		if(hit[j] & HIT_NAME)
 			__builtin_prefetch(q->p->strings +
-				q->p->names[hit[j]].name);
+				q->p->names[hit[j] & ~HIT_NAME].name);
 	}
-	for(j = 0, k = 0; j < np; j++) {
-		const struct affix_look* lk = &look[which[j]];
+	for(j = 0; j < np; j++) {
+		const struct affix_look* lk = &q->affix_look[which[j]];
 		uint32_t val;
 		aa.brand_n = lk->brand_n;
 		aa.before = lk->before;
@@ -1287,7 +1361,6 @@ check_affixes(struct query* q)
 		aa.rest = lk->before ? s : s + lk->brand_n;
 		aa.rest_n = n - lk->brand_n;
 		while(dp_index_next(&it[j], &val)) {
-			k++;
 			if(lk->label) {
 				struct label_arg la;
 				la.key = aa.brand;
@@ -1299,9 +1372,7 @@ check_affixes(struct query* q)
 				affix_name_cb(q, val, &aa);
 		}
 	}
-	(void)k;
 }
-#undef ADD_LOOK
 
 /** "a.rmy.mil": a dot inserted into the label. */
 static void
@@ -1559,13 +1630,17 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	q.label_len = (size_t)(dot - q.reg);
 	q.suffix = dot + 1;
 	q.suffix_len = strlen(q.suffix);
-	/* Ask for what the checks will read while the label is folded. */
+	/* Ask for what the checks will read while the label is folded;
+	 * then for all the buckets the checks will look in, at once. */
 	q.suffix_h = dp_key_hash(DP_KEY_SUFFIX, q.suffix, q.suffix_len);
 	dp_index_prefetch(&p->index, q.suffix_h);
 	prepare_concat(&q);
 	prepare_affixes(&q);
 	dp_fold_label(p->folder, q.label, q.label_len, &q.fold);
 	q.suffix_id = find_suffix(p, q.suffix, q.suffix_len, q.suffix_h);
+	prepare_edits(&q);
+	prepare_tokens(&q);
+	prepare_affix_keys(&q);
 	q.fold_flags = q.fold.flags;
 
 	/* On equal scores the first offer stands: the more specific
