@@ -4,6 +4,9 @@
 #include "index.h"
 
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 
@@ -240,29 +243,45 @@ dp_index_prefetch(const struct dp_index* ix, uint64_t h)
 		__builtin_prefetch(&ix->buckets[bucket_of(ix->nbuckets, h)]);
 }
 
+/** A bit per entry of a bucket's line whose tag is tag. */
+static unsigned
+tag_mask(const struct dp_bucket* b, uint32_t tag)
+{
+	unsigned n = b->meta & 7, m;
+#ifdef __SSE2__
+	/* Entries 0-3 and 3-6, four at a time. */
+	__m128i t = _mm_set1_epi32((int)tag);
+	__m128i lo = _mm_loadu_si128((const __m128i*)(const void*)&b->tag[0]);
+	__m128i hi = _mm_loadu_si128((const __m128i*)(const void*)&b->tag[3]);
+	m = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo,
+		t))) | (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+		_mm_cmpeq_epi32(hi, t))) << 3;
+#else
+	unsigned i;
+	for(m = 0, i = 0; i < DP_BUCKET_ENTRIES; i++)
+		m |= (unsigned)(b->tag[i] == tag) << i;
+#endif
+	/* Only the entries in use. */
+	return m & ((1u << n) - 1);
+}
+
 int
 dp_index_find(const struct dp_index* ix, uint64_t h, struct dp_index_iter* it)
 {
 	const struct dp_bucket* b;
 	uint32_t tag = tag_of(h);
-	unsigned i, n;
-	int any = 0;
 	if(ix->nbuckets == 0)
 		return 0;
 	b = &ix->buckets[bucket_of(ix->nbuckets, h)];
-	n = b->meta & 7;
-	for(i = 0; i < n; i++)
-		any |= b->tag[i] == tag;
 	it->b = b;
-	it->i = 0;
-	it->n = n;
+	it->mask = tag_mask(b, tag);
 	it->tag = tag;
 	it->pos = it->end = NULL;
 	if((b->meta >> 11) && (b->meta >> (3 + (tag & 7)) & 1)) {
 		it->pos = ix->ovf + b->ovf;
 		it->end = it->pos + (b->meta >> 11);
 		__builtin_prefetch(it->pos);
-		any = 1;
+		return 1;
 	}
-	return any;
+	return it->mask != 0;
 }

@@ -166,7 +166,8 @@ int dp_index_valid(const struct dp_index* ix);
 /** Iterator over the values stored under one hash. */
 struct dp_index_iter {
 	const struct dp_bucket* b;
-	unsigned i, n;
+	/** a bit per entry of the bucket's line whose tag matches */
+	unsigned mask;
 	const struct dp_slot* pos;
 	const struct dp_slot* end;
 	uint32_t tag;
@@ -194,12 +195,11 @@ void dp_index_prefetch(const struct dp_index* ix, uint64_t h);
 static inline int
 dp_index_next(struct dp_index_iter* it, uint32_t* val)
 {
-	while(it->i < it->n) {
-		unsigned i = it->i++;
-		if(it->b->tag[i] == it->tag) {
-			*val = it->b->val[i];
-			return 1;
-		}
+	if(it->mask) {
+		unsigned i = (unsigned)__builtin_ctz(it->mask);
+		it->mask &= it->mask - 1;
+		*val = it->b->val[i];
+		return 1;
 	}
 	while(it->pos < it->end) {
 		const struct dp_slot* s = it->pos++;
