@@ -64,12 +64,13 @@ static const char* const table_key[T_COUNT] = { "strings", "prot", "names",
 /**
  * Bytes stored before a table.  LMDB puts a large value 16 bytes into its
  * first page, and pages are aligned in the map: 48 bytes more put the
- * index's buckets on cache-line boundaries, one line each.
+ * index's buckets and the label records on cache-line boundaries, one
+ * line each.
  */
 static size_t
 table_pad(enum table t)
 {
-	return t == T_BUCKETS ? 48 : 0;
+	return t == T_BUCKETS || t == T_LABELS ? 48 : 0;
 }
 
 /** Where each table of a policy is, and how long. */
@@ -281,8 +282,8 @@ cleanup:
 }
 
 /**
- * Get a table: in place if it is aligned (the buckets on cache lines, the
- * others on 8 bytes), else an aligned copy.
+ * Get a table: in place if it is aligned (buckets and labels on cache
+ * lines, the others on 8 bytes), else an aligned copy.
  * @return 0 on success.
  */
 static int
@@ -290,7 +291,7 @@ get_table(struct dp_db* db, MDB_dbi dbi, enum table t, size_t want,
 	void** out, struct dp_error* err, const char* path)
 {
 	MDB_val k, v;
-	size_t align = t == T_BUCKETS ? 64 : 8;
+	size_t align = t == T_BUCKETS || t == T_LABELS ? 64 : 8;
 	char* data;
 	int rc;
 	k.mv_data = (void*)table_key[t];

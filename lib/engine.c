@@ -212,9 +212,23 @@ dp_engine_build(struct dp_policy* p)
 		p->prot = sorted;
 		p->prot_cap = p->nprot + 1;
 	}
+	/* Records of one cache line each, on line boundaries. */
+	{
+		struct dp_label* a = aligned_alloc(64, ((size_t)p->nlabels *
+			sizeof(*a) + 63) & ~(size_t)63);
+		if(!a)
+			goto cleanup;
+		if(p->nlabels)
+			memcpy(a, p->labels, p->nlabels * sizeof(*a));
+		free(p->labels);
+		p->labels = a;
+	}
 	/* Fold each label; the folds go into the string area. */
 	for(i = 0; i < p->nlabels; i++) {
 		struct dp_label* l = &p->labels[i];
+		memset(l->head, 0, sizeof(l->head));
+		if(l->len < DP_LABEL_HEAD)
+			memcpy(l->head, p->strings + l->str, l->len);
 		dp_fold_label(p->folder, p->strings + l->str, l->len, fold);
 		if((l->strong = dp_policy_add_string(p, fold->strong,
 			fold->nstrong)) == DP_NONE ||
@@ -516,7 +530,7 @@ consider_edit(struct query* q, uint32_t pid)
 	const struct dp_prot* d = &q->p->prot[pid];
 	const struct dp_label* l = &q->p->labels[d->label];
 	const char* pname = q->p->strings + d->name;
-	const char* pl = q->p->strings + l->str;
+	const char* pl = dp_label_text(q->p, l);
 	const char* ps = q->p->strings + q->p->suffixes[d->suffix].str;
 	enum suffix_rel rel;
 	int unicode = (q->fold_flags & DP_FOLD_UNICODE) != 0;
@@ -646,7 +660,7 @@ static double
 label_bound(struct query* q, uint32_t lid)
 {
 	const struct dp_label* l = &q->p->labels[lid];
-	const char* pl = q->p->strings + l->str;
+	const char* pl = dp_label_text(q->p, l);
 	if(!(q->fold_flags & DP_FOLD_UNICODE)) {
 		if(q->edit_lid != lid) {
 			q->edit = dp_edit_find(q->label, q->label_len, pl,
@@ -698,7 +712,7 @@ label_cb(struct query* q, uint32_t lid, void* arg)
 	if(lid >= q->p->nlabels)
 		return;
 	l = &q->p->labels[lid];
-	if(!same_str(q->p->strings + l->str, l->len, la->key, la->n))
+	if(!same_str(dp_label_text(q->p, l), l->len, la->key, la->n))
 		return; /* a hash collision */
 	for(i = l->first; i < l->first + l->n; i++)
 		la->fn(q, i, la->arg);
@@ -765,15 +779,22 @@ weigh_label(struct query* q, uint32_t lid)
 #define EDIT_BATCH 32
 
 /** Weigh a batch of candidate labels: their records were asked for when
- * they were found; ask for their strings and domains, then weigh. */
+ * they were found; ask for their domains (and long labels' text), then
+ * weigh. */
 static void
 weigh_batch(struct query* q, const uint32_t* lid, size_t n)
 {
 	size_t i;
 	for(i = 0; i < n; i++) {
 		const struct dp_label* l = &q->p->labels[lid[i]];
-		__builtin_prefetch(q->p->strings + l->str);
-		__builtin_prefetch(&q->p->prot[l->first]);
+		const char* d = (const char*)&q->p->prot[l->first];
+		const char* e = (const char*)&q->p->prot[l->first + l->n];
+		if(l->len >= DP_LABEL_HEAD)
+			__builtin_prefetch(q->p->strings + l->str);
+		/* the label's domains, up to 8 lines */
+		for(; d < e && d < (const char*)&q->p->prot[l->first] + 512;
+			d += 64)
+			__builtin_prefetch(d);
 	}
 	for(i = 0; i < n; i++)
 		weigh_label(q, lid[i]);

@@ -44,6 +44,9 @@ struct dp_tech_rule {
 	uint8_t action_cap;
 };
 
+/** Labels up to this length minus one are kept in their record. */
+#define DP_LABEL_HEAD 32
+
 /**
  * A registered label shared by protected domains ("army" of army.mil and
  * army.gov): typos and look-alikes are a matter of the label, so the
@@ -55,7 +58,14 @@ struct dp_label {
 	uint16_t len, nstrong, nloose, nflat;
 	/** its protected domains: prot[first .. first + n) */
 	uint32_t first, n;
+	/** the label itself when shorter than DP_LABEL_HEAD (NUL padded),
+	 * so that weighing it reads no other cache line than its record */
+	char head[DP_LABEL_HEAD];
 };
+
+/** The text of a label (len bytes, NUL terminated). */
+static inline const char*
+dp_label_text(const struct dp_policy* p, const struct dp_label* l);
 
 /** A public suffix some protected domain is under. */
 struct dp_suffix {
@@ -268,5 +278,11 @@ struct dp_policy {
  * @return DP_OK or DP_ERR_NOMEM.
  */
 dp_status dp_affix_init(struct dp_policy* p);
+
+static inline const char*
+dp_label_text(const struct dp_policy* p, const struct dp_label* l)
+{
+	return l->len < DP_LABEL_HEAD ? l->head : p->strings + l->str;
+}
 
 #endif /* DOPPEL_INTERNAL_H */
