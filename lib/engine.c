@@ -949,9 +949,13 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	const struct embed_arg* ea = arg;
 	const struct dp_prot* d = &q->p->prot[pid];
 	const char* pname = q->p->strings + d->name;
-	const char* ps = pname + d->suffix_off;
+	/* The suffix from the shared table, which stays in the cache,
+	 * rather than from the domain's own name. */
+	const struct dp_suffix* x = &q->p->suffixes[d->suffix];
+	const char* ps = q->p->strings + x->str;
 	const struct token* t = ea->tok;
-	size_t j = ea->i + 1, k = 0, plen = strlen(ps), kw = 0, other = 0;
+	size_t j = ea->i + 1, k = 0, plen = x->len, kw = 0, other = 0;
+	int same = d->suffix == q->suffix_id;
 	double s;
 
 	/* Does the protected suffix follow, as tokens ("army" "mil")? */
@@ -974,7 +978,7 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 				q->name, pname);
 		return;
 	}
-	if(!ea->in_label && strcmp(q->suffix, ps) != 0)
+	if(!ea->in_label && !same)
 		return; /* "army.example.net": a word, not a brand */
 	for(j = 0; j < ea->ntok; j++) {
 		if(j == ea->i)
@@ -994,7 +998,7 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 		return;
 	}
 	/* Brand and another word: a namesake unless under the very suffix. */
-	if(strcmp(q->suffix, ps) == 0)
+	if(same)
 		offer(q, d, 0.55, "combo-squatting", "%s is %.*s plus a word, "
 			"under %s's own suffix", q->name, (int)d->label_len,
 			pname + d->label_off, pname);
@@ -1401,9 +1405,8 @@ split_cb(struct query* q, uint32_t pid, void* arg)
 {
 	const struct dp_prot* d = &q->p->prot[pid];
 	const char* pname = q->p->strings + d->name;
-	const char* ps = pname + d->suffix_off;
 	(void)arg;
-	if(strcmp(q->suffix, ps) != 0)
+	if(d->suffix != q->suffix_id)
 		return;
 	offer(q, d, 0.8, "subdomain", "%s is %s with a "
 		"dot inserted", q->name, pname);
