@@ -12,6 +12,7 @@
 #include "fold.h"
 
 #include <idn2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
@@ -168,75 +169,82 @@ dp_folder_destroy(struct dp_folder* f)
 	free(f);
 }
 
-/** Single ASCII characters nobody tells apart in a URL bar. */
-static char
-fold_strong(char c)
-{
-	switch(c) {
-	case '0': return 'o';
-	case '1':
-	case 'i':
-	case '|': return 'l';
-	default: return c;
-	}
-}
+/*
+ * The ASCII look-alikes as tables, so that folding a label takes no
+ * branch per character (labels are random to the branch predictor, and
+ * a switch per character cost more than all the rest of the fold).
+ */
+
+/** Single ASCII characters nobody tells apart in a URL bar: 0/o and
+ * 1/i/|/l. */
+static const unsigned char strong_from[] = "01i|";
+static const unsigned char strong_to[] = "olll";
 
 /** ... and those that only look alike at a glance. */
-static char
-fold_weak(char c)
-{
-	switch(c) {
-	case 'n': return 'm';
-	case 'b': return 'd';
-	case 'e': return 'c';
-	case 'q': return 'g';
-	case '3': return '8';
-	case '9': return '6';
-	case '5': return 's';
-	default: return fold_strong(c);
-	}
-}
+static const unsigned char weak_from[] = "nbeq395";
+static const unsigned char weak_to[] = "mdcg86s";
 
 /**
  * Character pairs that look like one character: rn rr nn -> m, vv -> w,
- * cl dl -> d, lh -> h, lb -> b, lk lc -> k.
- * @return the character, or 0 if a b is no such pair.
+ * cl dl -> d, lh -> h, lb -> b, lk lc -> k.  Pair j is pair_first[j]
+ * then pair_second[j], read as pair_to[j].
  */
-static char
-fold_pair(char a, char b)
+static const unsigned char pair_first[] = "rrnvcdllll";
+static const unsigned char pair_second[] = "nrnvllhbkc";
+static const unsigned char pair_to[] = "mmmwddhbkk";
+#define NPAIRS (sizeof(pair_to) - 1)
+
+/** Byte maps and pair masks, filled once (tables_init); the weak map
+ * folds the strong look-alikes too. */
+static unsigned char strong_map[256], weak_map[256];
+/** pair_a[c]: the pairs c can start, pair_b[c]: those it can end */
+static uint16_t pair_a[256], pair_b[256];
+
+static void
+tables_build(void)
 {
-	switch(b) {
-	case 'n': return a == 'r' || a == 'n' ? 'm' : 0;
-	case 'r': return a == 'r' ? 'm' : 0;
-	case 'v': return a == 'v' ? 'w' : 0;
-	case 'l': return a == 'c' || a == 'd' ? 'd' : 0;
-	case 'h': return a == 'l' ? 'h' : 0;
-	case 'b': return a == 'l' ? 'b' : 0;
-	case 'k':
-	case 'c': return a == 'l' ? 'k' : 0;
-	default: return 0;
+	unsigned c;
+	size_t j;
+	for(c = 0; c < 256; c++)
+		strong_map[c] = weak_map[c] = (unsigned char)c;
+	for(j = 0; strong_from[j]; j++)
+		strong_map[strong_from[j]] = weak_map[strong_from[j]] =
+			strong_to[j];
+	for(j = 0; weak_from[j]; j++)
+		weak_map[weak_from[j]] = weak_to[j];
+	for(j = 0; j < NPAIRS; j++) {
+		pair_a[pair_first[j]] |= (uint16_t)(1u << j);
+		pair_b[pair_second[j]] |= (uint16_t)(1u << j);
 	}
+}
+
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+/** Make sure the tables are filled. */
+static void
+tables_init(void)
+{
+	pthread_once(&tables_once, tables_build);
 }
 
 /**
  * Replace look-alike pairs, scanning from the right, so "arnny" reads as
  * "ar" + "nn" + "y" -> "army" rather than "a" + "rn" + "ny".
+ * @param s: n bytes (not const only because GCC then takes the caller's
+ *	partly filled buffer for one read whole).
  * @return the new length.
  */
 static size_t
-fold_pairs_rtl(const char* s, size_t n, char* out)
+fold_pairs_rtl(unsigned char* s, size_t n, char* out)
 {
 	char tmp[DP_FOLD_MAX];
 	size_t i = n, o = sizeof(tmp);
 	while(i > 0) {
-		char c = s[i - 1], to;
-		if(i >= 2 && (to = fold_pair(s[i - 2], c)) != 0) {
-			tmp[--o] = to;
-			i -= 2;
-			continue;
-		}
-		tmp[--o] = c;
-		i--;
+		unsigned c = s[i - 1];
+		unsigned m = i >= 2 ? (unsigned)(pair_a[s[i - 2]] & pair_b[c]) :
+			0;
+		tmp[--o] = (char)(m ? pair_to[__builtin_ctz(m)] : c);
+		i -= 1 + (m != 0);
 	}
 	memcpy(out, tmp + o, sizeof(tmp) - o);
 	return sizeof(tmp) - o;
@@ -250,13 +258,13 @@ fold_pairs_rtl(const char* s, size_t n, char* out)
 static void
 fold_ascii(const char* s, size_t n, int unicode, struct dp_folded* out)
 {
-	char tmp[DP_FOLD_MAX];
+	unsigned char tmp[DP_FOLD_MAX];
 	size_t i, m;
 	for(i = 0; i < n; i++)
-		tmp[i] = fold_strong(s[i]);
+		tmp[i] = strong_map[(unsigned char)s[i]];
 	out->nstrong = fold_pairs_rtl(tmp, n, out->strong);
 	for(i = 0; i < out->nstrong; i++)
-		tmp[i] = fold_weak(out->strong[i]);
+		tmp[i] = weak_map[(unsigned char)out->strong[i]];
 	m = out->nstrong;
 	out->nloose = fold_pairs_rtl(tmp, m, out->loose);
 	if(unicode) {
@@ -267,7 +275,7 @@ fold_ascii(const char* s, size_t n, int unicode, struct dp_folded* out)
 		return;
 	}
 	for(i = 0; i < n; i++)
-		out->flat[i] = fold_weak(s[i]);
+		out->flat[i] = (char)weak_map[(unsigned char)s[i]];
 	out->nflat = n;
 }
 
@@ -352,6 +360,7 @@ dp_fold_label(const struct dp_folder* f, const char* label, size_t len,
 	size_t n, i;
 	int nonascii = 0, r;
 
+	tables_init();
 	out->flags = 0;
 	if(len > 4 * 63)
 		len = 4 * 63;

@@ -78,18 +78,30 @@ load_words(const char* path)
 
 static psl_ctx_t* psl;
 
-/** A random registrable domain: one or two words and a suffix.  Names
- * that are public suffixes themselves (tourism.pl) are drawn again: a
- * policy rightly refuses to protect them. */
+/** A word of one half of the list: protected names are made of the
+ * words at even positions, clean names of those at odd ones. */
+static const char*
+word(int half)
+{
+	size_t i = (rng() % (nwords / 2)) * 2 + (size_t)half;
+	return words[i < nwords ? i : nwords - 1];
+}
+
+/** The halves of the word list. */
+#define PROTECTED_WORDS 0
+#define CLEAN_WORDS 1
+
+/** A random registrable domain: one or two words of a half and a suffix.
+ * Names that are public suffixes themselves (tourism.pl) are drawn
+ * again: a policy rightly refuses to protect them. */
 static void
-random_domain(char* out, size_t len)
+random_domain(char* out, size_t len, int half)
 {
 	do {
-		const char* w1 = words[rng() % nwords];
+		const char* w1 = word(half);
 		const char* sfx = suffixes[rng() % NSUFFIX];
 		if(rng() % 3 == 0)
-			snprintf(out, len, "%s%s.%s", w1,
-				words[rng() % nwords], sfx);
+			snprintf(out, len, "%s%s.%s", w1, word(half), sfx);
 		else
 			snprintf(out, len, "%s.%s", w1, sfx);
 	} while(psl_is_public_suffix(psl, out));
@@ -110,7 +122,7 @@ unique_domains(size_t n)
 	char name[DP_NAME_MAX];
 	for(;;) {
 		while(m < cap) {
-			random_domain(name, sizeof(name));
+			random_domain(name, sizeof(name), PROTECTED_WORDS);
 			v[m++] = strdup(name);
 		}
 		qsort(v, m, sizeof(char*), cmp_str);
@@ -226,9 +238,9 @@ novel_domain(char* out, size_t len)
 }
 
 /** Kinds of queries. */
-enum qkind { Q_CLEAN, Q_LOOKALIKE, Q_NOVEL, Q_KINDS };
+enum qkind { Q_CLEAN, Q_LOOKALIKE, Q_NAMESAKE, Q_NOVEL, Q_KINDS };
 static const char* const qkind_name[Q_KINDS] = { "clean", "lookalike",
-	"made-up" };
+	"namesake", "made-up" };
 
 static double
 now_s(void)
@@ -254,10 +266,35 @@ struct size_run {
 	uint32_t* ns;
 	size_t nns;
 	size_t flagged;
-	/** per kind of query */
+	/** names timed apart from the mix: namesakes and made-up ones */
+	char** extra;
+	/** per kind of query: times, and how many were flagged (of the
+	 * first round) */
 	uint32_t* kns[Q_KINDS];
 	size_t nkns[Q_KINDS];
+	size_t kflagged[Q_KINDS];
 };
+
+/**
+ * Canonicalise and check one name; the time taken in ns (with two
+ * clock_gettime calls).
+ */
+static uint32_t
+time_check(const struct dp_policy* p, const char* text, int* flagged)
+{
+	struct timespec a, b;
+	struct dp_verdict v;
+	char name[DP_NAME_MAX];
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if(dp_name_from_text(text, name, sizeof(name)) == DP_OK)
+		dp_policy_check(p, name, &v);
+	else
+		v.action = DP_ALLOW;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*flagged = v.action != DP_ALLOW;
+	return (uint32_t)((b.tv_sec - a.tv_sec) * 1000000000L +
+		(b.tv_nsec - a.tv_nsec));
+}
 
 int
 main(int argc, char** argv)
@@ -314,8 +351,21 @@ main(int argc, char** argv)
 				lookalike(s->prot[rng() % n], name,
 					sizeof(name));
 			else
-				random_domain(name, sizeof(name));
+				random_domain(name, sizeof(name),
+					CLEAN_WORDS);
 			s->queries[i] = strdup(name);
+		}
+		/* namesakes: the protected names' own words, under any
+		 * suffix (most are TLD swaps of some protected name once
+		 * the set is large) */
+		s->extra = malloc((nq / 2 + 1) * sizeof(char*));
+		for(i = 0; i < nq / 2; i++) {
+			if(i % 2)
+				novel_domain(name, sizeof(name));
+			else
+				random_domain(name, sizeof(name),
+					PROTECTED_WORDS);
+			s->extra[i] = strdup(name);
 		}
 		s->ns = malloc(nq * rounds * sizeof(uint32_t));
 		for(i = 0; i < Q_KINDS; i++)
@@ -328,37 +378,25 @@ main(int argc, char** argv)
 			struct size_run* s = &runs[k];
 			size_t i;
 			for(i = 0; i < nq; i++) {
-				struct timespec a, b;
-				struct dp_verdict v;
-				clock_gettime(CLOCK_MONOTONIC, &a);
-				if(dp_name_from_text(s->queries[i], name,
-					sizeof(name)) == DP_OK)
-					dp_policy_check(s->p, name, &v);
-				else
-					v.action = DP_ALLOW;
-				clock_gettime(CLOCK_MONOTONIC, &b);
-				s->ns[s->nns] = (uint32_t)((b.tv_sec -
-					a.tv_sec) * 1000000000L + (b.tv_nsec -
-					a.tv_nsec));
-				s->kns[i % 2][s->nkns[i % 2]++] = s->ns[s->nns];
-				s->nns++;
-				if(r == 0 && v.action != DP_ALLOW)
-					s->flagged++;
+				int flagged;
+				uint32_t ns = time_check(s->p, s->queries[i],
+					&flagged);
+				s->ns[s->nns++] = ns;
+				s->kns[i % 2][s->nkns[i % 2]++] = ns;
+				if(r == 0) {
+					s->flagged += flagged;
+					s->kflagged[i % 2] += flagged;
+				}
 			}
-			/* made-up names, timed apart from the mix */
+			/* namesakes and made-up names, timed apart from the
+			 * mix */
 			for(i = 0; i < nq / 2; i++) {
-				struct timespec a, b;
-				struct dp_verdict v;
-				char q[DP_NAME_MAX];
-				novel_domain(q, sizeof(q));
-				clock_gettime(CLOCK_MONOTONIC, &a);
-				if(dp_name_from_text(q, name, sizeof(name)) ==
-					DP_OK)
-					dp_policy_check(s->p, name, &v);
-				clock_gettime(CLOCK_MONOTONIC, &b);
-				s->kns[Q_NOVEL][s->nkns[Q_NOVEL]++] = (uint32_t)(
-					(b.tv_sec - a.tv_sec) * 1000000000L +
-					(b.tv_nsec - a.tv_nsec));
+				int kind = i % 2 ? Q_NOVEL : Q_NAMESAKE, flagged;
+				uint32_t ns = time_check(s->p, s->extra[i],
+					&flagged);
+				s->kns[kind][s->nkns[kind]++] = ns;
+				if(r == 0)
+					s->kflagged[kind] += flagged;
 			}
 		}
 	}
@@ -377,8 +415,9 @@ main(int argc, char** argv)
 			med / (double)runs[0].ns[runs[0].nns / 2]);
 	}
 	printf("(%zu queries x %d rounds per size; half lookalikes of "
-		"protected names, half clean; timing includes "
-		"canonicalisation and clock_gettime)\n\n", nq, rounds);
+		"protected names, half clean names of other words; timing "
+		"includes canonicalisation and clock_gettime)\n\n", nq,
+		rounds);
 	printf("%-10s", "median_ns");
 	for(k = 0; k < Q_KINDS; k++)
 		printf(" %12s", qkind_name[k]);
@@ -394,6 +433,19 @@ main(int argc, char** argv)
 		printf("   %10.2f\n", s->kns[Q_NOVEL][s->nkns[Q_NOVEL] / 2] /
 			(double)runs[0].kns[Q_NOVEL][runs[0].nkns[Q_NOVEL] /
 			2]);
+	}
+	printf("\n%-10s", "flagged%");
+	for(k = 0; k < Q_KINDS; k++)
+		printf(" %12s", qkind_name[k]);
+	printf("\n");
+	for(k = 0; k < nruns; k++) {
+		struct size_run* s = &runs[k];
+		int j;
+		printf("%-10zu", s->n);
+		for(j = 0; j < Q_KINDS; j++)
+			printf(" %12.1f", s->nkns[j] ? 100.0 * s->kflagged[j] /
+				(s->nkns[j] / rounds) : 0.0);
+		printf("\n");
 	}
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if(system(path) != 0)
