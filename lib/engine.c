@@ -503,7 +503,7 @@ offer(struct query* q, const struct dp_prot* d, double score,
 		return;
 	q->explained = 1;
 	va_start(ap, fmt);
-	vsnprintf(q->v->why, sizeof(q->v->why), fmt, ap);
+	dp_vformat(q->v->why, sizeof(q->v->why), fmt, ap);
 	va_end(ap);
 }
 
@@ -573,7 +573,7 @@ consider_edit(struct query* q, uint32_t pid)
 		if(e.kind != DP_EDIT_NONE) {
 			char why[sizeof(q->v->why)];
 			double base = length_weight(d->label_len);
-			int w = 0;
+			size_t w = 0;
 			tech = q->edit_tech;
 			detail = q->edit_detail;
 			if(strcmp(tech, "homoglyph") == 0 && same_str(
@@ -586,39 +586,37 @@ consider_edit(struct query* q, uint32_t pid)
 			}
 			switch(e.kind) {
 			case DP_EDIT_OMISSION:
-				w = snprintf(why, sizeof(why), "'%.*s' is '%.*s' "
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
 					"without the '%c' at position %zu",
 					(int)q->label_len, q->label,
 					(int)d->label_len, pl, e.from, e.pos + 1);
 				break;
 			case DP_EDIT_INSERTION:
-				w = snprintf(why, sizeof(why), "'%.*s' is '%.*s' "
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
 					"with '%c' added at position %zu",
 					(int)q->label_len, q->label,
 					(int)d->label_len, pl, e.to, e.pos + 1);
 				break;
 			case DP_EDIT_REPLACEMENT:
-				w = snprintf(why, sizeof(why), "'%.*s' is '%.*s' "
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
 					"with '%c' for '%c' at position %zu",
 					(int)q->label_len, q->label,
 					(int)d->label_len, pl, e.to, e.from,
 					e.pos + 1);
 				break;
 			default:
-				w = snprintf(why, sizeof(why), "'%.*s' is '%.*s' "
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
 					"with '%c%c' swapped at position %zu",
 					(int)q->label_len, q->label,
 					(int)d->label_len, pl, e.from, e.to,
 					e.pos + 1);
 				break;
 			}
-			if(w < 0 || (size_t)w >= sizeof(why))
-				w = (int)sizeof(why) - 1;
 			if(*detail)
-				w += snprintf(why + w, sizeof(why) - (size_t)w,
+				w += dp_format(why + w, sizeof(why) - w,
 					" (%s)", detail);
-			if((size_t)w < sizeof(why) && rel != SUFFIX_SAME)
-				snprintf(why + w, sizeof(why) - (size_t)w,
+			if(rel != SUFFIX_SAME)
+				dp_format(why + w, sizeof(why) - w,
 					", and suffix '%s' for '%s'", q->suffix,
 					ps);
 			offer(q, d, typo_score(rel, base), tech, "%s", why);

@@ -187,6 +187,20 @@ dp_status dp_strmap_put(struct dp_strmap* m, const char* key, size_t len,
 void* dp_strmap_get(const struct dp_strmap* m, const char* key, size_t len,
 	int* found);
 
+/**
+ * A small, fast printf for explanations: %s, %.*s, %c, %zu and %% only
+ * (anything else is copied as it is).  Always NUL terminates.
+ * @return the length written (at most cap - 1).
+ */
+size_t dp_vformat(char* out, size_t cap, const char* fmt, va_list ap);
+
+/** dp_vformat with arguments. */
+size_t dp_format(char* out, size_t cap, const char* fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
 /** Format "what" into err (printf style); err may be NULL. */
 void dp_error_set(struct dp_error* err, const char* fmt, ...)
 #ifdef __GNUC__

@@ -3,6 +3,7 @@
  * map, error messages, line reading, relative paths, status strings.
  */
 #include "internal.h"
+#include <stdarg.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -205,4 +206,72 @@ dp_path_relative(const char* base, const char* path, char* out, size_t outlen)
 	if(n < 0 || (size_t)n >= outlen)
 		return DP_ERR_SPACE;
 	return DP_OK;
+}
+
+/** Append n bytes of s to out (room for cap), keeping room for the NUL. */
+static size_t
+put_text(char* out, size_t cap, size_t o, const char* s, size_t n)
+{
+	if(n > cap - 1 - o)
+		n = cap - 1 - o;
+	memcpy(out + o, s, n);
+	return o + n;
+}
+
+size_t
+dp_vformat(char* out, size_t cap, const char* fmt, va_list ap)
+{
+	size_t o = 0;
+	if(cap == 0)
+		return 0;
+	while(*fmt && o < cap - 1) {
+		const char* pct = strchr(fmt, '%');
+		size_t lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
+		o = put_text(out, cap, o, fmt, lit);
+		fmt += lit;
+		if(!pct)
+			break;
+		if(fmt[1] == 's') {
+			const char* s = va_arg(ap, const char*);
+			o = put_text(out, cap, o, s, strlen(s));
+			fmt += 2;
+		} else if(fmt[1] == '.' && fmt[2] == '*' && fmt[3] == 's') {
+			int n = va_arg(ap, int);
+			const char* s = va_arg(ap, const char*);
+			o = put_text(out, cap, o, s, n > 0 ? (size_t)n : 0);
+			fmt += 4;
+		} else if(fmt[1] == 'c') {
+			char c = (char)va_arg(ap, int);
+			o = put_text(out, cap, o, &c, 1);
+			fmt += 2;
+		} else if(fmt[1] == 'z' && fmt[2] == 'u') {
+			char d[24];
+			size_t v = va_arg(ap, size_t), i = sizeof(d);
+			do {
+				d[--i] = (char)('0' + v % 10);
+				v /= 10;
+			} while(v);
+			o = put_text(out, cap, o, d + i, sizeof(d) - i);
+			fmt += 3;
+		} else if(fmt[1] == '%') {
+			o = put_text(out, cap, o, "%", 1);
+			fmt += 2;
+		} else {
+			o = put_text(out, cap, o, fmt, 1);
+			fmt++;
+		}
+	}
+	out[o] = 0;
+	return o;
+}
+
+size_t
+dp_format(char* out, size_t cap, const char* fmt, ...)
+{
+	va_list ap;
+	size_t n;
+	va_start(ap, fmt);
+	n = dp_vformat(out, cap, fmt, ap);
+	va_end(ap);
+	return n;
 }

@@ -3,7 +3,10 @@
  * the octets DNS allows but hostnames do not.
  */
 #include "doppel.h"
+#include "internal.h"
 #include "test.h"
+
+#include <stdio.h>
 
 /** Text input and its canonical form ("ERR" for DP_ERR_NAME). */
 static const struct {
@@ -125,7 +128,28 @@ test_wire_all_octets(void)
 	}
 }
 
+static void
+test_format(void)
+{
+	/* dp_format writes what snprintf writes, for the conversions the
+	 * engine's explanations use, and truncates the same way. */
+	char a[64], b[64];
+	size_t caps[] = { 1, 2, 8, 17, sizeof(a) }, i;
+	for(i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		size_t n = dp_format(a, caps[i], "'%.*s' is '%s' with '%c' at "
+			"%zu, 100%%", 4, "armyxyz", "army.mil", 'q',
+			(size_t)1234567);
+		snprintf(b, caps[i], "'%.*s' is '%s' with '%c' at %zu, 100%%",
+			4, "armyxyz", "army.mil", 'q', (size_t)1234567);
+		ASSERT_STR_EQ(a, b);
+		ASSERT_EQ(n, strlen(b));
+	}
+	ASSERT_EQ(dp_format(a, sizeof(a), "%zu%s", (size_t)0, ""), 1);
+	ASSERT_STR_EQ(a, "0");
+}
+
 static const struct test_entry tests[] = {
+	TEST_ENTRY(format),
 	TEST_ENTRY(text),
 	TEST_ENTRY(name_length_limit),
 	TEST_ENTRY(wire),
