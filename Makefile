@@ -34,7 +34,7 @@ UNBOUND_DEP =
 endif
 
 LIB_SRC = lib/audit.c lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/geo.c lib/index.c lib/vcache.c \
-	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/util.c
+	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/suffix.c lib/util.c
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h
 UNIT_SRC = $(wildcard tests/unit/test_*.c)

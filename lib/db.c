@@ -36,7 +36,7 @@ struct db_meta {
 	uint32_t nprot, nnames, nlabels, nsuffixes;
 	int32_t negative_ttl;
 	uint32_t country_mismatch, hijack;
-	uint64_t strings_len, nbuckets, novf, index_count, psl_len;
+	uint64_t strings_len, nbuckets, novf, index_count, psl_len, psl_rules;
 	uint64_t source_hash, built, checksum;
 	double block_at, warn_at;
 	uint64_t kw_hash[DP_KW_SLOTS];
@@ -209,6 +209,7 @@ dp_policy_compile(const struct dp_policy* p, const char* path,
 	m.novf = p->index.novf;
 	m.index_count = p->index.count;
 	m.psl_len = p->psl_len;
+	m.psl_rules = p->psl_rules;
 	m.source_hash = p->source_hash;
 	m.built = (uint64_t)time(NULL);
 	m.block_at = p->block_at;
@@ -465,6 +466,7 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	p->index.novf = db->meta.novf;
 	p->index.count = db->meta.index_count;
 	p->psl_len = db->meta.psl_len;
+	p->psl_rules = db->meta.psl_rules;
 	p->negative_ttl = db->meta.negative_ttl;
 	p->country_mismatch = db->meta.country_mismatch > DP_BLOCK ? DP_BLOCK :
 		(enum dp_action)db->meta.country_mismatch;

@@ -140,6 +140,7 @@ dp_engine_build(struct dp_policy* p)
 	struct dp_folded* fold = malloc(sizeof(*fold));
 	uint32_t i, *fill = NULL;
 	uint64_t keys = p->nnames;
+	int64_t psl;
 	char flat[DP_NAME_MAX];
 	dp_status st = DP_ERR_NOMEM;
 
@@ -247,6 +248,9 @@ dp_engine_build(struct dp_policy* p)
 				0);
 	}
 	keys += p->nprot + p->nsuffixes;
+	if((psl = dp_psl_rules(p, 0)) < 0)
+		goto cleanup;
+	keys += (uint64_t)psl;
 	if(p->nlabels > DP_DEL_MAX_LABELS) {
 		st = DP_ERR_SPACE;
 		goto cleanup;
@@ -286,6 +290,9 @@ dp_engine_build(struct dp_policy* p)
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_NAME, name,
 			strlen(name)), i);
 	}
+	if((psl = dp_psl_rules(p, 1)) < 0)
+		goto cleanup;
+	p->psl_rules = (uint64_t)psl;
 	if(dp_index_finish(&p->index) != 0)
 		goto cleanup;
 	/* The build maps' copies of the names are no longer needed. */
@@ -1449,40 +1456,38 @@ struct listed {
 	const struct dp_namerec *allow, *protected, *known, *block;
 };
 
-/** Most labels of a name: 255 wire octets, two each at least. */
-#define NAME_LABELS 128
-
-/** The keys of a name and its parents, for the listed names. */
+/** The keys of a name and its parents: for the listed names, and (when
+ * the policy has the Public Suffix List's rules in its index) for the
+ * rules and for the protected domains' suffixes. */
 struct listed_keys {
-	uint64_t h[NAME_LABELS];
-	/** where each parent starts in the name */
-	uint16_t start[NAME_LABELS];
+	uint64_t h[DP_NAME_LABELS], rule[DP_NAME_LABELS], sfx[DP_NAME_LABELS];
+	/** where each parent starts in the name; k = 0 is the last label */
+	uint16_t start[DP_NAME_LABELS];
 	size_t n;
 };
 
 /**
- * The hashes of the name and of each of its parents, all from one pass
- * (from the right: raw is the polynomial of name[i..n)); their filter
- * blocks are asked for at once.
+ * The hashes of the name and of each of its parents, all from one pass;
+ * their buckets are asked for at once.
  */
 static void
 listed_keys(const struct dp_policy* p, const char* name, struct listed_keys* k)
 {
-	size_t n = strlen(name), i;
-	uint64_t raw = 0, pw = 1;
-	k->n = 0;
-	if(p->nnames == 0)
-		return;
-	for(i = n; i > 0 && k->n < NAME_LABELS; i--) {
-		raw += ((uint64_t)(unsigned char)name[i - 1] + 1) * pw;
-		pw *= DP_HASH_B;
-		if(i - 1 > 0 && name[i - 2] != '.')
-			continue;
-		/* name + i - 1 starts a label */
-		k->start[k->n] = (uint16_t)(i - 1);
-		k->h[k->n] = dp_key_fin(DP_KEY_NAME, n - i + 1, raw);
-		dp_index_prefetch(&p->index, k->h[k->n]);
-		k->n++;
+	size_t n = strlen(name), j;
+	uint64_t raw[DP_NAME_LABELS];
+	k->n = dp_name_suffixes(name, k->start, raw, DP_NAME_LABELS);
+	for(j = 0; j < k->n; j++) {
+		size_t len = n - k->start[j];
+		if(p->nnames) {
+			k->h[j] = dp_key_fin(DP_KEY_NAME, len, raw[j]);
+			dp_index_prefetch(&p->index, k->h[j]);
+		}
+		if(p->psl_rules) {
+			k->rule[j] = dp_key_fin(DP_KEY_PSL, len, raw[j]);
+			k->sfx[j] = dp_key_fin(DP_KEY_SUFFIX, len, raw[j]);
+			dp_index_prefetch(&p->index, k->rule[j]);
+			dp_index_prefetch(&p->index, k->sfx[j]);
+		}
 	}
 }
 
@@ -1496,6 +1501,8 @@ find_listed_keys(const struct dp_policy* p, const char* name,
 {
 	size_t j;
 	memset(out, 0, sizeof(*out));
+	if(p->nnames == 0)
+		return;
 	/* Walking outwards: the last hit is the closest. */
 	for(j = 0; j < k->n; j++) {
 		struct dp_index_iter it;
@@ -1529,6 +1536,23 @@ find_listed(const struct dp_policy* p, const char* name, struct listed* out)
 	struct listed_keys k;
 	listed_keys(p, name, &k);
 	find_listed_keys(p, name, &k, out);
+}
+
+/** The key (DP_KEY_SUFFIX) of the name's suffix: from the walk over its
+ * labels if it made them, else worked out and its bucket asked for. */
+static uint64_t
+suffix_key(const struct dp_policy* p, const char* name,
+	const struct listed_keys* lk, const char* suffix, size_t n)
+{
+	uint64_t h;
+	size_t k;
+	if(p->psl_rules)
+		for(k = 0; k < lk->n; k++)
+			if(name + lk->start[k] == suffix)
+				return lk->sfx[k];
+	h = dp_key_hash(DP_KEY_SUFFIX, suffix, n);
+	dp_index_prefetch(&p->index, h);
+	return h;
 }
 
 /** Number of a suffix among the protected domains', or DP_NONE. */
@@ -1602,10 +1626,11 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		snprintf(v->why, sizeof(v->why), "the root");
 		return;
 	}
-	/* The listed names' filter blocks come in while the Public Suffix
-	 * List is read. */
+	/* One walk over the labels gives the keys of the listed names, of
+	 * the suffix rules and of the protected suffixes. */
 	listed_keys(p, name, &lk);
-	reg = psl_registrable_domain(p->psl, name);
+	reg = p->psl_rules ? dp_psl_match(p, name, lk.n, lk.start, lk.rule) :
+		psl_registrable_domain(p->psl, name);
 	find_listed_keys(p, name, &lk, &l);
 	if((r = l.allow) != NULL) {
 		snprintf(v->why, sizeof(v->why), "allowlisted (allow %s)",
@@ -1654,8 +1679,7 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	q.suffix_len = strlen(q.suffix);
 	/* Ask for what the checks will read while the label is folded;
 	 * then for all the buckets the checks will look in, at once. */
-	q.suffix_h = dp_key_hash(DP_KEY_SUFFIX, q.suffix, q.suffix_len);
-	dp_index_prefetch(&p->index, q.suffix_h);
+	q.suffix_h = suffix_key(p, name, &lk, q.suffix, q.suffix_len);
 	prepare_concat(&q);
 	prepare_affixes(&q);
 	dp_fold_label(p->folder, q.label, q.label_len, &q.fold);

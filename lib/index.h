@@ -28,7 +28,9 @@ enum dp_key_kind {
 	/** a public suffix of a protected domain */
 	DP_KEY_SUFFIX,
 	/** a keyword of combo-squatting ("login") */
-	DP_KEY_WORD
+	DP_KEY_WORD,
+	/** a rule of the Public Suffix List, without its "!" or "*." */
+	DP_KEY_PSL
 };
 
 /** One entry: upper hash bits as a tag, and the value. */

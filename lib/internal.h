@@ -267,6 +267,9 @@ struct dp_policy {
 	/** the Public Suffix List's text, kept for compiled policies */
 	char* psl_text;
 	size_t psl_len;
+	/** how many of its rules are in the index (DP_KEY_PSL); 0 (a list
+	 * in libpsl's DAFSA form) leaves the matching to libpsl */
+	uint64_t psl_rules;
 	/** the compiled database this policy is mapped from, or NULL; its
 	 * arrays then point into the map and are not freed one by one */
 	struct dp_db* db;
@@ -286,6 +289,48 @@ struct dp_policy {
 	 * the same purpose */
 	uint64_t kw_filter[DP_KW_FILTER_BITS / 64];
 };
+
+/** Flags of a Public Suffix List rule, in the byte before its text. */
+#define DP_PSL_PLAIN 0x1
+#define DP_PSL_WILDCARD 0x2
+#define DP_PSL_EXCEPTION 0x4
+#define DP_PSL_MARK 0x40
+
+/**
+ * Put the rules of the policy's Public Suffix List text into its index,
+ * or only count them when put is 0.  Each rule's text goes into the
+ * string area after a byte of DP_PSL_* flags (with DP_PSL_MARK), and the
+ * index maps (DP_KEY_PSL, text) to that byte's offset.
+ * @return how many index entries, or -1 when out of memory.
+ */
+int64_t dp_psl_rules(struct dp_policy* p, int put);
+
+/** Most labels of a name: 255 wire octets, two each at least. */
+#define DP_NAME_LABELS 128
+
+/**
+ * Where each label-suffix of a name starts ("com", "army.com",
+ * "www.army.com": k = 0 is the last label) and its key polynomial
+ * (dp_key_raw), all from one pass from the right.
+ * @return how many (at most max).
+ */
+size_t dp_name_suffixes(const char* name, uint16_t* start, uint64_t* raw,
+	size_t max);
+
+/**
+ * The registrable domain of a name from the hashes (DP_KEY_PSL) of its
+ * label-suffixes (dp_name_suffixes): see dp_registrable.  The policy
+ * must have its rules in the index (psl_rules).
+ */
+const char* dp_psl_match(const struct dp_policy* p, const char* name,
+	size_t nk, const uint16_t* start, const uint64_t* h);
+
+/**
+ * The registrable domain of a canonical name, as libpsl's
+ * psl_registrable_domain() finds it, from the rules in the index.
+ * @return a pointer into name, or NULL when the name is a public suffix.
+ */
+const char* dp_registrable(const struct dp_policy* p, const char* name);
 
 /**
  * Build the affix and keyword filters of a built or loaded policy.
