@@ -7,9 +7,11 @@
  * Besides the sanitisers' findings it asserts the engine's invariants:
  * canonical names are fixed points of dp_name_from_text, verdicts name a
  * target and a technique exactly when they are not allow, scores stay in
- * [0, 1], and explanations are terminated.
+ * [0, 1], explanations are terminated, and the registrable domain the
+ * index's suffix rules give is libpsl's.
  */
 #include "doppel.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,9 @@ check(const char* name)
 	if(dp_name_from_text(name[0] ? name : ".", again, sizeof(again))
 		!= DP_OK || strcmp(again, name) != 0)
 		abort(); /* a canonical name must parse to itself */
+	if(dp_registrable(policy, name) !=
+		psl_registrable_domain(policy->psl, name))
+		abort(); /* lib/suffix.c must match as libpsl does */
 	dp_policy_check(policy, name, &v);
 	if(!(v.score >= 0.0 && v.score <= 1.0))
 		abort();
