@@ -362,6 +362,7 @@ struct query {
 	uint32_t edit_lid;
 	struct dp_edit edit;
 	const char *edit_tech, *edit_detail;
+	double edit_base;
 	/** suffix relations already worked out: suffix id + 1, relation */
 	uint32_t memo_suffix[SUFFIX_MEMO];
 	uint8_t memo_rel[SUFFIX_MEMO];
@@ -462,15 +463,6 @@ length_weight(size_t n)
 	return 0.6;
 }
 
-/** Offer a candidate verdict; the strongest one is kept. */
-static void
-offer(struct query* q, const struct dp_prot* d, double score,
-	const char* technique, const char* fmt, ...)
-#ifdef __GNUC__
-	__attribute__((format(printf, 5, 6)))
-#endif
-	;
-
 /** The score a candidate would get, with the query's own signals. */
 static double
 adjusted(const struct query* q, double score)
@@ -482,37 +474,70 @@ adjusted(const struct query* q, double score)
 	return score > 1.0 ? 1.0 : score;
 }
 
-static void
-offer(struct query* q, const struct dp_prot* d, double score,
-	const char* technique, const char* fmt, ...)
+/** A candidate's final score: the query's signals, and the cap of
+ * protected domains under a closed suffix. */
+static inline double
+final_score(const struct query* q, const struct dp_prot* d, double score)
 {
-	va_list ap;
-	uint32_t pid = (uint32_t)(d - q->p->prot);
 	score = adjusted(q, score);
 	/* Nobody but the owner registers under .mil: whatever looks like
 	 * army.mil under .mil itself is more likely a sibling than an
 	 * impostor, and only worth a warning. */
 	if(d->closed && d->suffix == q->suffix_id && score > 0.65)
 		score = 0.65;
-	if(!q->explain) {
-		if(score <= q->v->score)
-			return;
-		q->v->score = score;
-		q->v->target = q->p->strings + d->name;
-		q->v->technique = technique;
-		q->win_pid = pid;
-		q->win_family = q->family;
+	return score;
+}
+
+/** A candidate verdict on the first run: kept if the strongest so far. */
+static inline void
+offer_score(struct query* q, const struct dp_prot* d, double score,
+	const char* technique)
+{
+	score = final_score(q, d, score);
+	if(score <= q->v->score)
 		return;
-	}
-	/* The second run: word the winner's offer, and only that one. */
-	if(q->explained || pid != q->win_pid || score != q->v->score ||
-		technique != q->v->technique)
+	q->v->score = score;
+	q->v->target = q->p->strings + d->name;
+	q->v->technique = technique;
+	q->win_pid = (uint32_t)(d - q->p->prot);
+	q->win_family = q->family;
+}
+
+/** The second run: word the winner's offer, and only that one. */
+static void
+offer_why(struct query* q, const struct dp_prot* d, double score,
+	const char* technique, const char* fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 5, 6)))
+#endif
+	;
+
+static void
+offer_why(struct query* q, const struct dp_prot* d, double score,
+	const char* technique, const char* fmt, ...)
+{
+	va_list ap;
+	score = final_score(q, d, score);
+	if(q->explained || (uint32_t)(d - q->p->prot) != q->win_pid ||
+		score != q->v->score || technique != q->v->technique)
 		return;
 	q->explained = 1;
 	va_start(ap, fmt);
 	dp_vformat(q->v->why, sizeof(q->v->why), fmt, ap);
 	va_end(ap);
 }
+
+/**
+ * Offer a candidate verdict; the strongest one is kept.  On the first
+ * run only its score counts, and the explanation's arguments are not
+ * even evaluated.
+ */
+#define offer(q, d, score, technique, ...) do { \
+		if(!(q)->explain) \
+			offer_score((q), (d), (score), (technique)); \
+		else \
+			offer_why((q), (d), (score), (technique), __VA_ARGS__); \
+	} while(0)
 
 /** Score a change of the registered label, by the suffix relation. */
 static double
@@ -528,6 +553,29 @@ typo_score(enum suffix_rel rel, double base)
 		break;
 	}
 	return base - 0.3;
+}
+
+/**
+ * The edit from a protected label to the query's (ASCII) label, what
+ * kind of mistake it is, and the base score of a typo of that label;
+ * worked out once per label, the same for all its domains.
+ */
+static void
+edit_of(struct query* q, uint32_t lid)
+{
+	const struct dp_label* l = &q->p->labels[lid];
+	if(q->edit_lid == lid)
+		return;
+	q->edit = dp_edit_find(q->label, q->label_len, dp_label_text(q->p, l),
+		l->len);
+	q->edit_tech = dp_edit_technique(&q->edit, q->label, q->label_len,
+		&q->edit_detail);
+	/* A look-alike character whose strong skeleton is the protected
+	 * label's own is as good as the label itself. */
+	q->edit_base = q->edit_tech && strcmp(q->edit_tech, "homoglyph") ==
+		0 && same_str(q->fold.strong, q->fold.nstrong, q->p->strings +
+		l->strong, l->nstrong) ? 0.95 : length_weight(l->len);
+	q->edit_lid = lid;
 }
 
 /** A protected label within one (folded) edit of the query's label. */
@@ -550,13 +598,7 @@ consider_edit(struct query* q, uint32_t pid)
 
 	if(!unicode) {
 		/* The edit is the label's, the same for all its domains. */
-		if(q->edit_lid != d->label) {
-			q->edit = dp_edit_find(q->label, q->label_len, pl,
-				d->label_len);
-			q->edit_tech = dp_edit_technique(&q->edit, q->label,
-				q->label_len, &q->edit_detail);
-			q->edit_lid = d->label;
-		}
+		edit_of(q, d->label);
 		e = q->edit;
 		if(e.kind == DP_EDIT_SAME) {
 			if(rel == SUFFIX_SAME)
@@ -579,14 +621,10 @@ consider_edit(struct query* q, uint32_t pid)
 		}
 		if(e.kind != DP_EDIT_NONE) {
 			char why[sizeof(q->v->why)];
-			double base = length_weight(d->label_len);
+			double base = q->edit_base;
 			size_t w = 0;
 			tech = q->edit_tech;
 			detail = q->edit_detail;
-			if(strcmp(tech, "homoglyph") == 0 && same_str(
-				q->fold.strong, q->fold.nstrong, q->p->strings +
-				l->strong, l->nstrong))
-				base = 0.95;
 			if(!q->explain) {
 				offer(q, d, typo_score(rel, base), tech, "-");
 				return;
@@ -665,20 +703,14 @@ static double
 label_bound(struct query* q, uint32_t lid)
 {
 	const struct dp_label* l = &q->p->labels[lid];
-	const char* pl = dp_label_text(q->p, l);
 	if(!(q->fold_flags & DP_FOLD_UNICODE)) {
-		if(q->edit_lid != lid) {
-			q->edit = dp_edit_find(q->label, q->label_len, pl,
-				l->len);
-			q->edit_tech = dp_edit_technique(&q->edit, q->label,
-				q->label_len, &q->edit_detail);
-			q->edit_lid = lid;
-		}
+		edit_of(q, lid);
 		if(q->edit.kind == DP_EDIT_SAME)
 			return adjusted(q, 0.95);
+		/* a typo scores its base under the same suffix, less under
+		 * others */
 		if(q->edit.kind != DP_EDIT_NONE)
-			return adjusted(q, strcmp(q->edit_tech, "homoglyph") == 0 ?
-				0.95 : length_weight(l->len));
+			return adjusted(q, q->edit_base);
 	}
 	if(same_str(q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
 		l->nstrong))
@@ -805,6 +837,35 @@ weigh_batch(struct query* q, const uint32_t* lid, size_t n)
 		weigh_label(q, lid[i]);
 }
 
+/**
+ * Ask for the records the later checks will read (the labels their
+ * tokens and keywords find, the name records of their affixes), so that
+ * they come in while the edits are weighed.  Their buckets were asked
+ * for with the edits' own.
+ */
+static void
+warm_later(const struct query* q)
+{
+	const struct dp_policy* p = q->p;
+	struct dp_index_iter it;
+	uint32_t val;
+	size_t i;
+	for(i = 0; i < q->ntok_h; i++)
+		if(dp_index_find(&p->index, q->tok_h[i], &it))
+			while(dp_index_next(&it, &val))
+				if(val < p->nlabels)
+					__builtin_prefetch(&p->labels[val]);
+	for(i = 0; i < q->naffix; i++)
+		if(dp_index_find(&p->index, q->affix_h[i], &it))
+			while(dp_index_next(&it, &val)) {
+				if(q->affix_look[i].label && val < p->nlabels)
+					__builtin_prefetch(&p->labels[val]);
+				else if(!q->affix_look[i].label &&
+					val < p->nnames)
+					__builtin_prefetch(&p->names[val]);
+			}
+}
+
 /** Typos, homoglyphs, TLD swaps: the deletion neighbourhoods of the
  * flat and loose folds.  Every candidate label is weighed once, in the
  * order its keys were found. */
@@ -849,6 +910,7 @@ check_edits(struct query* q)
 			}
 		}
 	}
+	warm_later(q);
 	weigh_batch(q, batch, nb);
 }
 
