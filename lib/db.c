@@ -522,6 +522,7 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 fail:
 	if(p && p->db) {
 		free(p->affix_bits);
+		free(p->prot_suffix);
 		if(p->psl)
 			psl_free(p->psl);
 		dp_folder_destroy(p->folder);

@@ -425,16 +425,16 @@ enum suffix_rel {
 };
 
 static enum suffix_rel
-suffix_relation(struct query* q, const struct dp_prot* d)
+suffix_relation(struct query* q, uint32_t sid)
 {
-	const struct dp_suffix* x = &q->p->suffixes[d->suffix];
-	uint32_t slot = d->suffix % SUFFIX_MEMO;
+	const struct dp_suffix* x = &q->p->suffixes[sid];
+	uint32_t slot = sid % SUFFIX_MEMO;
 	const char* last;
 	enum suffix_rel rel;
-	if(d->suffix == q->suffix_id)
+	if(sid == q->suffix_id)
 		return SUFFIX_SAME;
 	/* A label's domains share few suffixes: remember the answers. */
-	if(q->memo_suffix[slot] == d->suffix + 1)
+	if(q->memo_suffix[slot] == sid + 1)
 		return (enum suffix_rel)q->memo_rel[slot];
 	last = strrchr(q->suffix, '.');
 	last = last ? last + 1 : q->suffix;
@@ -445,7 +445,7 @@ suffix_relation(struct query* q, const struct dp_prot* d)
 		rel = SUFFIX_CC;
 	else
 		rel = SUFFIX_OTHER;
-	q->memo_suffix[slot] = d->suffix + 1;
+	q->memo_suffix[slot] = sid + 1;
 	q->memo_rel[slot] = (uint8_t)rel;
 	return rel;
 }
@@ -556,6 +556,26 @@ typo_score(enum suffix_rel rel, double base)
 }
 
 /**
+ * The score of the very label under another suffix (a TLD swap or a
+ * mistyped suffix), by how the suffixes relate; -1 under the same one.
+ */
+static double
+swap_score(enum suffix_rel rel, int closed, size_t label_len)
+{
+	switch(rel) {
+	case SUFFIX_SAME:
+		return -1;
+	case SUFFIX_TYPO:
+		return closed ? 0.95 : 0.9;
+	case SUFFIX_CC:
+		return 0.95;
+	case SUFFIX_OTHER:
+		break;
+	}
+	return label_len >= 5 || closed ? 0.6 : 0.5;
+}
+
+/**
  * The edit from a protected label to the query's (ASCII) label, what
  * kind of mistake it is, and the base score of a typo of that label;
  * worked out once per label, the same for all its domains.
@@ -594,29 +614,26 @@ consider_edit(struct query* q, uint32_t pid)
 
 	if(q->explain && pid != q->win_pid)
 		return;
-	rel = suffix_relation(q, d);
+	rel = suffix_relation(q, d->suffix);
 
 	if(!unicode) {
 		/* The edit is the label's, the same for all its domains. */
 		edit_of(q, d->label);
 		e = q->edit;
 		if(e.kind == DP_EDIT_SAME) {
+			double sc = swap_score(rel, d->closed, d->label_len);
 			if(rel == SUFFIX_SAME)
 				return; /* the protected domain itself */
 			if(rel == SUFFIX_TYPO && !d->closed)
-				offer(q, d, 0.9, "tld-typo", "%s is %s with the "
+				offer(q, d, sc, "tld-typo", "%s is %s with the "
 					"suffix mistyped: '%s' for '%s'",
 					q->reg, pname, q->suffix, ps);
-			else if(rel == SUFFIX_TYPO || rel == SUFFIX_CC)
-				offer(q, d, 0.95, "tld-swap", "%s is %s under "
-					"'%s' instead of '%s'%s", q->reg, pname,
-					q->suffix, ps, d->closed ? " (closed to "
-					"the public)" : "");
 			else
-				offer(q, d, d->label_len >= 5 || d->closed ?
-					0.6 : 0.5, "tld-swap", "%s is %s under "
-					"'%s' instead of '%s'", q->reg, pname,
-					q->suffix, ps);
+				offer(q, d, sc, "tld-swap", "%s is %s under "
+					"'%s' instead of '%s'%s", q->reg, pname,
+					q->suffix, ps, rel != SUFFIX_OTHER &&
+					d->closed ? " (closed to the public)" :
+					"");
 			return;
 		}
 		if(e.kind != DP_EDIT_NONE) {
@@ -803,34 +820,59 @@ static void
 weigh_label(struct query* q, uint32_t lid)
 {
 	const struct dp_label* l = &q->p->labels[lid];
-	uint32_t i;
+	uint32_t i, best = DP_NONE;
+	double top = q->v->score;
 	/* A label that cannot beat the best so far, whatever its domains'
 	 * suffixes, is not worth weighing domain by domain. */
-	if(!q->explain && label_bound(q, lid) <= q->v->score)
+	if(label_bound(q, lid) <= q->v->score)
 		return;
-	for(i = l->first; i < l->first + l->n; i++)
-		consider_edit(q, i);
+	if((q->fold_flags & DP_FOLD_UNICODE) || q->edit.kind == DP_EDIT_NONE) {
+		/* skeletons to compare, domain by domain */
+		for(i = l->first; i < l->first + l->n; i++)
+			consider_edit(q, i);
+		return;
+	}
+	/* One plain edit of an ASCII label: a domain's score depends only
+	 * on its suffix, read from the compact table; the first of the
+	 * best is offered, as weighing them one by one would. */
+	for(i = l->first; i < l->first + l->n; i++) {
+		uint32_t sid = q->p->prot_suffix[i];
+		enum suffix_rel rel = suffix_relation(q, sid);
+		int closed = q->p->suffixes[sid].closed;
+		double sc = q->edit.kind == DP_EDIT_SAME ? swap_score(rel,
+			closed, l->len) : typo_score(rel, q->edit_base);
+		if(sc < 0)
+			continue;
+		sc = adjusted(q, sc);
+		if(closed && rel == SUFFIX_SAME && sc > 0.65)
+			sc = 0.65;
+		if(sc > top) {
+			top = sc;
+			best = i;
+		}
+	}
+	if(best != DP_NONE)
+		consider_edit(q, best);
 }
 
 /** Candidate labels fetched together before they are weighed. */
 #define EDIT_BATCH 32
 
 /** Weigh a batch of candidate labels: their records were asked for when
- * they were found; ask for their domains (and long labels' text), then
- * weigh. */
+ * they were found; ask for their domains' suffixes (and long labels'
+ * text), then weigh. */
 static void
 weigh_batch(struct query* q, const uint32_t* lid, size_t n)
 {
 	size_t i;
 	for(i = 0; i < n; i++) {
 		const struct dp_label* l = &q->p->labels[lid[i]];
-		const char* d = (const char*)&q->p->prot[l->first];
-		const char* e = (const char*)&q->p->prot[l->first + l->n];
+		const uint32_t* d = &q->p->prot_suffix[l->first];
+		const uint32_t* e = d + l->n;
 		if(l->len >= DP_LABEL_HEAD)
 			__builtin_prefetch(q->p->strings + l->str);
-		/* the label's domains, up to 8 lines */
-		for(; d < e && d < (const char*)&q->p->prot[l->first] + 512;
-			d += 64)
+		/* the suffixes of the label's domains, up to 4 lines */
+		for(; d < e && d < &q->p->prot_suffix[l->first] + 64; d += 16)
 			__builtin_prefetch(d);
 	}
 	for(i = 0; i < n; i++)
@@ -1242,8 +1284,14 @@ dp_affix_init(struct dp_policy* p)
 	while(bits < ((uint64_t)1 << 30) && bits < (uint64_t)p->nprot * 16)
 		bits <<= 1;
 	free(p->affix_bits);
-	if(!(p->affix_bits = calloc(bits / 64, sizeof(uint64_t))))
+	free(p->prot_suffix);
+	p->prot_suffix = malloc(((size_t)p->nprot + 1) *
+		sizeof(*p->prot_suffix));
+	if(!(p->affix_bits = calloc(bits / 64, sizeof(uint64_t))) ||
+		!p->prot_suffix)
 		return DP_ERR_NOMEM;
+	for(i = 0; i < p->nprot; i++)
+		p->prot_suffix[i] = p->prot[i].suffix;
 	p->affix_mask = bits - 1;
 	for(i = 0; i < p->nprot; i++) {
 		const struct dp_prot* d = &p->prot[i];

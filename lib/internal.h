@@ -288,6 +288,10 @@ struct dp_policy {
 	/** a bit per (length, first byte, last byte) of the keywords, for
 	 * the same purpose */
 	uint64_t kw_filter[DP_KW_FILTER_BITS / 64];
+	/** the suffix of each protected domain (prot[i].suffix), packed,
+	 * so that weighing a label's domains reads a line or two; rebuilt
+	 * with the filters (dp_affix_init) */
+	uint32_t* prot_suffix;
 };
 
 /** Flags of a Public Suffix List rule, in the byte before its text. */
@@ -333,7 +337,8 @@ const char* dp_psl_match(const struct dp_policy* p, const char* name,
 const char* dp_registrable(const struct dp_policy* p, const char* name);
 
 /**
- * Build the affix and keyword filters of a built or loaded policy.
+ * Build the tables derived from a built or loaded policy: the affix and
+ * keyword filters, and the packed suffixes of the protected domains.
  * @return DP_OK or DP_ERR_NOMEM.
  */
 dp_status dp_affix_init(struct dp_policy* p);

@@ -121,6 +121,7 @@ dp_policy_free(struct dp_policy* p)
 		return;
 	free(p->psl_text);
 	free(p->affix_bits);
+	free(p->prot_suffix);
 	if(p->db) {
 		/* The tables live in the database's map. */
 		dp_folder_destroy(p->folder);
