@@ -512,7 +512,8 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 			"ICU", path);
 		goto fail;
 	}
-	if(dp_affix_init(p) != DP_OK) {
+	if(dp_affix_init(p) != DP_OK ||
+		dp_psl_filter_init(p, ptr[T_PSL], p->psl_len) != DP_OK) {
 		dp_error_set(err, "%s: out of memory", path);
 		st = DP_ERR_NOMEM;
 		goto fail;
@@ -523,6 +524,7 @@ fail:
 	if(p && p->db) {
 		free(p->affix_bits);
 		free(p->prot_suffix);
+		free(p->psl_filter);
 		if(p->psl)
 			psl_free(p->psl);
 		dp_folder_destroy(p->folder);

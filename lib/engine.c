@@ -297,7 +297,8 @@ dp_engine_build(struct dp_policy* p)
 		goto cleanup;
 	/* The build maps' copies of the names are no longer needed. */
 	dp_strmap_clear(&p->build_names);
-	st = dp_affix_init(p);
+	if((st = dp_affix_init(p)) == DP_OK)
+		st = dp_psl_filter_init(p, p->psl_text, p->psl_len);
 cleanup:
 	dp_strmap_clear(&lmap);
 	dp_strmap_clear(&smap);

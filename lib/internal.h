@@ -270,6 +270,10 @@ struct dp_policy {
 	/** how many of its rules are in the index (DP_KEY_PSL); 0 (a list
 	 * in libpsl's DAFSA form) leaves the matching to libpsl */
 	uint64_t psl_rules;
+	/** a small filter of the rules' keys, which stays in the cache
+	 * (dp_psl_filter_init) */
+	uint64_t* psl_filter;
+	uint64_t psl_filter_mask;
 	/** the compiled database this policy is mapped from, or NULL; its
 	 * arrays then point into the map and are not freed one by one */
 	struct dp_db* db;
@@ -328,6 +332,14 @@ size_t dp_name_suffixes(const char* name, uint16_t* start, uint64_t* raw,
  */
 const char* dp_psl_match(const struct dp_policy* p, const char* name,
 	size_t nk, const uint16_t* start, const uint64_t* h);
+
+/**
+ * Build the filter of the rules' keys of a built or loaded policy, from
+ * the list's text (len bytes) its index was built from.
+ * @return DP_OK or DP_ERR_NOMEM.
+ */
+dp_status dp_psl_filter_init(struct dp_policy* p, const char* text,
+	size_t len);
 
 /**
  * The registrable domain of a canonical name, as libpsl's

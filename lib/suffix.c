@@ -30,32 +30,24 @@ psl_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/**
- * Add one rule: its text after a flags byte in the string area, and an
- * index entry pointing at the flags byte.
- * @return 0, or -1 when out of memory.
- */
-static int
-put_rule(struct dp_policy* p, const char* s, size_t n, unsigned flags)
-{
-	char buf[RULE_MAX + 2];
-	uint32_t off;
-	buf[0] = (char)(DP_PSL_MARK | flags);
-	memcpy(buf + 1, s, n);
-	if((off = dp_policy_add_string(p, buf, n + 1)) == DP_NONE)
-		return -1;
-	dp_index_put(&p->index, dp_key_hash(DP_KEY_PSL, s, n), off);
-	return 0;
-}
+/** What to do with each rule of the list. */
+typedef int (*rule_fn)(struct dp_policy* p, const char* s, size_t n,
+	unsigned flags);
 
-int64_t
-dp_psl_rules(struct dp_policy* p, int put)
+/**
+ * Call fn for each rule of a Public Suffix List text, read as libpsl
+ * reads it, and for the ACE form of each rule that is not ASCII
+ * (as libpsl adds it: same conversion, same flags).
+ * @return how many calls, or -1 when fn failed.
+ */
+static int64_t
+each_rule(struct dp_policy* p, const char* text, size_t len, rule_fn fn)
 {
-	const char* s = p->psl_text;
-	const char* end = s ? s + p->psl_len : NULL;
+	const char* s = text;
+	const char* end = s ? s + len : NULL;
 	int64_t count = 0;
 	/* A list in libpsl's binary (DAFSA) form is left to libpsl. */
-	if(!s || (p->psl_len >= 11 && memcmp(s, ".DAFSA@PSL_", 11) == 0))
+	if(!s || (len >= 11 && memcmp(s, ".DAFSA@PSL_", 11) == 0))
 		return 0;
 	while(s < end) {
 		const char* eol = memchr(s, '\n', (size_t)(end - s));
@@ -94,13 +86,12 @@ dp_psl_rules(struct dp_policy* p, int put)
 			if((unsigned char)s[i] >= 0x80)
 				ascii = 0;
 		count++;
-		if(put && put_rule(p, s, n, flags) != 0)
+		if(fn && fn(p, s, n, flags) != 0)
 			return -1;
 		if(!ascii) {
-			/* Names arrive in ACE form: add it, as libpsl does
-			 * (same conversion, same flags). */
 			char utf8[RULE_MAX + 1];
 			uint8_t* ace = NULL;
+			int rc = 0;
 			memcpy(utf8, s, n);
 			utf8[n] = 0;
 			if(idn2_lookup_u8((const uint8_t*)utf8, &ace,
@@ -108,17 +99,92 @@ dp_psl_rules(struct dp_policy* p, int put)
 				IDN2_OK && ace && strcmp((char*)ace, utf8) != 0 &&
 				strlen((char*)ace) < RULE_MAX) {
 				count++;
-				if(put && put_rule(p, (char*)ace,
-					strlen((char*)ace), flags) != 0) {
-					idn2_free(ace);
-					return -1;
-				}
+				if(fn)
+					rc = fn(p, (char*)ace, strlen((char*)ace),
+						flags);
 			}
 			idn2_free(ace);
+			if(rc != 0)
+				return -1;
 		}
 		s = eol + 1;
 	}
 	return count;
+}
+
+/**
+ * Add one rule: its text after a flags byte in the string area, and an
+ * index entry pointing at the flags byte.
+ * @return 0, or -1 when out of memory.
+ */
+static int
+put_rule(struct dp_policy* p, const char* s, size_t n, unsigned flags)
+{
+	char buf[RULE_MAX + 2];
+	uint32_t off;
+	buf[0] = (char)(DP_PSL_MARK | flags);
+	memcpy(buf + 1, s, n);
+	if((off = dp_policy_add_string(p, buf, n + 1)) == DP_NONE)
+		return -1;
+	dp_index_put(&p->index, dp_key_hash(DP_KEY_PSL, s, n), off);
+	return 0;
+}
+
+int64_t
+dp_psl_rules(struct dp_policy* p, int put)
+{
+	return each_rule(p, p->psl_text, p->psl_len, put ? put_rule : NULL);
+}
+
+/** One of the two filter bits of a rule key's hash. */
+static inline uint64_t
+filter_bit(const struct dp_policy* p, uint64_t h, int second)
+{
+	return (h >> (second ? 39 : 7)) & p->psl_filter_mask;
+}
+
+/** Whether the filter lets a rule key's hash through. */
+static inline int
+filter_has(const struct dp_policy* p, uint64_t h)
+{
+	uint64_t a = filter_bit(p, h, 0), b = filter_bit(p, h, 1);
+	return (p->psl_filter[a >> 6] >> (a & 63) & 1) &&
+		(p->psl_filter[b >> 6] >> (b & 63) & 1);
+}
+
+/** Set a rule's filter bits. */
+static int
+filter_rule(struct dp_policy* p, const char* s, size_t n, unsigned flags)
+{
+	uint64_t h = dp_key_hash(DP_KEY_PSL, s, n), a, b;
+	(void)flags;
+	a = filter_bit(p, h, 0);
+	b = filter_bit(p, h, 1);
+	p->psl_filter[a >> 6] |= (uint64_t)1 << (a & 63);
+	p->psl_filter[b >> 6] |= (uint64_t)1 << (b & 63);
+	return 0;
+}
+
+dp_status
+dp_psl_filter_init(struct dp_policy* p, const char* text, size_t len)
+{
+	uint64_t bits = 4096;
+	free(p->psl_filter);
+	p->psl_filter = NULL;
+	if(!p->psl_rules)
+		return DP_OK;
+	while(bits < p->psl_rules * 16)
+		bits <<= 1;
+	if(!(p->psl_filter = calloc(bits / 64, sizeof(uint64_t))))
+		return DP_ERR_NOMEM;
+	p->psl_filter_mask = bits - 1;
+	if(each_rule(p, text, len, filter_rule) != (int64_t)p->psl_rules) {
+		/* not the list the index was built from: no filter, which
+		 * costs time, not answers */
+		free(p->psl_filter);
+		p->psl_filter = NULL;
+	}
+	return DP_OK;
 }
 
 /**
@@ -131,7 +197,10 @@ rule_flags(const struct dp_policy* p, const char* s, size_t n, uint64_t h)
 	struct dp_index_iter it;
 	unsigned flags = 0;
 	uint32_t val;
-	if(!dp_index_find(&p->index, h, &it))
+	/* Most suffixes of a name are no rule: the small filter, which
+	 * stays in the cache, spares their buckets' cache misses. */
+	if((p->psl_filter && !filter_has(p, h)) ||
+		!dp_index_find(&p->index, h, &it))
 		return 0;
 	while(dp_index_next(&it, &val)) {
 		const char* r = p->strings + val;
