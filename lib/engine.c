@@ -1594,9 +1594,10 @@ listed_keys(const struct dp_policy* p, const char* name, struct listed_keys* k)
 			dp_index_prefetch(&p->index, k->h[j]);
 		}
 		if(p->psl_rules) {
+			/* the rules' buckets are mostly in the cache, and the
+			 * filter in front of them spares the others */
 			k->rule[j] = dp_key_fin(DP_KEY_PSL, len, raw[j]);
 			k->sfx[j] = dp_key_fin(DP_KEY_SUFFIX, len, raw[j]);
-			dp_index_prefetch(&p->index, k->rule[j]);
 			dp_index_prefetch(&p->index, k->sfx[j]);
 		}
 	}
@@ -1738,10 +1739,38 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		return;
 	}
 	/* One walk over the labels gives the keys of the listed names, of
-	 * the suffix rules and of the protected suffixes. */
+	 * the suffix rules and of the protected suffixes.  The rules are
+	 * mostly in the cache, so the label and the suffix are known at
+	 * once; the keys of every check are worked out and their buckets
+	 * asked for together with the listed names'. */
 	listed_keys(p, name, &lk);
 	reg = p->psl_rules ? dp_psl_match(p, name, lk.n, lk.start, lk.rule) :
 		psl_registrable_domain(p->psl, name);
+	memset(&q, 0, QUERY_CLEAR);
+	q.p = p;
+	q.name = name;
+	q.v = v;
+	q.reg = reg;
+	if(!q.reg && strchr(name, '.')) {
+		/* The name is itself a public suffix of the list's private
+		 * section (github.io, blogspot.com): whoever runs it is a
+		 * registrant too, so read it as label + suffix. */
+		q.reg = name;
+	}
+	dot = q.reg ? strchr(q.reg, '.') : NULL;
+	if(dot) {
+		q.label = q.reg;
+		q.label_len = (size_t)(dot - q.reg);
+		q.suffix = dot + 1;
+		q.suffix_len = strlen(q.suffix);
+		q.suffix_h = suffix_key(p, name, &lk, q.suffix, q.suffix_len);
+		prepare_concat(&q);
+		prepare_affixes(&q);
+		dp_fold_label(p->folder, q.label, q.label_len, &q.fold);
+		q.fold_flags = q.fold.flags;
+		prepare_edits(&q);
+		prepare_tokens(&q);
+	}
 	find_listed_keys(p, name, &lk, &l);
 	if((r = l.allow) != NULL) {
 		snprintf(v->why, sizeof(v->why), "allowlisted (allow %s)",
@@ -1768,37 +1797,13 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		decide(p, v, DP_BLOCK);
 		return;
 	}
-	memset(&q, 0, QUERY_CLEAR);
-	q.p = p;
-	q.name = name;
-	q.v = v;
-	q.reg = reg;
-	if(!q.reg && strchr(name, '.')) {
-		/* The name is itself a public suffix of the list's private
-		 * section (github.io, blogspot.com): whoever runs it is a
-		 * registrant too, so read it as label + suffix. */
-		q.reg = name;
-	}
-	if(!q.reg || !(dot = strchr(q.reg, '.'))) {
+	if(!dot) {
 		snprintf(v->why, sizeof(v->why), "a top-level domain, nothing "
 			"registered");
 		return;
 	}
-	q.label = q.reg;
-	q.label_len = (size_t)(dot - q.reg);
-	q.suffix = dot + 1;
-	q.suffix_len = strlen(q.suffix);
-	/* Ask for what the checks will read while the label is folded;
-	 * then for all the buckets the checks will look in, at once. */
-	q.suffix_h = suffix_key(p, name, &lk, q.suffix, q.suffix_len);
-	prepare_concat(&q);
-	prepare_affixes(&q);
-	dp_fold_label(p->folder, q.label, q.label_len, &q.fold);
 	q.suffix_id = find_suffix(p, q.suffix, q.suffix_len, q.suffix_h);
-	prepare_edits(&q);
-	prepare_tokens(&q);
 	prepare_affix_keys(&q);
-	q.fold_flags = q.fold.flags;
 
 	/* On equal scores the first offer stands: the more specific
 	 * explanations go first. */
