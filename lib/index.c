@@ -71,15 +71,6 @@ dp_key_hash(enum dp_key_kind kind, const char* key, size_t len)
 	return dp_key_fin(kind, len, dp_key_raw(key, len));
 }
 
-__extension__ typedef unsigned __int128 u128;
-
-/** The high half of a * b: a uniform number below b from a hash a. */
-static uint64_t
-mulhi(uint64_t a, uint64_t b)
-{
-	return (uint64_t)(((u128)a * b) >> 64);
-}
-
 int
 dp_index_init(struct dp_index* ix, uint64_t n)
 {
@@ -116,13 +107,6 @@ tag_of(uint64_t h)
 	return (uint32_t)(h >> 32);
 }
 
-/** The bucket of a hash, from its lower half. */
-static uint64_t
-bucket_of(uint64_t nbuckets, uint64_t h)
-{
-	return mulhi(h << 32, nbuckets);
-}
-
 void
 dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
 {
@@ -132,7 +116,7 @@ dp_index_put(struct dp_index* ix, uint64_t h, uint32_t val)
 		return;
 	}
 	e = &ix->pending[ix->npending++];
-	e->bucket = (uint32_t)bucket_of(ix->nbuckets, h);
+	e->bucket = (uint32_t)dp_index_bucket_no(ix->nbuckets, h);
 	e->tag = tag_of(h);
 	e->val = val;
 }
@@ -236,12 +220,6 @@ dp_index_valid(const struct dp_index* ix)
 	return 1;
 }
 
-void
-dp_index_prefetch(const struct dp_index* ix, uint64_t h)
-{
-	if(ix->nbuckets)
-		__builtin_prefetch(&ix->buckets[bucket_of(ix->nbuckets, h)]);
-}
 
 /** A bit per entry of a bucket's line whose tag is tag. */
 static unsigned
@@ -272,7 +250,7 @@ dp_index_find(const struct dp_index* ix, uint64_t h, struct dp_index_iter* it)
 	uint32_t tag = tag_of(h);
 	if(ix->nbuckets == 0)
 		return 0;
-	b = &ix->buckets[bucket_of(ix->nbuckets, h)];
+	b = dp_index_bucket(ix, h);
 	it->b = b;
 	it->mask = tag_mask(b, tag);
 	it->tag = tag;

@@ -175,6 +175,22 @@ struct dp_index_iter {
 	uint32_t tag;
 };
 
+/** The number of the bucket of a hash among n, from the hash's lower
+ * half (the tag is the upper). */
+static inline uint64_t
+dp_index_bucket_no(uint64_t n, uint64_t h)
+{
+	__extension__ typedef unsigned __int128 dp_u128;
+	return (uint64_t)(((dp_u128)(h << 32) * n) >> 64);
+}
+
+/** The bucket of a hash. */
+static inline const struct dp_bucket*
+dp_index_bucket(const struct dp_index* ix, uint64_t h)
+{
+	return &ix->buckets[dp_index_bucket_no(ix->nbuckets, h)];
+}
+
 /**
  * Start a lookup.
  * @return 0 if the key is certainly absent (the iterator is then not
@@ -188,7 +204,12 @@ int dp_index_find(const struct dp_index* ix, uint64_t h,
  * hashes costs about one memory latency instead of one each when their
  * buckets are asked for first.
  */
-void dp_index_prefetch(const struct dp_index* ix, uint64_t h);
+static inline void
+dp_index_prefetch(const struct dp_index* ix, uint64_t h)
+{
+	if(ix->nbuckets)
+		__builtin_prefetch(dp_index_bucket(ix, h));
+}
 
 /**
  * Next value stored under the hash of the lookup.
