@@ -489,19 +489,31 @@ final_score(const struct query* q, const struct dp_prot* d, double score)
 	return score;
 }
 
-/** A candidate verdict on the first run: kept if the strongest so far. */
+/**
+ * A candidate verdict on the first run, its score final: kept if the
+ * strongest so far.  The winner's target is filled in at the end, so
+ * that offering reads nothing of the protected domain.
+ */
+static inline void
+offer_pid(struct query* q, uint32_t pid, double score, const char* technique)
+{
+	if(score <= q->v->score)
+		return;
+	q->v->score = score;
+	q->v->technique = technique;
+	q->win_pid = pid;
+	q->win_family = q->family;
+	/* the winner's record is read for its explanation */
+	__builtin_prefetch(&q->p->prot[pid]);
+}
+
+/** A candidate verdict on the first run. */
 static inline void
 offer_score(struct query* q, const struct dp_prot* d, double score,
 	const char* technique)
 {
-	score = final_score(q, d, score);
-	if(score <= q->v->score)
-		return;
-	q->v->score = score;
-	q->v->target = q->p->strings + d->name;
-	q->v->technique = technique;
-	q->win_pid = (uint32_t)(d - q->p->prot);
-	q->win_family = q->family;
+	offer_pid(q, (uint32_t)(d - q->p->prot), final_score(q, d, score),
+		technique);
 }
 
 /** The second run: word the winner's offer, and only that one. */
@@ -555,6 +567,11 @@ typo_score(enum suffix_rel rel, double base)
 	}
 	return base - 0.3;
 }
+
+/** The techniques of the very label under another suffix; the second
+ * run recognises its winner by these pointers. */
+static const char tech_tld_typo[] = "tld-typo";
+static const char tech_tld_swap[] = "tld-swap";
 
 /**
  * The score of the very label under another suffix (a TLD swap or a
@@ -626,11 +643,11 @@ consider_edit(struct query* q, uint32_t pid)
 			if(rel == SUFFIX_SAME)
 				return; /* the protected domain itself */
 			if(rel == SUFFIX_TYPO && !d->closed)
-				offer(q, d, sc, "tld-typo", "%s is %s with the "
+				offer(q, d, sc, tech_tld_typo, "%s is %s with the "
 					"suffix mistyped: '%s' for '%s'",
 					q->reg, pname, q->suffix, ps);
 			else
-				offer(q, d, sc, "tld-swap", "%s is %s under "
+				offer(q, d, sc, tech_tld_swap, "%s is %s under "
 					"'%s' instead of '%s'%s", q->reg, pname,
 					q->suffix, ps, rel != SUFFIX_OTHER &&
 					d->closed ? " (closed to the public)" :
@@ -823,6 +840,7 @@ weigh_label(struct query* q, uint32_t lid)
 	const struct dp_label* l = &q->p->labels[lid];
 	uint32_t i, best = DP_NONE;
 	double top = q->v->score;
+	const char* tech = NULL;
 	/* A label that cannot beat the best so far, whatever its domains'
 	 * suffixes, is not worth weighing domain by domain. */
 	if(label_bound(q, lid) <= q->v->score)
@@ -850,10 +868,14 @@ weigh_label(struct query* q, uint32_t lid)
 		if(sc > top) {
 			top = sc;
 			best = i;
+			/* what consider_edit would call it */
+			tech = q->edit.kind != DP_EDIT_SAME ? q->edit_tech :
+				rel == SUFFIX_TYPO && !closed ? tech_tld_typo :
+				tech_tld_swap;
 		}
 	}
 	if(best != DP_NONE)
-		consider_edit(q, best);
+		offer_pid(q, best, top, tech);
 }
 
 /** Candidate labels fetched together before they are weighed. */
@@ -1751,6 +1773,7 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	q.name = name;
 	q.v = v;
 	q.reg = reg;
+	q.win_pid = DP_NONE;
 	if(!q.reg && strchr(name, '.')) {
 		/* The name is itself a public suffix of the list's private
 		 * section (github.io, blogspot.com): whoever runs it is a
@@ -1813,7 +1836,10 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	run_family(&q, FAM_CONCAT);
 	run_family(&q, FAM_TOKENS);
 	run_family(&q, FAM_AFFIXES);
-	if(v->target) {
+	if(q.win_pid != DP_NONE) {
+		const struct dp_prot* w = &p->prot[q.win_pid];
+		__builtin_prefetch(p->strings + w->name);
+		v->target = p->strings + w->name;
 		q.explain = 1;
 		q.nseen = 0;
 		q.edit_lid = DP_NONE;
