@@ -113,6 +113,16 @@ checksum(uint64_t h, const void* data, size_t len)
 }
 
 int
+dp_db_copied(const struct dp_db* db, const void* table)
+{
+	int i;
+	for(i = 0; i < db->ncopies; i++)
+		if(db->copies[i] == table)
+			return 1;
+	return 0;
+}
+
+int
 dp_db_is_compiled(const char* path)
 {
 	unsigned char b[20];

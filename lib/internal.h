@@ -138,6 +138,10 @@ dp_status dp_db_open(const char* path, struct dp_policy** out,
 /** Close the database of a mapped policy. */
 void dp_db_close(struct dp_db* db);
 
+/** Whether a table of the database had to be copied out of its map
+ * (small tables, stored inline and misaligned, are). */
+int dp_db_copied(const struct dp_db* db, const void* table);
+
 /** Fill in what the database records about itself (version, build). */
 void dp_db_info(const struct dp_db* db, struct dp_policy_info* info);
 

@@ -4,6 +4,7 @@
  * refused at open with a message, never a crash.
  */
 #include "doppel.h"
+#include "internal.h"
 #include "test.h"
 
 #include <sys/stat.h>
@@ -185,7 +186,42 @@ test_empty_policy(void)
 	dp_policy_free(ps);
 }
 
+static void
+test_aligned_in_place(void)
+{
+	/* A policy large enough that its tables live on LMDB's overflow
+	 * pages: the index's buckets and the label records are used in
+	 * place, each on its own cache line, not copied out. */
+	char big[128], bigdb[128];
+	struct dp_policy *p = NULL, *c = NULL;
+	struct dp_error err;
+	FILE* f;
+	int i;
+	snprintf(big, sizeof(big), "%s/big.txt", dir);
+	snprintf(bigdb, sizeof(bigdb), "%s/big.db", dir);
+	if(!(f = fopen(big, "w")))
+		return;
+	for(i = 0; i < 3000; i++)
+		fprintf(f, "protect brand%dname.com\n", i);
+	fclose(f);
+	ASSERT_EQ(dp_policy_load(big, &p, &err), DP_OK);
+	if(!p)
+		return;
+	ASSERT_EQ(dp_policy_compile(p, bigdb, &err), DP_OK);
+	ASSERT_EQ(dp_policy_load(bigdb, &c, &err), DP_OK);
+	if(c) {
+		ASSERT(c->db != NULL);
+		ASSERT_EQ(((uintptr_t)c->index.buckets & 63), 0);
+		ASSERT_EQ(((uintptr_t)c->labels & 63), 0);
+		ASSERT(!dp_db_copied(c->db, c->index.buckets));
+		ASSERT(!dp_db_copied(c->db, c->labels));
+	}
+	dp_policy_free(p);
+	dp_policy_free(c);
+}
+
 static const struct test_entry tests[] = {
+	TEST_ENTRY(aligned_in_place),
 	TEST_ENTRY(same_verdicts),
 	TEST_ENTRY(empty_policy),
 	TEST_ENTRY(damaged),
