@@ -3,17 +3,19 @@
  * and 1M protected domains, side by side in one run.
  *
  * Protected domains are built from a word list and real suffixes (one or
- * two words: "harbor.de", "bluefinch.co.uk"), with a fixed seed.  The
- * query mix is half clean names (other words and word pairs, under the
- * same suffixes), half lookalikes of protected names (TLD swaps, one-edit
- * typos, homoglyphs, hyphens, keywords, embedding), and 1% IDN labels.
- * With a million protected names made of 64k words, most "clean" word
- * names are one edit from some protected name, so a second table shows
- * each kind of query on its own, and a kind the protected set does not
- * crowd: made-up names ("vorkelanu.com"), whose cost is the index's.
+ * two words: "harbor.de", "bluefinch.co.uk"), with a fixed seed, from the
+ * words at even positions of the list.  The query mix is half clean names
+ * (words at odd positions, alone or in pairs, under the same suffixes),
+ * half lookalikes of protected names (TLD swaps, one-edit typos,
+ * homoglyphs, hyphens, keywords, embedding), with 1% IDN labels.  Timed
+ * apart from the mix: namesakes (the protected words under any suffix)
+ * and made-up names ("vorkelanu.com").  With a million protected names
+ * from 32k words, most short words are one edit from a protected one, so
+ * the last table says how many of each kind the engine flags.
  * Each query is timed on its own (canonicalisation + check), so the
- * figures include ~20-30 ns of clock_gettime.  Rounds alternate between
- * the sizes, so that a noisy neighbour on the VM hits all of them alike.
+ * figures include ~45 ns of clock_gettime and canonicalisation.  Rounds
+ * alternate between the sizes, so that a noisy neighbour on the VM hits
+ * all of them alike.
  *
  * usage: bench_engine WORDLIST [QUERIES_PER_ROUND] [ROUNDS] [SIZES...]
  */
