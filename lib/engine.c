@@ -2,10 +2,10 @@
  * lib/engine.c - the lookalike engine: index the protected domains, then
  * decide for a queried name whether it imitates one, how, and how surely.
  *
- * A queried name is split, with the Public Suffix List, into the labels
- * under the registered domain, the registered label and the public suffix
- * ("login.army" . "ml").  Candidates come from the index, each lookup a
- * constant cost:
+ * A queried name is split, with the Public Suffix List (its rules are in
+ * the index too: lib/suffix.c), into the labels under the registered
+ * domain, the registered label and the public suffix ("login.army" .
+ * "ml").  Candidates come from the index, each lookup a constant cost:
  *
  *  - the folded registered label and each of its one-character deletions
  *    (symmetric deletion neighbourhood): every protected label within one
@@ -15,6 +15,11 @@
  *  - the tokens of the name split at dots and hyphens, and the label's
  *    prefixes and suffixes: a brand embedded with its suffix, a keyword,
  *    or a lost dot.
+ *
+ * All the keys of a name are worked out first and their buckets asked
+ * for in one batch, then the candidates' records in another: at a
+ * million protected domains the index is far larger than the CPU's
+ * caches, and the cost of a name is its memory round trips.
  *
  * Each candidate is verified on the real strings and scored; the best
  * score wins.  Scores depend on the kind of change, the length of the
