@@ -1798,6 +1798,11 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		q.fold_flags = q.fold.flags;
 		prepare_edits(&q);
 		prepare_tokens(&q);
+		/* the protected suffixes are few and their buckets stay in
+		 * the cache; the affix filter's words have come in by now */
+		q.suffix_id = find_suffix(p, q.suffix, q.suffix_len,
+			q.suffix_h);
+		prepare_affix_keys(&q);
 	}
 	find_listed_keys(p, name, &lk, &l);
 	if((r = l.allow) != NULL) {
@@ -1830,8 +1835,6 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 			"registered");
 		return;
 	}
-	q.suffix_id = find_suffix(p, q.suffix, q.suffix_len, q.suffix_h);
-	prepare_affix_keys(&q);
 
 	/* On equal scores the first offer stands: the more specific
 	 * explanations go first. */
