@@ -483,13 +483,13 @@ adjusted(const struct query* q, double score)
 /** A candidate's final score: the query's signals, and the cap of
  * protected domains under a closed suffix. */
 static inline double
-final_score(const struct query* q, const struct dp_prot* d, double score)
+final_score(const struct query* q, int closed, uint32_t suffix, double score)
 {
 	score = adjusted(q, score);
 	/* Nobody but the owner registers under .mil: whatever looks like
 	 * army.mil under .mil itself is more likely a sibling than an
 	 * impostor, and only worth a warning. */
-	if(d->closed && d->suffix == q->suffix_id && score > 0.65)
+	if(closed && suffix == q->suffix_id && score > 0.65)
 		score = 0.65;
 	return score;
 }
@@ -517,8 +517,8 @@ static inline void
 offer_score(struct query* q, const struct dp_prot* d, double score,
 	const char* technique)
 {
-	offer_pid(q, (uint32_t)(d - q->p->prot), final_score(q, d, score),
-		technique);
+	offer_pid(q, (uint32_t)(d - q->p->prot), final_score(q, d->closed,
+		d->suffix, score), technique);
 }
 
 /** The second run: word the winner's offer, and only that one. */
@@ -535,7 +535,7 @@ offer_why(struct query* q, const struct dp_prot* d, double score,
 	const char* technique, const char* fmt, ...)
 {
 	va_list ap;
-	score = final_score(q, d, score);
+	score = final_score(q, d->closed, d->suffix, score);
 	if(q->explained || (uint32_t)(d - q->p->prot) != q->win_pid ||
 		score != q->v->score || technique != q->v->technique)
 		return;
@@ -577,6 +577,13 @@ typo_score(enum suffix_rel rel, double base)
  * run recognises its winner by these pointers. */
 static const char tech_tld_typo[] = "tld-typo";
 static const char tech_tld_swap[] = "tld-swap";
+
+/** Which of the two a change of suffix alone is. */
+static const char*
+swap_tech(enum suffix_rel rel, int closed)
+{
+	return rel == SUFFIX_TYPO && !closed ? tech_tld_typo : tech_tld_swap;
+}
 
 /**
  * The score of the very label under another suffix (a TLD swap or a
@@ -647,7 +654,7 @@ consider_edit(struct query* q, uint32_t pid)
 			double sc = swap_score(rel, d->closed, d->label_len);
 			if(rel == SUFFIX_SAME)
 				return; /* the protected domain itself */
-			if(rel == SUFFIX_TYPO && !d->closed)
+			if(swap_tech(rel, d->closed) == tech_tld_typo)
 				offer(q, d, sc, tech_tld_typo, "%s is %s with the "
 					"suffix mistyped: '%s' for '%s'",
 					q->reg, pname, q->suffix, ps);
@@ -867,16 +874,12 @@ weigh_label(struct query* q, uint32_t lid)
 			closed, l->len) : typo_score(rel, q->edit_base);
 		if(sc < 0)
 			continue;
-		sc = adjusted(q, sc);
-		if(closed && rel == SUFFIX_SAME && sc > 0.65)
-			sc = 0.65;
+		sc = final_score(q, closed, sid, sc);
 		if(sc > top) {
 			top = sc;
 			best = i;
-			/* what consider_edit would call it */
 			tech = q->edit.kind != DP_EDIT_SAME ? q->edit_tech :
-				rel == SUFFIX_TYPO && !closed ? tech_tld_typo :
-				tech_tld_swap;
+				swap_tech(rel, closed);
 		}
 	}
 	if(best != DP_NONE)
@@ -1428,9 +1431,6 @@ prepare_affixes(struct query* q)
 	}
 }
 
-/** A hit of check_affixes that is a name record, not a label. */
-#define HIT_NAME 0x80000000u
-
 #define ADD_LOOK(hash, bn, bf, lb) do { \
 		h[nl] = (hash); \
 		look[nl].brand_n = (uint8_t)(bn); \
@@ -1494,31 +1494,21 @@ check_affixes(struct query* q)
 {
 	struct affix_arg aa;
 	const char* s = q->label;
-	size_t n = q->label_len, np, j, nh = 0;
+	size_t n = q->label_len, np, j;
 	struct dp_index_iter it[2 * AFFIX_MAX];
 	uint16_t which[2 * AFFIX_MAX];
-	uint32_t hit[64];
 	np = find_batch(&q->p->index, q->affix_h, q->naffix, it, which);
-	/* The records the entries point to, then what they point to. */
+	/* The name records came in while the edits were weighed
+	 * (warm_later): ask for the names' text before reading them. */
 	for(j = 0; j < np; j++) {
-		const struct affix_look* lk = &q->affix_look[which[j]];
 		struct dp_index_iter t = it[j];
 		uint32_t val;
-		while(nh < sizeof(hit) / sizeof(hit[0]) &&
-			dp_index_next(&t, &val)) {
-			if(lk->label && val < q->p->nlabels) {
-				__builtin_prefetch(&q->p->labels[val]);
-				hit[nh++] = val;
-			} else if(!lk->label && val < q->p->nnames) {
-				__builtin_prefetch(&q->p->names[val]);
-				hit[nh++] = val | HIT_NAME;
-			}
-		}
-	}
-	for(j = 0; j < nh; j++) {
-		if(hit[j] & HIT_NAME)
-			__builtin_prefetch(q->p->strings +
-				q->p->names[hit[j] & ~HIT_NAME].name);
+		if(q->affix_look[which[j]].label)
+			continue;
+		while(dp_index_next(&t, &val))
+			if(val < q->p->nnames)
+				__builtin_prefetch(q->p->strings +
+					q->p->names[val].name);
 	}
 	for(j = 0; j < np; j++) {
 		const struct affix_look* lk = &q->affix_look[which[j]];
