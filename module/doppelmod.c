@@ -77,7 +77,9 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -131,6 +133,8 @@ struct doppelmod_env {
 	/** the watcher thread and how to stop it */
 	pthread_t watcher;
 	int watching, stopping;
+	/** how many of doppelmod_audit_lists the reply callback is on */
+	size_t ncallbacks;
 	pthread_mutex_t watch_mx;
 	pthread_cond_t watch_cv;
 };
@@ -144,6 +148,121 @@ struct doppelmod_env {
  */
 static struct dp_policy* doppelmod_stash;
 static struct stat doppelmod_stash_seen;
+
+/** Lines the mailbox holds between two drains; more are counted. */
+#define DOPPELMOD_MAIL_LINES 16
+
+/**
+ * What the module's own threads (the policy watcher, the audit and
+ * verdict-cache writers) have for Unbound.  They never call into
+ * Unbound themselves: on a reload Unbound's main thread rewrites its
+ * logging globals (config_apply(), log_init()) and may replace the
+ * message cache before it calls deinit(), and there is no hook that
+ * would stop our threads first.  So they leave their log lines and the
+ * request to flush the message cache here, and a thread of Unbound's
+ * takes them over: a worker entering operate() (lines and flush), a
+ * worker in a reply callback (lines only: it holds a cache entry's lock
+ * there), or the main thread in deinit() (lines; the reload has emptied
+ * the caches).  A line is thus logged by the next query, and a swapped
+ * policy's flush comes with the next query that misses the cache.
+ */
+static struct {
+	pthread_mutex_t mx;
+	/** something is waiting: the cheap test of every query */
+	atomic_int pending;
+	/** the message cache must be flushed (a new policy is in force) */
+	int flush;
+	int level[DOPPELMOD_MAIL_LINES];
+	char line[DOPPELMOD_MAIL_LINES][sizeof(((struct dp_error*)0)->msg) + 128];
+	size_t n, lost;
+} doppelmod_mail = { PTHREAD_MUTEX_INITIALIZER, 0, 0, {0}, {{0}}, 0, 0 };
+
+/** Levels of the mailbox's lines. */
+enum { DOPPELMOD_ERR, DOPPELMOD_WARN, DOPPELMOD_INFO };
+
+/** Leave a line (and maybe a flush) for a thread of Unbound's. */
+static void
+doppelmod_post(int flush, int level, const char* fmt, ...)
+	ATTR_FORMAT(printf, 3, 4);
+
+static void
+doppelmod_post(int flush, int level, const char* fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&doppelmod_mail.mx);
+	if(flush)
+		doppelmod_mail.flush = 1;
+	if(fmt && doppelmod_mail.n < DOPPELMOD_MAIL_LINES) {
+		size_t i = doppelmod_mail.n++;
+		doppelmod_mail.level[i] = level;
+		va_start(ap, fmt);
+		vsnprintf(doppelmod_mail.line[i], sizeof(doppelmod_mail.line[i]),
+			fmt, ap);
+		va_end(ap);
+	} else if(fmt)
+		doppelmod_mail.lost++;
+	atomic_store_explicit(&doppelmod_mail.pending, 1,
+		memory_order_release);
+	pthread_mutex_unlock(&doppelmod_mail.mx);
+}
+
+static void doppelmod_flags_clear(struct doppelmod_env* g);
+
+/** Where the mailbox is taken over, which decides the flush. */
+enum doppelmod_taker {
+	/** operate(): no lock held, the flush is done here */
+	DOPPELMOD_IN_OPERATE,
+	/** a reply callback: a cache lock may be held; if a flush waits,
+	 * everything waits */
+	DOPPELMOD_IN_CALLBACK,
+	/** deinit(): the reload has emptied the caches, the flush goes */
+	DOPPELMOD_IN_DEINIT
+};
+
+/** Take the mailbox over, on a thread of Unbound's. */
+static void
+doppelmod_take_mail(struct doppelmod_env* g, enum doppelmod_taker who)
+{
+	int level[DOPPELMOD_MAIL_LINES], flush;
+	char line[DOPPELMOD_MAIL_LINES][sizeof(doppelmod_mail.line[0])];
+	size_t n, lost, i;
+	if(!atomic_load_explicit(&doppelmod_mail.pending,
+		memory_order_acquire))
+		return;
+	pthread_mutex_lock(&doppelmod_mail.mx);
+	if(who == DOPPELMOD_IN_CALLBACK && doppelmod_mail.flush) {
+		/* The lines wait with the flush, so that the policy's line
+		 * comes after it. */
+		pthread_mutex_unlock(&doppelmod_mail.mx);
+		return;
+	}
+	n = doppelmod_mail.n;
+	lost = doppelmod_mail.lost;
+	memcpy(level, doppelmod_mail.level, n * sizeof(level[0]));
+	memcpy(line, doppelmod_mail.line, n * sizeof(line[0]));
+	doppelmod_mail.n = doppelmod_mail.lost = 0;
+	flush = doppelmod_mail.flush && who == DOPPELMOD_IN_OPERATE;
+	doppelmod_mail.flush = 0;
+	atomic_store_explicit(&doppelmod_mail.pending, 0,
+		memory_order_relaxed);
+	pthread_mutex_unlock(&doppelmod_mail.mx);
+	if(flush && g) {
+		doppelmod_flags_clear(g);
+		if(g->msg_cache)
+			slabhash_clear(g->msg_cache);
+	}
+	for(i = 0; i < n; i++) {
+		if(level[i] == DOPPELMOD_ERR)
+			log_err("%s", line[i]);
+		else if(level[i] == DOPPELMOD_WARN)
+			log_warn("%s", line[i]);
+		else
+			log_info("%s", line[i]);
+	}
+	if(lost)
+		log_warn("doppel: %zu more lines of doppel's own threads were "
+			"dropped", lost);
+}
 
 /** Per-query progress, kept in qstate->minfo[id]. */
 enum doppelmod_state {
@@ -951,11 +1070,12 @@ doppelmod_subs_back(struct module_qstate* qstate, struct doppelmod_env* g,
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 }
 
-/** Unbound's log, for the audit writer's messages. */
+/** What the audit and verdict-cache writers say, from their threads:
+ * through the mailbox. */
 static void
 doppelmod_audit_said(const char* msg)
 {
-	log_warn("doppel: %s", msg);
+	doppelmod_post(0, DOPPELMOD_WARN, "doppel: %s", msg);
 }
 
 /**
@@ -982,7 +1102,10 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	(void)opt_list_out;
 	(void)region;
 	(void)start_time;
-	if(!g || !g->audit)
+	if(!g)
+		return 1;
+	doppelmod_take_mail(g, DOPPELMOD_IN_CALLBACK);
+	if(!g->audit)
 		return 1;
 	/* A cache hit of a name never flagged: nothing to work out again,
 	 * and in flagged mode nothing to write. */
@@ -1062,24 +1185,55 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	return 1;
 }
 
-/** The reply lists the audit callback sits on. */
+/** The reply lists the audit callback sits on; without an audit log,
+ * only the first (cache hits, which never reach operate()), for the
+ * mailbox. */
 static const enum inplace_cb_list_type doppelmod_audit_lists[] = {
-	inplace_cb_reply, inplace_cb_reply_cache, inplace_cb_reply_servfail
+	inplace_cb_reply_cache, inplace_cb_reply, inplace_cb_reply_servfail
 };
 
-/** Load the policy named by the settings; log what went wrong. */
+/** Put the reply callback on its lists. */
+static void
+doppelmod_callbacks(struct doppelmod_env* g, struct dynlibmod_env* de,
+	struct module_env* env, int id)
+{
+	/* dynlib takes the callback as void*; ISO C has no cast from a
+	 * function pointer to one, so copy its bytes. */
+	inplace_cb_reply_func_type* f = &doppelmod_reply_cb;
+	void* cb;
+	size_t n = 0, k;
+	memcpy(&cb, &f, sizeof(cb));
+	if(g->audit)
+		n = sizeof(doppelmod_audit_lists) /
+			sizeof(doppelmod_audit_lists[0]);
+	else if(g->watching || g->vcache)
+		n = 1;
+	for(k = 0; k < n; k++) {
+		if(!de->inplace_cb_register_wrapped(cb,
+			doppelmod_audit_lists[k], g, env, id)) {
+			log_err("doppel: cannot register the reply callback");
+			break;
+		}
+		g->ncallbacks = k + 1;
+	}
+}
+
+/** Load the policy named by the settings; NULL and what went wrong in
+ * err if it cannot be. */
 static struct dp_policy*
-doppelmod_load(struct doppelmod_env* g, struct stat* seen)
+doppelmod_load(struct doppelmod_env* g, struct stat* seen,
+	struct dp_error* err)
 {
 	struct dp_policy* p = NULL;
-	struct dp_error err;
 	dp_status st;
-	err.msg[0] = 0;
+	err->msg[0] = 0;
 	if(stat(g->settings.policy, seen) != 0)
 		memset(seen, 0, sizeof(*seen));
-	st = dp_policy_load(g->settings.policy, &p, &err);
+	st = dp_policy_load(g->settings.policy, &p, err);
 	if(st != DP_OK) {
-		log_err("doppel: %s", err.msg[0] ? err.msg : dp_strerror(st));
+		if(!err->msg[0])
+			snprintf(err->msg, sizeof(err->msg), "%s",
+				dp_strerror(st));
 		return NULL;
 	}
 	return p;
@@ -1096,9 +1250,11 @@ doppelmod_changed(const struct stat* a, const struct stat* b)
 }
 
 /**
- * Put a new policy in force and drop what the caches learnt under the
- * old one: a name the new policy blocks may sit in the message cache
- * with its real answer, and one it no longer blocks with our NXDOMAIN.
+ * Put a new policy in force (on the watcher's thread) and have what the
+ * caches learnt under the old one dropped: a name the new policy blocks
+ * may sit in the message cache with its real answer, and one it no
+ * longer blocks with our NXDOMAIN.  The flush is left in the mailbox,
+ * for the next query that reaches operate().
  */
 static void
 doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
@@ -1113,9 +1269,9 @@ doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
 	g->policy_countries = dp_policy_uses_countries(p);
 	pthread_rwlock_unlock(&g->lock);
 	dp_policy_free(old);
-	doppelmod_flags_clear(g);
-	if(g->msg_cache)
-		slabhash_clear(g->msg_cache);
+	doppelmod_post(1, DOPPELMOD_INFO, "doppel: policy %s changed: now "
+		"%zu protected domains; message cache flushed",
+		g->settings.policy, dp_policy_protected_count(p));
 }
 
 /** Look at the policy file; load and swap in a new version. */
@@ -1124,23 +1280,22 @@ doppelmod_watch_once(struct doppelmod_env* g)
 {
 	struct stat now, seen;
 	struct dp_policy* p;
+	struct dp_error err;
 	if(stat(g->settings.policy, &now) != 0 ||
 		!doppelmod_changed(&now, &g->seen))
 		return;
 	/* Remember this version whatever happens, so that a bad file is
 	 * reported once, not every few seconds. */
 	g->seen = now;
-	if(!(p = doppelmod_load(g, &seen))) {
-		log_err("doppel: keeping the policy in force; fix %s (it is "
-			"looked at again when it changes)",
-			g->settings.policy);
+	if(!(p = doppelmod_load(g, &seen, &err))) {
+		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s", err.msg);
+		doppelmod_post(0, DOPPELMOD_ERR, "doppel: keeping the policy "
+			"in force; fix %s (it is looked at again when it "
+			"changes)", g->settings.policy);
 		return;
 	}
 	g->seen = seen;
 	doppelmod_swap(g, p);
-	log_info("doppel: policy %s changed: now %zu protected domains; "
-		"message cache flushed", g->settings.policy,
-		dp_policy_protected_count(p));
 }
 
 /** The watcher thread: every policy-check-interval seconds. */
@@ -1203,8 +1358,8 @@ init(struct module_env* env, int id)
 	st = dp_settings_load(path, &g->settings, &err);
 	if(st != DP_OK)
 		log_err("doppel: %s", err.msg[0] ? err.msg : dp_strerror(st));
-	else
-		g->policy = doppelmod_load(g, &g->seen);
+	else if(!(g->policy = doppelmod_load(g, &g->seen, &err)))
+		log_err("doppel: %s", err.msg);
 	if(g->policy) {
 		dp_policy_free(doppelmod_stash);
 		doppelmod_stash = NULL;
@@ -1248,23 +1403,11 @@ init(struct module_env* env, int id)
 				err.msg);
 	}
 	if(st == DP_OK && g->settings.audit && g->settings.audit_log[0]) {
-		size_t k;
-		/* dynlib takes the callback as void*; ISO C has no cast
-		 * from a function pointer to one, so copy its bytes. */
-		inplace_cb_reply_func_type* f = &doppelmod_reply_cb;
-		void* cb;
-		memcpy(&cb, &f, sizeof(cb));
 		err.msg[0] = 0;
 		if(dp_audit_open(g->settings.audit_log, doppelmod_audit_said,
 			&g->audit, &err) != DP_OK)
 			log_err("doppel: %s; going on without an audit log",
 				err.msg);
-		for(k = 0; g->audit && k < sizeof(doppelmod_audit_lists) /
-			sizeof(doppelmod_audit_lists[0]); k++)
-			if(!de->inplace_cb_register_wrapped(cb,
-				doppelmod_audit_lists[k], g, env, id))
-				log_err("doppel: cannot register the audit "
-					"callback");
 	}
 	if(st == DP_OK && g->settings.verdict_cache[0]) {
 		err.msg[0] = 0;
@@ -1284,6 +1427,7 @@ init(struct module_env* env, int id)
 			log_err("doppel: cannot start the policy watcher: %s",
 				strerror(errno));
 	}
+	doppelmod_callbacks(g, de, env, id);
 	return 1;
 }
 
@@ -1301,16 +1445,14 @@ deinit(struct module_env* env, int id)
 		pthread_mutex_unlock(&g->watch_mx);
 		pthread_join(g->watcher, NULL);
 	}
-	if(g->audit) {
-		size_t k;
-		for(k = 0; k < sizeof(doppelmod_audit_lists) /
-			sizeof(doppelmod_audit_lists[0]); k++)
-			de->inplace_cb_delete_wrapped(env,
-				doppelmod_audit_lists[k], id);
-	}
+	while(g->ncallbacks > 0)
+		de->inplace_cb_delete_wrapped(env,
+			doppelmod_audit_lists[--g->ncallbacks], id);
 	/* Write what is queued, then close. */
 	dp_audit_close(g->audit);
 	dp_vcache_close(g->vcache);
+	/* Our threads are gone: log what they left. */
+	doppelmod_take_mail(g, DOPPELMOD_IN_DEINIT);
 	dp_geo_close(g->geo);
 	/* Keep the policy for the init() of a reload (see
 	 * doppelmod_stash); a policy that is never reused is freed there. */
@@ -1330,6 +1472,8 @@ operate(struct module_qstate* qstate, enum module_ev event, int id,
 {
 	struct doppelmod_env* g = doppelmod_getenv(qstate->env, id);
 	(void)outbound;
+	/* Before the policy lock: a flush takes cache locks. */
+	doppelmod_take_mail(g, DOPPELMOD_IN_OPERATE);
 	if(g)
 		pthread_rwlock_rdlock(&g->lock);
 	if(event == module_event_new ||

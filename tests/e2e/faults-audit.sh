@@ -26,15 +26,6 @@ still_serving() {
 	expect_answer "$1-still-resolves" army.mil A ' A 192\.0\.2\.10$'
 }
 
-# wait_log OFFSET ERE — wait (5 s at most) until the resolver's log has,
-# after byte OFFSET, a line matching ERE.
-wait_log() {
-	for _ in $(seq 1 50); do
-		log_since "$RESOLVER_LOG" "$1" | grep -Eq -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # wait_for FILE ERE — wait (5 s at most) until FILE has a matching line.
 wait_for() {
@@ -188,7 +179,7 @@ if wait_for "$log" '"qname":"army\.ml"'; then
 else
 	fail faults-audit-deleted-new-file "after $log was deleted, no new file there holds the army.ml record (the writer is still writing into the deleted file: $(find "/proc/$RESOLVER_PID/fd" -lname '* (deleted)' 2>/dev/null | wc -l) deleted file(s) open)"
 fi
-if wait_log "$off" "doppel: audit log $(ere "$log"): .*(removed|deleted|renamed)"; then
+if await_log "$off" "doppel: audit log $(ere "$log"): .*(removed|deleted|renamed)"; then
 	pass faults-audit-deleted-logged
 else
 	fail faults-audit-deleted-logged "no log line saying that $log was removed (doppel's lines since: $(log_since "$RESOLVER_LOG" "$off" | grep doppel | grep -v 'doppel: block' | sed 's/.*\] //' | tr '\n' ';'))"
@@ -215,6 +206,7 @@ else
 fi
 still_serving faults-audit-full
 sleep 1.2	# one more writer pass
+poke	# its line reaches the log with the next query
 nfail=$(grep -c "doppel: audit log $(ere "$log"): write failed: No space left on device" "$RESOLVER_LOG")
 if [ "$nfail" -ge 1 ]; then
 	pass faults-audit-full-logged
@@ -235,7 +227,7 @@ if wait_for "$log" '"qname":"www\.army\.ml"'; then
 else
 	fail faults-audit-full-resumes "no www.army.ml record in $log once there was room again"
 fi
-if wait_log "$off" "doppel: audit log $(ere "$log"): writing again"; then
+if await_log "$off" "doppel: audit log $(ere "$log"): writing again"; then
 	pass faults-audit-full-resume-logged
 else
 	fail faults-audit-full-resume-logged "no 'writing again' line once there was room again"

@@ -58,15 +58,7 @@ for kind in empty version; do
 	off=$(log_size "$RESOLVER_LOG")
 	cp "$work/$kind.db" "$work/next.db"
 	mv "$work/next.db" "$POLICY"     # the file the resolver reads
-	seen=
-	for _ in $(seq 1 100); do
-		if log_since "$RESOLVER_LOG" "$off" | grep -q 'keeping the policy in force'; then
-			seen=1
-			break
-		fi
-		sleep 0.1
-	done
-	if [ -n "$seen" ]; then
+	if await_log "$off" 'keeping the policy in force'; then
 		pass "faults-policy-swap-$kind-refused"
 	else
 		fail "faults-policy-swap-$kind-refused" "no 'keeping the policy in force' line within 10 s"

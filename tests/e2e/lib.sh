@@ -153,6 +153,30 @@ log_size() {
 	wc -c <"$1" 2>/dev/null || echo 0
 }
 
+# poke — one query for a name no cache holds (the lab's example.com zone
+# answers NXDOMAIN). doppel's own threads (the policy watcher, the audit and
+# verdict-cache writers) never call into Unbound: what they have to log, and
+# a new policy's cache flush, wait for the next query that reaches the
+# module (the mailbox in module/doppelmod.c). A test waiting for such a line
+# on an otherwise idle resolver pokes it.
+poke() {
+	e2e_pokes=$((${e2e_pokes:-0} + 1))
+	"$LAB" query "$RUNDIR" "poke-$e2e_pokes-$$.example.com" A >/dev/null 2>&1 || true
+}
+
+# await_log OFFSET ERE [TENTHS] — wait (TENTHS tenths of a second, default
+# 100), poking the resolver, until its log has a line matching ERE after
+# byte OFFSET.
+await_log() {
+	local i
+	for i in $(seq 1 "${3:-100}"); do
+		log_since "$RESOLVER_LOG" "$1" | grep -Eq -- "$2" && return 0
+		poke
+		sleep 0.1
+	done
+	return 1
+}
+
 # has_block_line TEXT NAME TYPE — TEXT holds doppel's block line for NAME TYPE
 # ("doppel: block NAME TYPE: explanation"; the trailing dot is optional).
 has_block_line() {

@@ -18,19 +18,15 @@ DOPPEL_CONF_EXTRA="policy-check-interval: 1" e2e_start swap-lab "$work/policy.db
 trap 'rm -rf "$work"; e2e_cleanup' EXIT
 db=$RUNDIR/policy.txt
 
-# wait_log CHECK REGEX OFFSET — wait (at most ~10 s, polling) for a line of
+# wait_log CHECK REGEX OFFSET — wait (at most ~10 s, poking) for a line of
 # the resolver's log written after OFFSET.
 wait_log() {
-	local i
-	for i in $(seq 1 100); do
-		if log_since "$RESOLVER_LOG" "$3" | grep -Eq -- "$2"; then
-			pass "$1"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "$1" "no log line /$2/ within 10 s"
-	return 1
+	if await_log "$3" "$2"; then
+		pass "$1"
+	else
+		fail "$1" "no log line /$2/ within 10 s"
+		return 1
+	fi
 }
 
 expect_blocked swap-compiled-policy-blocks army.ml MX
