@@ -22,8 +22,11 @@
  *    init() also starts a watcher thread that looks at the policy file
  *    every policy-check-interval seconds and swaps in a new version
  *    (loaded beside the old one, swapped under a write lock held only for
- *    the swap, then Unbound's message cache is flushed so that no answer
- *    from before the change is served).  No query ever waits for disk.
+ *    the swap).  The next query that reaches operate() then flushes
+ *    Unbound's message cache, so that no answer from before the change is
+ *    served from it.  No query ever waits for disk.  The watcher and the
+ *    audit and verdict-cache writers never call into Unbound: see
+ *    doppelmod_mail.
  *  - operate() runs on every worker thread at once.  The settings are
  *    read-only after init(); the policy is read under a read lock;
  *    per-query state lives in the query's region and is never freed by

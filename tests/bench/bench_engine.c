@@ -17,7 +17,14 @@
  * alternate between the sizes, so that a noisy neighbour on the VM hits
  * all of them alike.
  *
- * usage: bench_engine WORDLIST [QUERIES_PER_ROUND] [ROUNDS] [SIZES...]
+ * With --compound, the names take the shape of a real list of a million
+ * registered domains instead: 95% two-word labels ("bluefinch"), and
+ * half of them under .com (8% .net, 7% .org, the rest spread over all
+ * 24 suffixes), so that a word is protected under a few suffixes, not
+ * under nearly all of them.  Queries are drawn the same way.
+ *
+ * usage: bench_engine [--compound] WORDLIST [QUERIES_PER_ROUND] [ROUNDS]
+ *	[SIZES...]
  */
 #include "doppel.h"
 
@@ -93,16 +100,32 @@ word(int half)
 #define PROTECTED_WORDS 0
 #define CLEAN_WORDS 1
 
-/** A random registrable domain: one or two words of a half and a suffix.
- * Names that are public suffixes themselves (tourism.pl) are drawn
- * again: a policy rightly refuses to protect them. */
+/** The shape of the names: --compound, or the default dense one. */
+static int compound;
+
+/** A suffix: uniform over the list, or skewed to .com (--compound). */
+static const char*
+random_suffix(void)
+{
+	unsigned u;
+	if(!compound)
+		return suffixes[rng() % NSUFFIX];
+	u = (unsigned)(rng() % 100);
+	return u < 50 ? "com" : u < 58 ? "net" : u < 65 ? "org" :
+		suffixes[rng() % NSUFFIX];
+}
+
+/** A random registrable domain: one or two words of a half (two in one
+ * case of three, or 19 of 20 with --compound) and a suffix.  Names that
+ * are public suffixes themselves (tourism.pl) are drawn again: a policy
+ * rightly refuses to protect them. */
 static void
 random_domain(char* out, size_t len, int half)
 {
 	do {
 		const char* w1 = word(half);
-		const char* sfx = suffixes[rng() % NSUFFIX];
-		if(rng() % 3 == 0)
+		const char* sfx = random_suffix();
+		if(compound ? rng() % 20 != 0 : rng() % 3 == 0)
 			snprintf(out, len, "%s%s.%s", w1, word(half), sfx);
 		else
 			snprintf(out, len, "%s.%s", w1, sfx);
@@ -236,7 +259,7 @@ novel_domain(char* out, size_t len)
 		out[o++] = cons[rng() % 14];
 		out[o++] = vow[rng() % 5];
 	}
-	snprintf(out + o, len - o, ".%s", suffixes[rng() % NSUFFIX]);
+	snprintf(out + o, len - o, ".%s", random_suffix());
 }
 
 /** Kinds of queries. */
@@ -301,18 +324,26 @@ time_check(const struct dp_policy* p, const char* text, int* flagged)
 int
 main(int argc, char** argv)
 {
-	size_t nq = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
-	int rounds = argc > 3 ? atoi(argv[3]) : 5;
+	size_t nq;
+	int rounds;
 	struct size_run runs[8];
 	int nruns = 0, r, k;
 	char dir[] = "/tmp/doppel-bench-XXXXXX";
 	char path[256], name[DP_NAME_MAX];
 
+	if(argc > 1 && strcmp(argv[1], "--compound") == 0) {
+		compound = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if(argc < 2) {
-		fprintf(stderr, "usage: %s WORDLIST [QUERIES] [ROUNDS] "
-			"[SIZES...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--compound] WORDLIST [QUERIES] "
+			"[ROUNDS] [SIZES...]\n", argv[0]);
 		return 2;
 	}
+	nq = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
+	rounds = argc > 3 ? atoi(argv[3]) : 5;
 	load_words(argv[1]);
 	psl = psl_load_file("/usr/share/publicsuffix/public_suffix_list.dat");
 	if(!psl)
@@ -416,10 +447,10 @@ main(int argc, char** argv)
 			p99, 100.0 * s->flagged / nq,
 			med / (double)runs[0].ns[runs[0].nns / 2]);
 	}
-	printf("(%zu queries x %d rounds per size; half lookalikes of "
-		"protected names, half clean names of other words; timing "
-		"includes canonicalisation and clock_gettime)\n\n", nq,
-		rounds);
+	printf("(%s names; %zu queries x %d rounds per size; half "
+		"lookalikes of protected names, half clean names of other "
+		"words; timing includes canonicalisation and clock_gettime)"
+		"\n\n", compound ? "compound-shaped" : "dense", nq, rounds);
 	printf("%-10s", "median_ns");
 	for(k = 0; k < Q_KINDS; k++)
 		printf(" %12s", qkind_name[k]);

@@ -4,7 +4,7 @@
 # (tests/bench/resolver_bench.py: plain Unbound, doppel, a Python-module
 # guard and an RPZ side by side under dnsperf and callgrind), which writes
 # tests/bench/RESULTS.md.  Not part of make test: it prints figures, it
-# does not judge them.  About 9 minutes on a 2-core machine.
+# does not judge them.  About 10 minutes on a 2-core machine.
 #
 # BENCH_QUERIES, BENCH_ROUNDS, BENCH_SIZES: the engine part (defaults
 # 50000 x 3 at 1k, 100k, 1M); RESOLVER_ARGS: more resolver_bench.py options
@@ -14,8 +14,14 @@ cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 mkdir -p "$build/bench"
 echo "== engine: ns per name against 1k, 100k, 1M protected domains"
+# shellcheck disable=SC2086
 "$build/bench/bench_engine" /usr/share/dict/words "${BENCH_QUERIES:-50000}" \
 	"${BENCH_ROUNDS:-3}" ${BENCH_SIZES:-} | tee "$build/bench/engine.txt"
+echo "== engine, names shaped like a real list (bench_engine --compound)"
+# shellcheck disable=SC2086
+"$build/bench/bench_engine" --compound /usr/share/dict/words \
+	"${BENCH_QUERIES:-50000}" "${BENCH_ROUNDS:-3}" ${BENCH_SIZES:-} |
+	tee -a "$build/bench/engine.txt"
 echo "== resolver: plain Unbound, doppel, Python module, RPZ"
 # shellcheck disable=SC2086
 BUILD=$build /usr/bin/python3 tests/bench/resolver_bench.py \
