@@ -222,16 +222,13 @@ enum doppelmod_taker {
 	DOPPELMOD_IN_DEINIT
 };
 
-/** Take the mailbox over, on a thread of Unbound's. */
-static void
-doppelmod_take_mail(struct doppelmod_env* g, enum doppelmod_taker who)
+/** Take the mailbox over (doppelmod_take_mail: something waits). */
+static __attribute__((noinline)) void
+doppelmod_take_mail_now(struct doppelmod_env* g, enum doppelmod_taker who)
 {
 	int level[DOPPELMOD_MAIL_LINES], flush;
 	char line[DOPPELMOD_MAIL_LINES][sizeof(doppelmod_mail.line[0])];
 	size_t n, lost, i;
-	if(!atomic_load_explicit(&doppelmod_mail.pending,
-		memory_order_acquire))
-		return;
 	pthread_mutex_lock(&doppelmod_mail.mx);
 	if(who == DOPPELMOD_IN_CALLBACK && doppelmod_mail.flush) {
 		/* The lines wait with the flush, so that the policy's line
@@ -265,6 +262,16 @@ doppelmod_take_mail(struct doppelmod_env* g, enum doppelmod_taker who)
 	if(lost)
 		log_warn("doppel: %zu more lines of doppel's own threads were "
 			"dropped", lost);
+}
+
+/** Take the mailbox over, on a thread of Unbound's, if anything waits
+ * there: one atomic load when nothing does. */
+static inline void
+doppelmod_take_mail(struct doppelmod_env* g, enum doppelmod_taker who)
+{
+	if(atomic_load_explicit(&doppelmod_mail.pending,
+		memory_order_acquire))
+		doppelmod_take_mail_now(g, who);
 }
 
 /** Per-query progress, kept in qstate->minfo[id]. */
