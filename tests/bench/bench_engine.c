@@ -282,6 +282,17 @@ cmp_u32(const void* a, const void* b)
 	return x < y ? -1 : x > y;
 }
 
+/** The head line of a table with a column per kind of query. */
+static void
+kind_header(const char* what, const char* tail)
+{
+	int k;
+	printf("%-10s", what);
+	for(k = 0; k < Q_KINDS; k++)
+		printf(" %12s", qkind_name[k]);
+	printf("%s\n", tail);
+}
+
 struct size_run {
 	size_t n;
 	struct dp_policy* p;
@@ -451,10 +462,7 @@ main(int argc, char** argv)
 		"lookalikes of protected names, half clean names of other "
 		"words; timing includes canonicalisation and clock_gettime)"
 		"\n\n", compound ? "compound-shaped" : "dense", nq, rounds);
-	printf("%-10s", "median_ns");
-	for(k = 0; k < Q_KINDS; k++)
-		printf(" %12s", qkind_name[k]);
-	printf("   made-up/1k\n");
+	kind_header("median_ns", "   made-up/1k");
 	for(k = 0; k < nruns; k++) {
 		struct size_run* s = &runs[k];
 		int j;
@@ -467,10 +475,8 @@ main(int argc, char** argv)
 			(double)runs[0].kns[Q_NOVEL][runs[0].nkns[Q_NOVEL] /
 			2]);
 	}
-	printf("\n%-10s", "flagged%");
-	for(k = 0; k < Q_KINDS; k++)
-		printf(" %12s", qkind_name[k]);
 	printf("\n");
+	kind_header("flagged%", "");
 	for(k = 0; k < nruns; k++) {
 		struct size_run* s = &runs[k];
 		int j;

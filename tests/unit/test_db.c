@@ -43,18 +43,36 @@ static const char* const names[] = { "army.ml", "army.mil", "arny.mil",
 	"navy.ml", "paypa1.com", "paypal-login.com", "xn--pypal-4ve.com",
 	"x.evil.example", "googlec.om", "example.org" };
 
+/**
+ * Load the policy source at text, compile it to path and load that.
+ * @param source: the source's policy (NULL if it did not load), for the
+ *	caller to free.
+ * @return the compiled policy, or NULL (the failure is recorded).
+ */
+static struct dp_policy*
+compiled(const char* text, const char* path, struct dp_policy** source)
+{
+	struct dp_policy* p = NULL;
+	struct dp_error err;
+	err.msg[0] = 0;
+	*source = NULL;
+	if(dp_policy_load(text, source, &err) != DP_OK ||
+		dp_policy_compile(*source, path, &err) != DP_OK ||
+		dp_policy_load(path, &p, &err) != DP_OK) {
+		TEST_FAIL_AT("%s -> %s: %s", text, path, err.msg);
+		return NULL;
+	}
+	return p;
+}
+
 static void
 test_same_verdicts(void)
 {
 	struct dp_policy *ps, *pd;
-	struct dp_error err;
 	struct dp_policy_info info;
 	size_t i;
-	ASSERT_EQ(dp_policy_load(src, &ps, &err), DP_OK);
-	ASSERT_EQ(dp_policy_compile(ps, db, &err), DP_OK);
-	ASSERT_EQ(dp_policy_load(db, &pd, &err), DP_OK);
-	if(!ps || !pd) {
-		TEST_FAIL_AT("load: %s", err.msg);
+	if(!(pd = compiled(src, db, &ps))) {
+		dp_policy_free(ps);
 		return;
 	}
 	for(i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -161,8 +179,7 @@ test_compile_failure_leaves_file(void)
 static void
 test_empty_policy(void)
 {
-	struct dp_policy *ps = NULL, *pd = NULL;
-	struct dp_error err;
+	struct dp_policy *ps = NULL, *pd;
 	struct dp_verdict v;
 	char empty[160], emptydb[160];
 	FILE* f;
@@ -173,12 +190,7 @@ test_empty_policy(void)
 		return;
 	fputs("# nothing protected yet\n", f);
 	fclose(f);
-	ASSERT_EQ(dp_policy_load(empty, &ps, &err), DP_OK);
-	if(!ps)
-		return;
-	ASSERT_EQ(dp_policy_compile(ps, emptydb, &err), DP_OK);
-	ASSERT_EQ(dp_policy_load(emptydb, &pd, &err), DP_OK);
-	if(pd) {
+	if((pd = compiled(empty, emptydb, &ps)) != NULL) {
 		dp_policy_check(pd, "army.ml", &v);
 		ASSERT_EQ(v.action, DP_ALLOW);
 		dp_policy_free(pd);
@@ -193,8 +205,7 @@ test_aligned_in_place(void)
 	 * pages: the index's buckets and the label records are used in
 	 * place, each on its own cache line, not copied out. */
 	char big[128], bigdb[128];
-	struct dp_policy *p = NULL, *c = NULL;
-	struct dp_error err;
+	struct dp_policy *p = NULL, *c;
 	FILE* f;
 	int i;
 	snprintf(big, sizeof(big), "%s/big.txt", dir);
@@ -204,12 +215,7 @@ test_aligned_in_place(void)
 	for(i = 0; i < 3000; i++)
 		fprintf(f, "protect brand%dname.com\n", i);
 	fclose(f);
-	ASSERT_EQ(dp_policy_load(big, &p, &err), DP_OK);
-	if(!p)
-		return;
-	ASSERT_EQ(dp_policy_compile(p, bigdb, &err), DP_OK);
-	ASSERT_EQ(dp_policy_load(bigdb, &c, &err), DP_OK);
-	if(c) {
+	if((c = compiled(big, bigdb, &p)) != NULL) {
 		ASSERT(c->db != NULL);
 		ASSERT_EQ(((uintptr_t)c->index.buckets & 63), 0);
 		ASSERT_EQ(((uintptr_t)c->labels & 63), 0);
