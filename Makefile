@@ -157,7 +157,11 @@ $(BUILD)/bench/bench_engine: tests/bench/bench_engine.c $(BUILD)/lib/libdoppel.a
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/lib/libdoppel.a $(LIBS) \
 		$(LDFLAGS)
 
-bench: all $(BUILD)/bench/bench_engine
+$(BUILD)/bench/memlat: tests/bench/memlat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS)
+
+bench: all $(BUILD)/bench/bench_engine $(BUILD)/bench/memlat
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 # The sanitised build goes to its own directory and reuses the Unbound

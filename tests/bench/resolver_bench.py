@@ -681,7 +681,8 @@ def write_results(args, env, facts, text):
     p("## Commands")
     p("")
     p("    make bench")
-    p("    # = tests/bench/run.sh: the engine benchmark, then")
+    p("    # = tests/bench/run.sh: build/bench/memlat, the engine "
+      "benchmark, then")
     p("    " + cmd)
     p("")
     p("Whole run: %s s for the resolver part." % facts.get("elapsed_s"))
@@ -698,7 +699,8 @@ def write_results(args, env, facts, text):
                                     c["db_bytes"] / 1048576.0))
     p("")
     if eng:
-        p("Per name, in process (build/bench/bench_engine):")
+        p("The memory floor (build/bench/memlat), then per name, in "
+          "process (build/bench/bench_engine):")
         p("")
         for line in eng.splitlines():
             p("    " + line)

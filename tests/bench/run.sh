@@ -1,9 +1,10 @@
 #!/bin/sh
-# tests/bench/run.sh - `make bench`: the engine benchmark (ns per name at
-# 1k, 100k and 1M protected domains), then the resolver benchmark
-# (tests/bench/resolver_bench.py: plain Unbound, doppel, a Python-module
-# guard and an RPZ side by side under dnsperf and callgrind), which writes
-# tests/bench/RESULTS.md.  Not part of make test: it prints figures, it
+# tests/bench/run.sh - `make bench`: what a random cache line costs on this
+# machine (tests/bench/memlat.c), the engine benchmark (ns per name at 1k,
+# 100k and 1M protected domains, built in memory and compiled), then the
+# resolver benchmark (tests/bench/resolver_bench.py: plain Unbound, doppel,
+# a Python-module guard and an RPZ side by side under dnsperf and
+# callgrind), which writes tests/bench/RESULTS.md.  Not part of make test: it prints figures, it
 # does not judge them.  About 10 minutes on a 2-core machine.
 #
 # BENCH_QUERIES, BENCH_ROUNDS, BENCH_SIZES: the engine part (defaults
@@ -13,10 +14,12 @@ set -eu
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 mkdir -p "$build/bench"
+echo "== memory: ns per wave of K random cache lines (the floor under the engine)"
+"$build/bench/memlat" | tee "$build/bench/engine.txt"
 echo "== engine: ns per name against 1k, 100k, 1M protected domains"
 # shellcheck disable=SC2086
 "$build/bench/bench_engine" /usr/share/dict/words "${BENCH_QUERIES:-50000}" \
-	"${BENCH_ROUNDS:-3}" ${BENCH_SIZES:-} | tee "$build/bench/engine.txt"
+	"${BENCH_ROUNDS:-3}" ${BENCH_SIZES:-} | tee -a "$build/bench/engine.txt"
 echo "== engine, names shaped like a real list (bench_engine --compound)"
 # shellcheck disable=SC2086
 "$build/bench/bench_engine" --compound /usr/share/dict/words \
