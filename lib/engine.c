@@ -220,8 +220,8 @@ dp_engine_build(struct dp_policy* p)
 	}
 	/* Records of one cache line each, on line boundaries. */
 	{
-		struct dp_label* a = aligned_alloc(64, ((size_t)p->nlabels *
-			sizeof(*a) + 63) & ~(size_t)63);
+		struct dp_label* a = dp_alloc_table((size_t)p->nlabels *
+			sizeof(*a));
 		if(!a)
 			goto cleanup;
 		if(p->nlabels)

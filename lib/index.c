@@ -4,11 +4,31 @@
 #include "index.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 #include <string.h>
 
+/** The huge page size of x86-64 and arm64 (with 4 kB base pages). */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void*
+dp_alloc_table(size_t size)
+{
+	void* p;
+	size = size ? (size + 63) & ~(size_t)63 : 64;
+	if(size < 4 * HUGE_PAGE)
+		return aligned_alloc(64, size);
+	size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if(!(p = aligned_alloc(HUGE_PAGE, size)))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* Advice only: without transparent huge pages it does nothing. */
+	(void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+	return p;
+}
 
 uint64_t
 dp_key_raw(const char* key, size_t len)
@@ -145,7 +165,7 @@ dp_index_finish(struct dp_index* ix)
 	if(n > ix->cap)
 		return -1;
 	/* Chain the entries of each bucket, in the order they were put. */
-	ix->buckets = aligned_alloc(64, ix->nbuckets * sizeof(*ix->buckets));
+	ix->buckets = dp_alloc_table(ix->nbuckets * sizeof(*ix->buckets));
 	ix->ovf = malloc((n ? n : 1) * sizeof(*ix->ovf));
 	first = malloc(ix->nbuckets * sizeof(*first));
 	next = malloc((n ? n : 1) * sizeof(*next));

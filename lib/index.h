@@ -136,6 +136,17 @@ size_t dp_key_deletions(const char* s, size_t n, uint64_t* out,
 uint64_t dp_key_hash(enum dp_key_kind kind, const char* key, size_t len);
 
 /**
+ * Memory for a large table that is read at random, on cache-line
+ * boundaries.  A table of several huge pages is aligned on one and the
+ * kernel is asked to back it with huge pages (MADV_HUGEPAGE), so that its
+ * random reads miss the TLB less: with 4 kB pages each read of a table of
+ * hundreds of MB also walks the page tables (tests/bench/memlat.c
+ * measures the difference).  Freed with free().
+ * @return the memory, or NULL when out of memory.
+ */
+void* dp_alloc_table(size_t size);
+
+/**
  * Start building an index of at most n entries.
  * @return 0 on success, -1 when out of memory or n is too large.
  */
