@@ -1080,6 +1080,8 @@ struct embed_arg {
 	size_t label_tok, suffix_tok;
 	/** token i is in the registered label, not a subdomain */
 	int in_label;
+	/** the other tokens: how many are keywords, how many not */
+	size_t kw, other;
 };
 
 /** A brand token: with its suffix after it, or with a keyword. */
@@ -1094,7 +1096,7 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	const struct dp_suffix* x = &q->p->suffixes[d->suffix];
 	const char* ps = q->p->strings + x->str;
 	const struct token* t = ea->tok;
-	size_t j = ea->i + 1, k = 0, plen = x->len, kw = 0, other = 0;
+	size_t j = ea->i + 1, k = 0, plen = x->len;
 	int same = d->suffix == q->suffix_id;
 	double s;
 
@@ -1120,21 +1122,13 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	}
 	if(!ea->in_label && !same)
 		return; /* "army.example.net": a word, not a brand */
-	for(j = 0; j < ea->ntok; j++) {
-		if(j == ea->i)
-			continue;
-		if(is_keyword(t[j].s, t[j].n))
-			kw++;
-		else
-			other++;
-	}
-	if(kw + other == 0)
+	if(ea->kw + ea->other == 0)
 		return;
-	if(kw) {
+	if(ea->kw) {
 		s = length_weight(d->label_len) - 0.05;
 		offer(q, d, s, "combo-squatting", "%s is %.*s plus %s",
 			q->name, (int)d->label_len, pname + d->label_off,
-			kw > 1 ? "keywords" : "a keyword");
+			ea->kw > 1 ? "keywords" : "a keyword");
 		return;
 	}
 	/* Brand and another word: a namesake unless under the very suffix. */
@@ -1208,18 +1202,24 @@ check_tokens(struct query* q)
 	struct dp_index_iter it[MAX_TOKENS];
 	uint16_t which[MAX_TOKENS];
 	struct embed_arg ea;
-	size_t np, j;
+	size_t np, j, nkw = 0;
 	ea.tok = q->tok;
 	ea.ntok = q->ntok;
 	ea.label_tok = q->label_tok;
 	ea.suffix_tok = q->suffix_tok;
 	np = find_batch(&q->p->index, q->tok_h, q->ntok_h, it, which);
+	if(np)
+		for(j = 0; j < q->ntok; j++)
+			nkw += is_keyword(q->tok[j].s, q->tok[j].n);
 	for(j = 0; j < np; j++) {
 		const struct token* t = &q->tok[q->tok_which[which[j]]];
 		struct label_arg la;
 		uint32_t val;
 		ea.i = q->tok_which[which[j]];
 		ea.in_label = t->s >= q->label;
+		/* the same for every domain of the token's label */
+		ea.kw = nkw - (size_t)is_keyword(t->s, t->n);
+		ea.other = q->ntok - 1 - ea.kw;
 		la.key = t->s;
 		la.n = t->n;
 		la.fn = embed_cb;
