@@ -1080,15 +1080,18 @@ struct embed_arg {
 	size_t label_tok, suffix_tok;
 	/** token i is in the registered label, not a subdomain */
 	int in_label;
-	/** the other tokens: how many are keywords, how many not */
+	/** the other tokens: how many are keywords, how many not; worked
+	 * out for the first domain that needs them (NOT_COUNTED before) */
 	size_t kw, other;
 };
+
+#define NOT_COUNTED ((size_t)-1)
 
 /** A brand token: with its suffix after it, or with a keyword. */
 static void
 embed_cb(struct query* q, uint32_t pid, void* arg)
 {
-	const struct embed_arg* ea = arg;
+	struct embed_arg* ea = arg;
 	const struct dp_prot* d = &q->p->prot[pid];
 	const char* pname = q->p->strings + d->name;
 	/* The suffix from the shared table, which stays in the cache,
@@ -1122,6 +1125,18 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	}
 	if(!ea->in_label && !same)
 		return; /* "army.example.net": a word, not a brand */
+	if(ea->kw == NOT_COUNTED) {
+		/* the same for every domain of the token's label */
+		ea->kw = ea->other = 0;
+		for(j = 0; j < ea->ntok; j++) {
+			if(j == ea->i)
+				continue;
+			if(is_keyword(t[j].s, t[j].n))
+				ea->kw++;
+			else
+				ea->other++;
+		}
+	}
 	if(ea->kw + ea->other == 0)
 		return;
 	if(ea->kw) {
@@ -1202,24 +1217,19 @@ check_tokens(struct query* q)
 	struct dp_index_iter it[MAX_TOKENS];
 	uint16_t which[MAX_TOKENS];
 	struct embed_arg ea;
-	size_t np, j, nkw = 0;
+	size_t np, j;
 	ea.tok = q->tok;
 	ea.ntok = q->ntok;
 	ea.label_tok = q->label_tok;
 	ea.suffix_tok = q->suffix_tok;
 	np = find_batch(&q->p->index, q->tok_h, q->ntok_h, it, which);
-	if(np)
-		for(j = 0; j < q->ntok; j++)
-			nkw += is_keyword(q->tok[j].s, q->tok[j].n);
 	for(j = 0; j < np; j++) {
 		const struct token* t = &q->tok[q->tok_which[which[j]]];
 		struct label_arg la;
 		uint32_t val;
 		ea.i = q->tok_which[which[j]];
 		ea.in_label = t->s >= q->label;
-		/* the same for every domain of the token's label */
-		ea.kw = nkw - (size_t)is_keyword(t->s, t->n);
-		ea.other = q->ntok - 1 - ea.kw;
+		ea.kw = ea.other = NOT_COUNTED;
 		la.key = t->s;
 		la.n = t->n;
 		la.fn = embed_cb;
