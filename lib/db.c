@@ -534,6 +534,7 @@ fail:
 	if(p && p->db) {
 		free(p->affix_bits);
 		free(p->prot_suffix);
+		free((void*)p->suffix_rel);
 		free(p->psl_filter);
 		if(p->psl)
 			psl_free(p->psl);

@@ -435,12 +435,22 @@ suffix_relation(struct query* q, uint32_t sid)
 {
 	const struct dp_suffix* x = &q->p->suffixes[sid];
 	uint32_t slot = sid % SUFFIX_MEMO;
+	_Atomic uint8_t* shared = NULL;
 	const char* last;
 	enum suffix_rel rel;
 	if(sid == q->suffix_id)
 		return SUFFIX_SAME;
-	/* A label's domains share few suffixes: remember the answers. */
-	if(q->memo_suffix[slot] == sid + 1)
+	/* A label's domains share few suffixes, and queries share their
+	 * suffixes: remember the answers, for the policy when the query's
+	 * suffix is one of its own, else for the query. */
+	if(q->p->suffix_rel && q->suffix_id != DP_NONE) {
+		unsigned r;
+		shared = &q->p->suffix_rel[(size_t)q->suffix_id *
+			q->p->nsuffixes + sid];
+		r = atomic_load_explicit(shared, memory_order_relaxed);
+		if(r)
+			return (enum suffix_rel)(r - 1);
+	} else if(q->memo_suffix[slot] == sid + 1)
 		return (enum suffix_rel)q->memo_rel[slot];
 	last = strrchr(q->suffix, '.');
 	last = last ? last + 1 : q->suffix;
@@ -451,6 +461,9 @@ suffix_relation(struct query* q, uint32_t sid)
 		rel = SUFFIX_CC;
 	else
 		rel = SUFFIX_OTHER;
+	if(shared)
+		atomic_store_explicit(shared, (uint8_t)(rel + 1),
+			memory_order_relaxed);
 	q->memo_suffix[slot] = sid + 1;
 	q->memo_rel[slot] = (uint8_t)rel;
 	return rel;
@@ -1326,6 +1339,11 @@ dp_affix_init(struct dp_policy* p)
 		bits <<= 1;
 	free(p->affix_bits);
 	free(p->prot_suffix);
+	free((void*)p->suffix_rel);
+	p->suffix_rel = NULL;
+	if(p->nsuffixes <= DP_SUFFIX_REL_MAX && !(p->suffix_rel = calloc(
+		(size_t)p->nsuffixes * p->nsuffixes + 1, 1)))
+		return DP_ERR_NOMEM;
 	p->prot_suffix = malloc(((size_t)p->nprot + 1) *
 		sizeof(*p->prot_suffix));
 	if(!(p->affix_bits = calloc(bits / 64, sizeof(uint64_t))) ||

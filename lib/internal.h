@@ -11,6 +11,7 @@
 
 #include <libpsl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 /** One protected domain, in the policy's arrays. */
@@ -300,7 +301,18 @@ struct dp_policy {
 	 * so that weighing a label's domains reads a line or two; rebuilt
 	 * with the filters (dp_affix_init) */
 	uint32_t* prot_suffix;
+	/** How a query's suffix stands to a protected domain's, when both
+	 * are among the policy's suffixes: suffix_rel[q * nsuffixes + d],
+	 * 0 until the first query that needs it works it out, then 1 + the
+	 * relation.  Shared by the threads that check names (relaxed atomic
+	 * bytes: two threads that work out the same entry store the same
+	 * value).  Zeroed pages until touched; NULL for more than
+	 * DP_SUFFIX_REL_MAX suffixes. */
+	_Atomic uint8_t* suffix_rel;
 };
+
+/** Most suffixes for which the suffix relations are kept (4 MB). */
+#define DP_SUFFIX_REL_MAX 2048
 
 /** Flags of a Public Suffix List rule, in the byte before its text. */
 #define DP_PSL_PLAIN 0x1

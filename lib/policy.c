@@ -122,6 +122,7 @@ dp_policy_free(struct dp_policy* p)
 	free(p->psl_text);
 	free(p->affix_bits);
 	free(p->prot_suffix);
+	free((void*)p->suffix_rel);
 	free(p->psl_filter);
 	if(p->db) {
 		/* The tables live in the database's map. */
