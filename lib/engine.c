@@ -641,6 +641,29 @@ edit_of(struct query* q, uint32_t lid)
 	q->edit_lid = lid;
 }
 
+/** How the query's skeletons stand to a protected label's. */
+enum skeleton_rel {
+	/** the strong skeletons are the same */
+	SKEL_SAME,
+	/** the loose or the flat skeletons are one edit apart */
+	SKEL_NEAR,
+	SKEL_FAR
+};
+
+static enum skeleton_rel
+skeleton_match(const struct query* q, const struct dp_label* l)
+{
+	const char* st = q->p->strings;
+	if(same_str(q->fold.strong, q->fold.nstrong, st + l->strong,
+		l->nstrong))
+		return SKEL_SAME;
+	if(dp_edit_find(q->fold.loose, q->fold.nloose, st + l->loose,
+		l->nloose).kind != DP_EDIT_NONE || dp_edit_find(q->fold.flat,
+		q->fold.nflat, st + l->flat, l->nflat).kind != DP_EDIT_NONE)
+		return SKEL_NEAR;
+	return SKEL_FAR;
+}
+
 /** A protected label within one (folded) edit of the query's label. */
 static void
 consider_edit(struct query* q, uint32_t pid)
@@ -654,6 +677,7 @@ consider_edit(struct query* q, uint32_t pid)
 	int unicode = (q->fold_flags & DP_FOLD_UNICODE) != 0;
 	struct dp_edit e;
 	const char *tech, *detail;
+	enum skeleton_rel skel;
 
 	if(q->explain && pid != q->win_pid)
 		return;
@@ -730,8 +754,8 @@ consider_edit(struct query* q, uint32_t pid)
 	}
 	/* Not one plain edit: compare the skeletons. */
 	tech = unicode ? "idn-confusable" : "homoglyph";
-	if(same_str(q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
-		l->nstrong)) {
+	skel = skeleton_match(q, l);
+	if(skel == SKEL_SAME) {
 		double base = rel == SUFFIX_SAME ? 0.95 :
 			rel == SUFFIX_OTHER ? 0.75 : 0.9;
 		offer(q, d, base, tech, "%.*s looks like '%.*s'%s (skeleton "
@@ -742,10 +766,7 @@ consider_edit(struct query* q, uint32_t pid)
 			rel == SUFFIX_SAME ? "" : ", under another suffix");
 		return;
 	}
-	if(dp_edit_find(q->fold.loose, q->fold.nloose, q->p->strings +
-		l->loose, l->nloose).kind == DP_EDIT_NONE &&
-		dp_edit_find(q->fold.flat, q->fold.nflat, q->p->strings +
-		l->flat, l->nflat).kind == DP_EDIT_NONE)
+	if(skel == SKEL_FAR)
 		return;
 	offer(q, d, typo_score(rel, unicode ? 0.85 :
 		length_weight(d->label_len)), tech, "%.*s looks like '%.*s' "
@@ -871,7 +892,11 @@ weigh_label(struct query* q, uint32_t lid)
 	if(label_bound(q, lid) <= q->v->score)
 		return;
 	if((q->fold_flags & DP_FOLD_UNICODE) || q->edit.kind == DP_EDIT_NONE) {
-		/* skeletons to compare, domain by domain */
+		/* Skeletons to compare: the label's own, so a label whose
+		 * skeletons are not near the query's is done with at once,
+		 * not once per domain; the others domain by domain. */
+		if(skeleton_match(q, l) == SKEL_FAR)
+			return;
 		for(i = l->first; i < l->first + l->n; i++)
 			consider_edit(q, i);
 		return;
