@@ -3,6 +3,8 @@
  */
 #include "edit.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 struct dp_edit
@@ -76,31 +78,44 @@ key_at(const char* const* rows, int r, int c)
 	return rows[r][c];
 }
 
+/** Keyboard neighbours: a bit per pair of 7-bit characters, filled from
+ * the layouts once, as a check asks on every typo it weighs. */
+static uint64_t adjacent[128][2];
+static pthread_once_t adjacent_once = PTHREAD_ONCE_INIT;
+
+static void
+fill_adjacent(void)
+{
+	/* Rows are staggered: a key touches two keys of the row above
+	 * (same column and one right) and two of the row below (one left
+	 * and same column). */
+	static const int dr[6] = { 0, 0, -1, -1, 1, 1 };
+	static const int dc[6] = { -1, 1, 0, 1, -1, 0 };
+	size_t l;
+	int r, c, k;
+	for(l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++)
+		for(r = 0; r < 4; r++)
+			for(c = 0; layouts[l][r][c]; c++)
+				for(k = 0; k < 6; k++) {
+					unsigned a = (unsigned char)
+						layouts[l][r][c];
+					unsigned b = (unsigned char)key_at(
+						layouts[l], r + dr[k], c + dc[k]);
+					if(b)
+						adjacent[a][b >> 6] |=
+							(uint64_t)1 << (b & 63);
+				}
+}
+
 int
 dp_keyboard_adjacent(char a, char b)
 {
-	size_t l;
-	int r;
-	for(l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
-		for(r = 0; r < 4; r++) {
-			const char* at = strchr(layouts[l][r], a);
-			int c;
-			if(!at || a == 0)
-				continue;
-			c = (int)(at - layouts[l][r]);
-			/* Rows are staggered: a key touches two keys of the
-			 * row above (same column and one right) and two of
-			 * the row below (one left and same column). */
-			if(key_at(layouts[l], r, c - 1) == b ||
-				key_at(layouts[l], r, c + 1) == b ||
-				key_at(layouts[l], r - 1, c) == b ||
-				key_at(layouts[l], r - 1, c + 1) == b ||
-				key_at(layouts[l], r + 1, c - 1) == b ||
-				key_at(layouts[l], r + 1, c) == b)
-				return 1;
-		}
-	}
-	return 0;
+	unsigned x = (unsigned char)a, y = (unsigned char)b;
+	/* no layout has a key beyond ASCII */
+	if(x >= 128 || y >= 128)
+		return 0;
+	(void)pthread_once(&adjacent_once, fill_adjacent);
+	return (int)(adjacent[x][y >> 6] >> (y & 63) & 1);
 }
 
 static int
