@@ -464,8 +464,10 @@ suffix_relation(struct query* q, uint32_t sid)
 	if(shared)
 		atomic_store_explicit(shared, (uint8_t)(rel + 1),
 			memory_order_relaxed);
-	q->memo_suffix[slot] = sid + 1;
-	q->memo_rel[slot] = (uint8_t)rel;
+	else {
+		q->memo_suffix[slot] = sid + 1;
+		q->memo_rel[slot] = (uint8_t)rel;
+	}
 	return rel;
 }
 
