@@ -302,6 +302,33 @@ file_pmd(void)
 	return out;
 }
 
+/** The head line of a table with a row per size. */
+static void
+size_head(const char* what, const char* a, const char* b)
+{
+	printf("%-10s %10s %10s %10s %10s %10s %9s\n", what, a, b,
+		"median_ns", "p99_ns", "flagged%", "median/1k");
+}
+
+/**
+ * Sort a size's times and print its row: the size, two figures of its
+ * own (a, b), median, p99, share flagged, and the median against base
+ * (the first size's; 0 for the first size itself).
+ * @return the median.
+ */
+static double
+size_row(size_t n, double a, double b, uint32_t* ns, size_t nns,
+	double flagged_pct, double base)
+{
+	double med, p99;
+	qsort(ns, nns, sizeof(uint32_t), cmp_u32);
+	med = ns[nns / 2];
+	p99 = ns[nns * 99 / 100];
+	printf("%-10zu %10.2f %10.1f %10.0f %10.0f %10.1f %9.2f\n", n, a, b,
+		med, p99, flagged_pct, med / (base > 0 ? base : med));
+	return med;
+}
+
 /** The head line of a table with a column per kind of query. */
 static void
 kind_header(const char* what, const char* tail)
@@ -367,6 +394,7 @@ main(int argc, char** argv)
 	int rounds;
 	struct size_run runs[8];
 	int nruns = 0, r, k;
+	double base;
 	char dir[] = "/tmp/doppel-bench-XXXXXX";
 	char path[256], name[DP_NAME_MAX];
 
@@ -495,19 +523,14 @@ main(int argc, char** argv)
 			}
 		}
 	}
-	printf("%-10s %10s %10s %10s %10s %10s %9s\n", "protected",
-		"compile_s", "memory_MB", "median_ns", "p99_ns", "flagged%",
-		"median/1k");
-	for(k = 0; k < nruns; k++) {
+	size_head("protected", "compile_s", "memory_MB");
+	for(k = 0, base = 0; k < nruns; k++) {
 		struct size_run* s = &runs[k];
-		double med, p99;
-		qsort(s->ns, s->nns, sizeof(uint32_t), cmp_u32);
-		med = s->ns[s->nns / 2];
-		p99 = s->ns[s->nns * 99 / 100];
-		printf("%-10zu %10.2f %10.1f %10.0f %10.0f %10.1f %9.2f\n",
-			s->n, s->compile_s, dp_policy_memory(s->p) / 1e6, med,
-			p99, 100.0 * s->flagged / nq,
-			med / (double)runs[0].ns[runs[0].nns / 2]);
+		double med = size_row(s->n, s->compile_s,
+			dp_policy_memory(s->p) / 1e6, s->ns, s->nns,
+			100.0 * s->flagged / nq, base);
+		if(k == 0)
+			base = med;
 	}
 	printf("(%s names; %zu queries x %d rounds per size; half "
 		"lookalikes of protected names, half clean names of other "
@@ -516,19 +539,13 @@ main(int argc, char** argv)
 	/* The module maps the compiled policy; its pages come from the
 	 * page cache (huge ones when the kernel gives them), where the
 	 * policy built in memory above sits in the heap's. */
-	printf("%-10s %10s %10s %10s %10s %10s %9s\n", "compiled",
-		"write_s", "db_MB", "median_ns", "p99_ns", "flagged%",
-		"median/1k");
-	for(k = 0; k < nruns; k++) {
+	size_head("compiled", "write_s", "db_MB");
+	for(k = 0, base = 0; k < nruns; k++) {
 		struct size_run* s = &runs[k];
-		double med, p99;
-		qsort(s->mns, s->nmns, sizeof(uint32_t), cmp_u32);
-		med = s->mns[s->nmns / 2];
-		p99 = s->mns[s->nmns * 99 / 100];
-		printf("%-10zu %10.2f %10.1f %10.0f %10.0f %10.1f %9.2f\n",
-			s->n, s->write_s, s->db_mb, med, p99,
-			100.0 * s->mflagged / nq,
-			med / (double)runs[0].mns[runs[0].nmns / 2]);
+		double med = size_row(s->n, s->write_s, s->db_mb, s->mns,
+			s->nmns, 100.0 * s->mflagged / nq, base);
+		if(k == 0)
+			base = med;
 		if(s->mflagged != s->flagged) {
 			fprintf(stderr, "bench_engine: at %zu the compiled "
 				"policy flags %zu names, the built one %zu\n",
