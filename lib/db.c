@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 /** Format version; any change to a table's layout bumps it. */
-#define DB_VERSION 3
+#define DB_VERSION 4
 /** First bytes of the meta record. */
 static const char db_magic[8] = { 'd', 'o', 'p', 'p', 'e', 'l', 'd', 'b' };
 

@@ -298,6 +298,21 @@ enum dp_action {
 	DP_BLOCK
 };
 
+/** Why the policy never flags a name: it (or a name above it) is the
+ * owner's own.  An alias chain or a mail exchange that starts at such a
+ * name is the owner's delegation (a CDN, a mail host), not a lookalike. */
+enum dp_listed {
+	DP_LISTED_NONE = 0,
+	/** allow NAME, or ours NAME */
+	DP_LISTED_ALLOW,
+	/** protect NAME */
+	DP_LISTED_PROTECTED,
+	/** a known-good list */
+	DP_LISTED_KNOWN,
+	/** ours LABEL.* */
+	DP_LISTED_OURS
+};
+
 /**
  * Name of an action: "allow", "warn" or "block".
  * @param a: action.
@@ -325,6 +340,8 @@ struct dp_verdict {
 	char why[160];
 	/** countries of the answers that were weighed ("ML,FR"), or "" */
 	char countries[24];
+	/** the owner's own name (action is then allow), or DP_LISTED_NONE */
+	enum dp_listed listed;
 };
 
 /**

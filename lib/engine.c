@@ -32,6 +32,7 @@
 #include "edit.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,16 @@ static const struct word keywords[] = {
 	W("sso"), W("support"), W("update"), W("user"), W("verify"),
 	W("verification"), W("vpn"), W("wallet"), W("web"), W("webmail"),
 	W("www"),
+};
+
+/** Keywords that ask the victim to act: glued to a brand they lure
+ * (paypalaccount, googlelogin), where the others name a brand's own
+ * services (googlemail, microsoftonline, amazonservices). */
+static const struct word lures[] = {
+	W("account"), W("accounts"), W("alert"), W("billing"), W("confirm"),
+	W("login"), W("logon"), W("password"), W("recovery"), W("reset"),
+	W("secure"), W("security"), W("signin"), W("signon"), W("update"),
+	W("verify"), W("verification"),
 };
 
 /** Subdomain labels whose lost dot gives "wwwarmy.mil". */
@@ -121,6 +132,31 @@ put_deletions(struct dp_index* ix, const char* s, size_t n, uint32_t val)
 	for(i = 0; ix && i < k; i++)
 		dp_index_put(ix, h[i], DP_DEL_VAL(val, pos[i]));
 	return k;
+}
+
+/**
+ * Mark the labels that are ordinary words: the lower-case entries of the
+ * system's dictionary (Debian's wamerican); capitalised entries are
+ * names, and brands among them.  Without a dictionary no label is a word.
+ */
+static void
+mark_words(struct dp_policy* p, struct dp_strmap* lmap)
+{
+	FILE* f = fopen(DP_DICT_DEFAULT, "r");
+	char line[256];
+	if(!f)
+		return;
+	while(fgets(line, sizeof(line), f)) {
+		size_t n = strcspn(line, "\r\n");
+		uintptr_t v;
+		int found;
+		if(line[0] < 'a' || line[0] > 'z')
+			continue;
+		v = (uintptr_t)dp_strmap_get(lmap, line, n, &found);
+		if(found && v < p->nlabels)
+			p->labels[v].flags |= DP_LABEL_WORD;
+	}
+	fclose(f);
 }
 
 /** Intern a string in a build map: its id, new or old. */
@@ -233,6 +269,7 @@ dp_engine_build(struct dp_policy* p)
 	for(i = 0; i < p->nlabels; i++) {
 		struct dp_label* l = &p->labels[i];
 		memset(l->head, 0, sizeof(l->head));
+		l->flags = 0;
 		if(l->len < DP_LABEL_HEAD)
 			memcpy(l->head, p->strings + l->str, l->len);
 		dp_fold_label(p->folder, p->strings + l->str, l->len, fold);
@@ -252,6 +289,7 @@ dp_engine_build(struct dp_policy* p)
 			keys += put_deletions(NULL, fold->loose, fold->nloose,
 				0);
 	}
+	mark_words(p, &lmap);
 	keys += p->nprot + p->nsuffixes;
 	if((psl = dp_psl_rules(p, 0)) < 0)
 		goto cleanup;
@@ -430,13 +468,42 @@ enum suffix_rel {
 	SUFFIX_OTHER
 };
 
+/**
+ * How a query's suffix qs stands to a protected suffix ps.  A typo of
+ * the whole suffix ("ml" for "mil", "om" for "com"), or the first labels
+ * of a longer one ("co" for "co.uk"), is one slip.  For a closed suffix,
+ * a country's second level ending in a typo of it ("com.ml") is as
+ * strong; a bare country code ("mx") is the protected label moved to a
+ * country; another country's closed second level ("mil.ng", "gov.uk")
+ * is that government's own, and any other suffix ("co.uk", "org.za") is
+ * only another place.
+ */
+static enum suffix_rel
+suffix_relation_of(const char* qs, size_t qn, const char* ps, size_t pn,
+	int closed)
+{
+	const char* s;
+	if(dp_edit_find(qs, qn, ps, pn).kind != DP_EDIT_NONE)
+		return SUFFIX_TYPO;
+	if(!closed)
+		return qn < pn && memcmp(qs, ps, qn) == 0 && ps[qn] == '.' ?
+			SUFFIX_TYPO : SUFFIX_OTHER;
+	for(s = qs + qn; s > qs && s[-1] != '.'; s--)
+		;
+	if(s == qs)
+		return qn == 2 ? SUFFIX_CC : SUFFIX_OTHER;
+	if(dp_closed_suffix(qs))
+		return SUFFIX_OTHER;
+	return dp_edit_find(s, (size_t)(qs + qn - s), ps, pn).kind !=
+		DP_EDIT_NONE ? SUFFIX_TYPO : SUFFIX_OTHER;
+}
+
 static enum suffix_rel
 suffix_relation(struct query* q, uint32_t sid)
 {
 	const struct dp_suffix* x = &q->p->suffixes[sid];
 	uint32_t slot = sid % SUFFIX_MEMO;
 	_Atomic uint8_t* shared = NULL;
-	const char* last;
 	enum suffix_rel rel;
 	if(sid == q->suffix_id)
 		return SUFFIX_SAME;
@@ -452,15 +519,8 @@ suffix_relation(struct query* q, uint32_t sid)
 			return (enum suffix_rel)(r - 1);
 	} else if(q->memo_suffix[slot] == sid + 1)
 		return (enum suffix_rel)q->memo_rel[slot];
-	last = strrchr(q->suffix, '.');
-	last = last ? last + 1 : q->suffix;
-	if(dp_edit_find(q->suffix, q->suffix_len, q->p->strings + x->str,
-		x->len).kind != DP_EDIT_NONE)
-		rel = SUFFIX_TYPO;
-	else if(x->closed && strlen(last) == 2)
-		rel = SUFFIX_CC;
-	else
-		rel = SUFFIX_OTHER;
+	rel = suffix_relation_of(q->suffix, q->suffix_len, q->p->strings +
+		x->str, x->len, x->closed);
 	if(shared)
 		atomic_store_explicit(shared, (uint8_t)(rel + 1),
 			memory_order_relaxed);
@@ -482,6 +542,26 @@ length_weight(size_t n)
 	if(n == 4)
 		return 0.75;
 	return 0.6;
+}
+
+/**
+ * The evidence of one plain edit of a protected label of n characters.
+ * A label of three letters or fewer has dozens of real neighbours one
+ * edit away (nsa/ssa, mlb/mtb, uol/ual): one edit of it is too weak to
+ * report.  A letter dropped, added or changed at the very start of the
+ * label turns it into another word more often than people slip there
+ * (mail, email and ymail next to gmail).
+ */
+static double
+typo_weight(size_t n, const struct dp_edit* e, const char* tech)
+{
+	/* a hyphen or a look-alike character still stands out */
+	if(n <= 3)
+		return strcmp(tech, "hyphenation") == 0 || strcmp(tech,
+			"homoglyph") == 0 ? length_weight(n) : 0.45;
+	if(e->pos == 0 && e->kind != DP_EDIT_TRANSPOSITION)
+		return length_weight(n) - 0.1;
+	return length_weight(n);
 }
 
 /** The score a candidate would get, with the query's own signals. */
@@ -517,7 +597,12 @@ final_score(const struct query* q, int closed, uint32_t suffix, double score)
 static inline void
 offer_pid(struct query* q, uint32_t pid, double score, const char* technique)
 {
-	if(score <= q->v->score)
+	/* On a tie within one check, the longer brand is the more specific
+	 * target (youtube, not tube, in youtube-tube.com). */
+	if(score < q->v->score || (score == q->v->score && (q->win_pid ==
+		DP_NONE || q->family != q->win_family ||
+		q->p->prot[pid].label_len <=
+		q->p->prot[q->win_pid].label_len)))
 		return;
 	q->v->score = score;
 	q->v->technique = technique;
@@ -613,11 +698,17 @@ swap_score(enum suffix_rel rel, int closed, size_t label_len)
 	case SUFFIX_TYPO:
 		return closed ? 0.95 : 0.9;
 	case SUFFIX_CC:
-		return 0.95;
+		/* dod.de is strong, af.de is one of many two-letter names */
+		return label_len >= 4 ? 0.95 : label_len == 3 ? 0.85 : 0.6;
 	case SUFFIX_OTHER:
 		break;
 	}
-	return label_len >= 5 || closed ? 0.6 : 0.5;
+	/* An unrelated suffix: a namesake more often than not, and a short
+	 * label is registered under most of them.  A closed suffix swapped
+	 * for an open one (dod.com) stays worth a warning. */
+	if(closed)
+		return label_len >= 3 ? 0.6 : 0.45;
+	return label_len >= 5 ? 0.6 : label_len == 4 ? 0.5 : 0.45;
 }
 
 /**
@@ -637,9 +728,14 @@ edit_of(struct query* q, uint32_t lid)
 		&q->edit_detail);
 	/* A look-alike character whose strong skeleton is the protected
 	 * label's own is as good as the label itself. */
-	q->edit_base = q->edit_tech && strcmp(q->edit_tech, "homoglyph") ==
-		0 && same_str(q->fold.strong, q->fold.nstrong, q->p->strings +
-		l->strong, l->nstrong) ? 0.95 : length_weight(l->len);
+	if(!q->edit_tech)
+		q->edit_base = length_weight(l->len);
+	else if(strcmp(q->edit_tech, "homoglyph") == 0 && same_str(
+		q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
+		l->nstrong))
+		q->edit_base = 0.95;
+	else
+		q->edit_base = typo_weight(l->len, &q->edit, q->edit_tech);
 	q->edit_lid = lid;
 }
 
@@ -666,6 +762,25 @@ skeleton_match(const struct query* q, const struct dp_label* l)
 	return SKEL_FAR;
 }
 
+/**
+ * The evidence of a label whose skeletons are one edit from the
+ * query's, or -1 for none.  When the strong skeletons are one edit
+ * apart, every other difference is a character nobody tells apart and
+ * the edit is one typo.  When only the loose or flat skeletons are, the
+ * weaker look-alikes (b/d, n/m, c/e, g/q) stacked with an edit make two
+ * or more real changes: bbc and dell, imdb and intel, pobox and roblox
+ * are different names.  Only a long label (nnicrosoft) keeps a warning.
+ */
+static double
+near_weight(const struct query* q, const struct dp_label* l)
+{
+	if(dp_edit_find(q->fold.strong, q->fold.nstrong, q->p->strings +
+		l->strong, l->nstrong).kind != DP_EDIT_NONE)
+		return (q->fold_flags & DP_FOLD_UNICODE) ? 0.85 :
+			length_weight(l->len);
+	return l->len >= 7 ? 0.6 : -1;
+}
+
 /** A protected label within one (folded) edit of the query's label. */
 static void
 consider_edit(struct query* q, uint32_t pid)
@@ -680,6 +795,7 @@ consider_edit(struct query* q, uint32_t pid)
 	struct dp_edit e;
 	const char *tech, *detail;
 	enum skeleton_rel skel;
+	double base;
 
 	if(q->explain && pid != q->win_pid)
 		return;
@@ -707,8 +823,8 @@ consider_edit(struct query* q, uint32_t pid)
 		}
 		if(e.kind != DP_EDIT_NONE) {
 			char why[sizeof(q->v->why)];
-			double base = q->edit_base;
 			size_t w = 0;
+			base = q->edit_base;
 			tech = q->edit_tech;
 			detail = q->edit_detail;
 			if(!q->explain) {
@@ -758,7 +874,7 @@ consider_edit(struct query* q, uint32_t pid)
 	tech = unicode ? "idn-confusable" : "homoglyph";
 	skel = skeleton_match(q, l);
 	if(skel == SKEL_SAME) {
-		double base = rel == SUFFIX_SAME ? 0.95 :
+		base = rel == SUFFIX_SAME ? 0.95 :
 			rel == SUFFIX_OTHER ? 0.75 : 0.9;
 		offer(q, d, base, tech, "%.*s looks like '%.*s'%s (skeleton "
 			"'%.*s')%s", (int)q->label_len, q->label,
@@ -768,10 +884,9 @@ consider_edit(struct query* q, uint32_t pid)
 			rel == SUFFIX_SAME ? "" : ", under another suffix");
 		return;
 	}
-	if(skel == SKEL_FAR)
+	if(skel == SKEL_FAR || (base = near_weight(q, l)) < 0)
 		return;
-	offer(q, d, typo_score(rel, unicode ? 0.85 :
-		length_weight(d->label_len)), tech, "%.*s looks like '%.*s' "
+	offer(q, d, typo_score(rel, base), tech, "%.*s looks like '%.*s' "
 		"but for one character (skeletons '%.*s' and '%.*s')",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
 		(int)q->fold.nloose, q->fold.loose, (int)l->nloose,
@@ -1069,7 +1184,17 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 	if(!same_str(flat, n, ca->key, ca->n))
 		return; /* a hash collision */
 	if(ca->label_only) {
-		offer(q, d, d->label_len >= 4 ? 0.85 : 0.8, "missing-dot",
+		const struct dp_suffix* x = &q->p->suffixes[d->suffix];
+		double sc = d->label_len >= 4 ? 0.85 : 0.8;
+		/* A word glued to "com" or "net" is a name of its own more
+		 * often than a lost dot (intelcom, telecom); a brand that is
+		 * no word (paypalcom), a hyphen for the dot, a closed suffix
+		 * (armymil) or a longer one (bbccouk) is not. */
+		if((q->p->labels[d->label].flags & DP_LABEL_WORD) &&
+			!x->closed && !memchr(q->p->strings + x->str, '.',
+			x->len) && !memchr(q->label, '-', q->label_len))
+			sc = 0.45;
+		offer(q, d, sc, "missing-dot",
 			"%.*s is %s with its dot%s dropped", (int)q->label_len,
 			q->label, pname, memchr(q->label, '-', q->label_len) ?
 			" turned into a hyphen or" : "");
@@ -1141,6 +1266,7 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	const struct token* t = ea->tok;
 	size_t j = ea->i + 1, k = 0, plen = x->len;
 	int same = d->suffix == q->suffix_id;
+	int word = (q->p->labels[d->label].flags & DP_LABEL_WORD) != 0;
 	double s;
 
 	/* Does the protected suffix follow, as tokens ("army" "mil")? */
@@ -1152,7 +1278,11 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 			k++;
 		j++;
 	}
-	if(k == plen) {
+	/* The protected name's own labels, before the name's suffix
+	 * (paypal.com.evil.net, login-paypal-com.net).  A label that only
+	 * ends in the brand before the very suffix (python-office.com) is
+	 * a brand and a word, below. */
+	if(k == plen && j <= ea->suffix_tok) {
 		if(ea->i == ea->label_tok && j == ea->suffix_tok &&
 			j + 1 == ea->ntok)
 			offer(q, d, 0.85, "missing-dot", "%.*s is %s with its "
@@ -1163,8 +1293,8 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 				q->name, pname);
 		return;
 	}
-	if(!ea->in_label && !same)
-		return; /* "army.example.net": a word, not a brand */
+	if(!ea->in_label && (!same || word))
+		return; /* "army.example.net", "office.example.com": a word */
 	if(ea->kw == NOT_COUNTED) {
 		/* the same for every domain of the token's label */
 		ea->kw = ea->other = 0;
@@ -1186,11 +1316,19 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 			ea->kw > 1 ? "keywords" : "a keyword");
 		return;
 	}
-	/* Brand and another word: a namesake unless under the very suffix. */
+	/* Brand and another word: a namesake unless under the very suffix,
+	 * or unless the brand is no word and comes hyphenated into the
+	 * registered label (usa-usps.shop).  A brand that is a word
+	 * (python-office.com) is just that word. */
+	if(word)
+		return;
 	if(same)
 		offer(q, d, 0.55, "combo-squatting", "%s is %.*s plus a word, "
 			"under %s's own suffix", q->name, (int)d->label_len,
 			pname + d->label_off, pname);
+	else if(ea->in_label && d->label_len >= 4)
+		offer(q, d, 0.5, "combo-squatting", "%s is %.*s plus a word",
+			q->name, (int)d->label_len, pname + d->label_off);
 }
 
 /**
@@ -1298,30 +1436,40 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	const char* pname = q->p->strings + d->name;
 	int same = d->suffix == q->suffix_id;
 	double s;
-	if(aa->before && same) {
+	if(aa->before && same && (d->label_len >= 8 || in_list(host_words,
+		sizeof(host_words) / sizeof(host_words[0]), aa->rest,
+		aa->rest_n))) {
 		/* "wwwarmy.mil", "financecorpudyne.com": a subdomain
-		 * whose dot was lost.  Before a short brand, a prefix that
-		 * is no host name is more likely a word ("purchase" is
-		 * not pur.chase.com). */
-		if(in_list(host_words, sizeof(host_words) /
-			sizeof(host_words[0]), aa->rest, aa->rest_n))
-			s = 0.85;
-		else
-			s = d->label_len >= 8 ? 0.8 : 0.55;
-		offer(q, d, s, "missing-dot", "%.*s is %.*s.%s with the dot "
-			"dropped", (int)q->label_len, q->label,
-			(int)aa->rest_n, aa->rest, pname);
+		 * whose dot was lost.  Before a shorter brand, a prefix
+		 * that is no host name is more likely a word ("purchase"
+		 * is not pur.chase.com, "googlegroups" not
+		 * googlegro.ups.com). */
+		offer(q, d, d->label_len >= 8 && !in_list(host_words,
+			sizeof(host_words) / sizeof(host_words[0]), aa->rest,
+			aa->rest_n) ? 0.8 : 0.85, "missing-dot", "%.*s is "
+			"%.*s.%s with the dot dropped", (int)q->label_len,
+			q->label, (int)aa->rest_n, aa->rest, pname);
 		return;
 	}
 	if(is_keyword(aa->rest, aa->rest_n)) {
+		/* Glued to a keyword, under an open suffix, is how brands
+		 * name their own other domains (googlemail,
+		 * microsoftonline, amazonservices): a warning at most,
+		 * unless the keyword is a lure. */
 		s = length_weight(d->label_len) - 0.05;
+		if(!d->closed && s > 0.75 && !in_list(lures, sizeof(lures) /
+			sizeof(lures[0]), aa->rest, aa->rest_n))
+			s = 0.75;
 		offer(q, d, s, "combo-squatting", "%.*s is '%.*s' plus the "
 			"keyword '%.*s'", (int)q->label_len, q->label,
 			(int)d->label_len, pname + d->label_off,
 			(int)aa->rest_n, aa->rest);
 		return;
 	}
-	if(same)
+	/* A brand glued to any other word: only a long one that is no
+	 * word itself (paypalobjects, not pineapple or googlegroups). */
+	if(same && d->label_len >= 5 &&
+		!(q->p->labels[d->label].flags & DP_LABEL_WORD))
 		offer(q, d, 0.55, "combo-squatting", "%.*s is '%.*s' plus "
 			"'%.*s', under %s's own suffix", (int)q->label_len,
 			q->label, (int)d->label_len, pname + d->label_off,
@@ -1739,6 +1887,31 @@ suffix_key(const struct dp_policy* p, const char* name,
 	return h;
 }
 
+/**
+ * The "ours LABEL.*" record of a registered label, if the policy has one.
+ * Looked up only for a name about to be flagged, so clean names never
+ * pay for it.
+ */
+static const struct dp_namerec*
+find_ours(const struct dp_policy* p, const char* label, size_t n)
+{
+	char key[DP_NAME_MAX];
+	struct dp_index_iter it;
+	uint32_t val;
+	if(p->nnames == 0 || n + 3 > sizeof(key))
+		return NULL;
+	memcpy(key, label, n);
+	memcpy(key + n, ".*", 3);
+	if(!dp_index_find(&p->index, dp_key_hash(DP_KEY_NAME, key, n + 2),
+		&it))
+		return NULL;
+	while(dp_index_next(&it, &val))
+		if(val < p->nnames && (p->names[val].flags & DP_NAME_OURS) &&
+			strcmp(p->strings + p->names[val].name, key) == 0)
+			return &p->names[val];
+	return NULL;
+}
+
 /** Number of a suffix among the protected domains', or DP_NONE. */
 static uint32_t
 find_suffix(const struct dp_policy* p, const char* s, size_t n, uint64_t h)
@@ -1851,16 +2024,19 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	}
 	find_listed_keys(p, name, &lk, &l);
 	if((r = l.allow) != NULL) {
+		v->listed = DP_LISTED_ALLOW;
 		snprintf(v->why, sizeof(v->why), "allowlisted (allow %s)",
 			p->strings + r->name);
 		return;
 	}
 	if((r = l.protected) != NULL) {
+		v->listed = DP_LISTED_PROTECTED;
 		snprintf(v->why, sizeof(v->why), "protected domain %s",
 			p->strings + r->name);
 		return;
 	}
 	if((r = l.known) != NULL) {
+		v->listed = DP_LISTED_KNOWN;
 		snprintf(v->why, sizeof(v->why), "known good (%s)",
 			p->strings + r->name);
 		return;
@@ -1889,6 +2065,15 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	run_family(&q, FAM_CONCAT);
 	run_family(&q, FAM_TOKENS);
 	run_family(&q, FAM_AFFIXES);
+	if(q.win_pid != DP_NONE && (r = find_ours(p, q.label,
+		q.label_len)) != NULL) {
+		memset(v, 0, sizeof(*v));
+		v->action = DP_ALLOW;
+		v->listed = DP_LISTED_OURS;
+		snprintf(v->why, sizeof(v->why), "ours (ours %s)",
+			p->strings + r->name);
+		return;
+	}
 	if(q.win_pid != DP_NONE) {
 		const struct dp_prot* w = &p->prot[q.win_pid];
 		__builtin_prefetch(p->strings + w->name);

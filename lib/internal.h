@@ -46,7 +46,14 @@ struct dp_tech_rule {
 };
 
 /** Labels up to this length minus one are kept in their record. */
-#define DP_LABEL_HEAD 32
+#define DP_LABEL_HEAD 31
+
+/** The dictionary whose lower-case entries are ordinary words. */
+#define DP_DICT_DEFAULT "/usr/share/dict/words"
+
+/** The label is an ordinary word of the system's dictionary (office,
+ * live, apple): as a word of somebody else's name it is weak evidence. */
+#define DP_LABEL_WORD 0x1
 
 /**
  * A registered label shared by protected domains ("army" of army.mil and
@@ -62,6 +69,8 @@ struct dp_label {
 	/** the label itself when shorter than DP_LABEL_HEAD (NUL padded),
 	 * so that weighing it reads no other cache line than its record */
 	char head[DP_LABEL_HEAD];
+	/** DP_LABEL_* bits */
+	uint8_t flags;
 };
 
 /** The text of a label (len bytes, NUL terminated). */
@@ -86,6 +95,9 @@ struct dp_suffix {
 #define DP_NAME_ALLOW 0x2
 #define DP_NAME_KNOWN 0x4
 #define DP_NAME_BLOCK 0x8
+/** "LABEL.*" (policy: ours LABEL.*): the label under every suffix is the
+ * owner's; such a record's name ends in ".*" and matches no real name */
+#define DP_NAME_OURS 0x10
 
 /** A listed name (protected, allowed, known good, blocked). */
 struct dp_namerec {

@@ -209,6 +209,44 @@ add_name(struct parse_ctx* c, uint32_t flag, const struct word_at* w)
 		r->flags |= flag;
 }
 
+/**
+ * ours NAME | LABEL.* ...: the owner's own names.  A name is allowed, as
+ * with allow; "LABEL.*" is the registered label LABEL under every suffix
+ * (yahoo.* for yahoo.de, yahoo.fr, ...), kept as a record "LABEL.*" that
+ * the engine looks up for a name it would flag.
+ */
+static void
+d_ours(struct parse_ctx* c, const struct word_at* w, int n)
+{
+	int i;
+	for(i = 1; i < n; i++) {
+		size_t len = strlen(w[i].s);
+		char name[DP_NAME_MAX];
+		struct dp_namerec* r;
+		if(len < 2 || strcmp(w[i].s + len - 2, ".*") != 0) {
+			add_name(c, DP_NAME_ALLOW, &w[i]);
+			continue;
+		}
+		w[i].s[len - 2] = 0;
+		if(!policy_name(c, &w[i], name))
+			continue;
+		if(strchr(name, '.') || strlen(name) + 3 > sizeof(name)) {
+			problem(c, w[i].col, "ours: expected a name or one label "
+				"followed by '.*', got '%s.*'", w[i].s);
+			continue;
+		}
+		strcat(name, ".*");
+		if(!(r = dp_policy_name_record(c->p, name, 0))) {
+			nomem(c);
+			return;
+		}
+		if(r->flags & DP_NAME_OURS)
+			problem(c, w[i].col, "duplicate entry: '%s' is already "
+				"ours", name);
+		r->flags |= DP_NAME_OURS;
+	}
+}
+
 /** Add a protected domain. */
 static void
 add_protected(struct parse_ctx* c, const struct word_at* w,
@@ -458,7 +496,8 @@ parse_directive(struct parse_ctx* c, char* line)
 				"'%s' takes exactly one argument", d);
 			return;
 		}
-	} else if(strcmp(d, "protect") == 0 || strcmp(d, "technique") == 0) {
+	} else if(strcmp(d, "protect") == 0 || strcmp(d, "technique") == 0 ||
+		strcmp(d, "ours") == 0) {
 		if(n < 2) {
 			problem(c, (int)strlen(line) + 1, "'%s' needs an "
 				"argument", d);
@@ -472,7 +511,7 @@ parse_directive(struct parse_ctx* c, char* line)
 		}
 	} else {
 		problem(c, w[0].col, "unknown directive '%s' (known: protect, "
-			"protect-file, allow, allow-file, block, "
+			"protect-file, allow, allow-file, ours, block, "
 			"known-good-file, include, threshold, technique, "
 			"country-mismatch, hijack, negative-ttl, psl-file)", d);
 		return;
@@ -482,6 +521,8 @@ parse_directive(struct parse_ctx* c, char* line)
 		d_protect(c, w, n);
 	else if(strcmp(d, "allow") == 0)
 		add_name(c, DP_NAME_ALLOW, &w[1]);
+	else if(strcmp(d, "ours") == 0)
+		d_ours(c, w, n);
 	else if(strcmp(d, "block") == 0)
 		add_name(c, DP_NAME_BLOCK, &w[1]);
 	else if(strcmp(d, "threshold") == 0)

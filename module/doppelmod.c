@@ -566,6 +566,26 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 	return 1;
 }
 
+/**
+ * Whether the policy lists a wire name as the owner's own (protected,
+ * allowed, known good, ours): where its alias chain or mail exchanges
+ * lead is the owner's delegation.
+ * @param listed: if not NULL, receives how it is listed.
+ */
+static int
+doppelmod_owned(struct doppelmod_env* g, struct module_qstate* qstate,
+	uint8_t* name, size_t len, enum dp_listed* listed)
+{
+	struct dp_verdict v;
+	struct dp_vrecord rec;
+	char text[DP_NAME_MAX];
+	if(!doppelmod_check_name(g, qstate, name, len, &v, text, &rec, 0))
+		v.listed = DP_LISTED_NONE;
+	if(listed)
+		*listed = v.listed;
+	return v.listed != DP_LISTED_NONE;
+}
+
 /** Hash of a wire name, case folded (the message cache ignores case):
  * eight octets at a time, each with bit 0x20 set, which folds A-Z onto
  * a-z (and some other octets onto each other: a collision costs only a
@@ -772,10 +792,12 @@ doppelmod_add_country(struct doppelmod_env* g, uint16_t type, uint8_t* rd,
 }
 
 /** Add the countries of every A/AAAA rrset (in rrsets [from, to)) whose
- * owner is name, or of all of them when name is NULL. */
+ * owner is name, or of all of them when name is NULL; with own, only of
+ * those whose owner is the owner's own (doppelmod_owned). */
 static void
-doppelmod_rrset_countries(struct doppelmod_env* g, struct reply_info* rep,
-	size_t from, size_t to, uint8_t* name, char (*cc)[3], size_t* n)
+doppelmod_rrset_countries(struct doppelmod_env* g,
+	struct module_qstate* qstate, struct reply_info* rep, size_t from,
+	size_t to, uint8_t* name, int own, char (*cc)[3], size_t* n)
 {
 	size_t i, j;
 	for(i = from; i < to && i < rep->rrset_count; i++) {
@@ -787,6 +809,9 @@ doppelmod_rrset_countries(struct doppelmod_env* g, struct reply_info* rep,
 			continue;
 		if(name && query_dname_compare(k->rk.dname, name) != 0)
 			continue;
+		if(own && !doppelmod_owned(g, qstate, k->rk.dname,
+			k->rk.dname_len, NULL))
+			continue;
 		for(j = 0; j < d->count; j++)
 			doppelmod_add_country(g, t, d->rr_data[j], d->rr_len[j],
 				cc, n);
@@ -795,12 +820,13 @@ doppelmod_rrset_countries(struct doppelmod_env* g, struct reply_info* rep,
 
 /**
  * Start subqueries for the addresses of the MX exchanges of the answer
- * that came without glue (a few at most).
+ * that came without glue (a few at most); with own, only of those that
+ * are the owner's own names.
  * @return number started.
  */
 static int
-doppelmod_start_subs(struct module_qstate* qstate, struct doppelmod_qstate* mq,
-	int id)
+doppelmod_start_subs(struct module_qstate* qstate, struct doppelmod_env* g,
+	struct doppelmod_qstate* mq, int own, int id)
 {
 	struct reply_info* rep = qstate->return_msg->rep;
 	size_t i, j, an = rep->an_numrrsets;
@@ -819,7 +845,8 @@ doppelmod_start_subs(struct module_qstate* qstate, struct doppelmod_qstate* mq,
 				2 * DOPPELMOD_MAX_SUBS)
 				continue;
 			exlen = dname_valid(ex, d->rr_len[j] - 4);
-			if(exlen == 0)
+			if(exlen == 0 || (own && !doppelmod_owned(g, qstate, ex,
+				exlen, NULL)))
 				continue;
 			for(k2 = an; k2 < rep->rrset_count; k2++) {
 				uint16_t tt = ntohs(rep->rrsets[k2]->rk.type);
@@ -937,7 +964,16 @@ doppelmod_check_countries(struct module_qstate* qstate,
 	struct doppelmod_qstate* mq = qstate->minfo[id];
 	size_t n = 0, i, j, an = rep->an_numrrsets;
 	char cc[DOPPELMOD_MAX_CC][3];
-	doppelmod_rrset_countries(g, rep, 0, an, NULL, cc, &n);
+	enum dp_listed listed;
+	/* A protected name answers from its own zone; where its chain or
+	 * its mail leaves for another's name (a CDN edge near the client, a
+	 * mail host), the addresses are that name's, and a country check
+	 * on them would call every query a hijack.  Only its own names'
+	 * addresses are weighed for it. */
+	int own = doppelmod_owned(g, qstate, qstate->qinfo.qname,
+		qstate->qinfo.qname_len, &listed) &&
+		listed == DP_LISTED_PROTECTED;
+	doppelmod_rrset_countries(g, qstate, rep, 0, an, NULL, own, cc, &n);
 	for(i = 0; i < an && i < rep->rrset_count; i++) {
 		struct ub_packed_rrset_key* k = rep->rrsets[i];
 		struct packed_rrset_data* d =
@@ -947,16 +983,16 @@ doppelmod_check_countries(struct module_qstate* qstate,
 		/* rdata: rdlength, preference, exchange */
 		for(j = 0; j < d->count; j++)
 			if(d->rr_len[j] > 2 + 2 + 1)
-				doppelmod_rrset_countries(g, rep, an,
-					rep->rrset_count, d->rr_data[j] + 4, cc,
-					&n);
+				doppelmod_rrset_countries(g, qstate, rep, an,
+					rep->rrset_count, d->rr_data[j] + 4,
+					own, cc, &n);
 	}
 	/* Subqueries only when the answers matter for this name. */
 	if(mq && qstate->qinfo.qtype == LDNS_RR_TYPE_MX) {
 		if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
 			qstate->qinfo.qname_len, v, text, rec, 0) &&
 			dp_policy_expected_countries(g->policy, text, v) &&
-			doppelmod_start_subs(qstate, mq, id) > 0) {
+			doppelmod_start_subs(qstate, g, mq, own, id) > 0) {
 			memcpy(mq->cc, cc, sizeof(cc));
 			mq->ncc = n;
 			mq->state = DOPPELMOD_WAIT_SUBS;
@@ -982,12 +1018,22 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	const char* via = "alias";
 	uint8_t* hit;
 	size_t i;
+	int owned;
 
 	qstate->ext_state[id] = module_finished;
 	if(!g || !g->policy || !qstate->return_msg || !qstate->return_msg->rep)
 		return;
 	rep = qstate->return_msg->rep;
-	for(i = 0; i < rep->an_numrrsets && i < rep->rrset_count; i++) {
+	/* A chain that starts at, or passes through, the owner's own name
+	 * is the owner's delegation from there on: www.army.mil CNAME
+	 * www.army.mil.edgekey.net is Akamai fronting army.mil, and its
+	 * mail may go to army-mil.mail.protection.outlook.com.  A foreign
+	 * name aliased into such a name is still caught, by its own
+	 * link.  The answer section holds the chain in order. */
+	owned = doppelmod_owned(g, qstate, qstate->qinfo.qname,
+		qstate->qinfo.qname_len, NULL);
+	for(i = 0; i < rep->an_numrrsets && i < rep->rrset_count && !owned;
+		i++) {
 		struct ub_packed_rrset_key* k = rep->rrsets[i];
 		struct packed_rrset_data* d =
 			(struct packed_rrset_data*)k->entry.data;
@@ -997,8 +1043,12 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 		via = "alias";
 		if(query_dname_compare(hit, qstate->qinfo.qname) != 0 &&
 			doppelmod_check_name(g, qstate, hit, k->rk.dname_len, &v,
-			text, &rec, 1) && v.action == DP_BLOCK)
-			goto block;
+			text, &rec, 1)) {
+			if(v.action == DP_BLOCK)
+				goto block;
+			if(v.listed != DP_LISTED_NONE)
+				break;
+		}
 		if(t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_DNAME &&
 			t != LDNS_RR_TYPE_MX)
 			continue;
@@ -1011,10 +1061,15 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 				continue;
 			via = t == LDNS_RR_TYPE_MX ? "exchange" : "alias";
 			hit = d->rr_data[j] + skip;
-			if(doppelmod_check_name(g, qstate, hit,
-				d->rr_len[j] - skip, &v, text, &rec, 1) &&
-				v.action == DP_BLOCK)
+			if(!doppelmod_check_name(g, qstate, hit,
+				d->rr_len[j] - skip, &v, text, &rec, 1))
+				continue;
+			if(v.action == DP_BLOCK)
 				goto block;
+			/* aliased into the owner's own name: the rest of the
+			 * chain is the owner's */
+			if(v.listed != DP_LISTED_NONE && t != LDNS_RR_TYPE_MX)
+				owned = 1;
 		}
 	}
 	if(g->geo && g->policy_countries) {
@@ -1515,9 +1570,9 @@ inform_super(struct module_qstate* qstate, int id,
 	/* A failed subquery adds nothing; it never fails the client's. */
 	if(g && g->geo && qstate->return_rcode == LDNS_RCODE_NOERROR &&
 		qstate->return_msg && qstate->return_msg->rep)
-		doppelmod_rrset_countries(g, qstate->return_msg->rep, 0,
-			qstate->return_msg->rep->an_numrrsets, NULL, mq->cc,
-			&mq->ncc);
+		doppelmod_rrset_countries(g, qstate, qstate->return_msg->rep,
+			0, qstate->return_msg->rep->an_numrrsets, NULL, 0,
+			mq->cc, &mq->ncc);
 }
 
 DOPPELMOD_EXPORT void

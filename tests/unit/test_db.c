@@ -89,7 +89,7 @@ test_same_verdicts(void)
 	}
 	ASSERT_EQ(dp_policy_negative_ttl(pd), 120);
 	dp_policy_get_info(pd, &info);
-	ASSERT_EQ(info.version, 3);
+	ASSERT_EQ(info.version, 4);
 	ASSERT_EQ(info.protected_domains, 2);
 	ASSERT(info.built > 0);
 	dp_policy_free(ps);
