@@ -91,8 +91,8 @@ $(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
 	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
 
-CLI_SRC = tools/doppel.c tools/rpz.c tools/audit_summary.c geo-data/mmdb_write.c
-$(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h tools/audit_summary.h geo-data/mmdb_write.h $(BUILD)/lib/libdoppel.a
+CLI_SRC = tools/doppel.c tools/rpz.c tools/audit_summary.c tools/review.c geo-data/mmdb_write.c
+$(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h tools/audit_summary.h tools/review.h geo-data/mmdb_write.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -Igeo-data -o $@ \
 		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns -ljansson \

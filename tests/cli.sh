@@ -78,4 +78,5 @@ expect conf-check-ok 0 'ok; policy .*: 17 protected domains; on-error closed' \
 	"$bin" conf-check "$tmp/ok.conf"
 printf 'policy: %s\nblock-ttl: soon\n' "$PWD/conf/policy.txt" >"$tmp/bad.conf"
 expect conf-check-bad 2 'bad\.conf:2: block-ttl' "$bin" conf-check "$tmp/bad.conf"
+tests/review/run.sh || rc=1
 exit $rc

@@ -5,6 +5,7 @@
 #include "doppel.h"
 #include "mmdb_write.h"
 #include "audit_summary.h"
+#include "review.h"
 #include "rpz.h"
 #include "vcache.h"
 
@@ -34,6 +35,8 @@ usage(FILE* out)
 		"  compile SRC --rpz ZONE -o FILE    write its lookalikes as an RPZ zone\n"
 		"  info DB                           what a compiled policy records\n"
 		"  audit summary LOG [--json]        counts of an audit log, top lookalikes\n"
+		"  review [--min-clients N] [--top N] [--json] LOG...\n"
+		"                                    rank flagged names, suggest policy lines\n"
 		"  geo build -o OUT.mmdb [--tor4 P] [--tor6 P] | [--fixture F]...\n"
 		"                                    write the country database\n"
 		"  cache list|show NAME|purge [NAME]|stats -d CACHE [--json]\n"
@@ -690,6 +693,8 @@ main(int argc, char** argv)
 		return cmd_geo(argc, argv);
 	if(strcmp(argv[1], "audit") == 0)
 		return cmd_audit(argc, argv);
+	if(strcmp(argv[1], "review") == 0)
+		return dp_review_main(argc, argv);
 	if(strcmp(argv[1], "version") == 0) {
 		printf("doppel %s\n", DP_VERSION);
 		return 0;
