@@ -1526,6 +1526,9 @@ dp_affix_init(struct dp_policy* p)
 		return DP_ERR_NOMEM;
 	for(i = 0; i < p->nprot; i++)
 		p->prot_suffix[i] = p->prot[i].suffix;
+	p->has_ours = 0;
+	for(i = 0; i < p->nnames && !p->has_ours; i++)
+		p->has_ours = (p->names[i].flags & DP_NAME_OURS) != 0;
 	p->affix_mask = bits - 1;
 	for(i = 0; i < p->nprot; i++) {
 		const struct dp_prot* d = &p->prot[i];
@@ -1898,7 +1901,7 @@ find_ours(const struct dp_policy* p, const char* label, size_t n)
 	char key[DP_NAME_MAX];
 	struct dp_index_iter it;
 	uint32_t val;
-	if(p->nnames == 0 || n + 3 > sizeof(key))
+	if(!p->has_ours || n + 3 > sizeof(key))
 		return NULL;
 	memcpy(key, label, n);
 	memcpy(key + n, ".*", 3);

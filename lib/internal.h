@@ -321,6 +321,9 @@ struct dp_policy {
 	 * value).  Zeroed pages until touched; NULL for more than
 	 * DP_SUFFIX_REL_MAX suffixes. */
 	_Atomic uint8_t* suffix_rel;
+	/** the policy has "ours LABEL.*" records (set with the filters,
+	 * dp_affix_init), so that a flagged name looks for one only then */
+	int has_ours;
 };
 
 /** Most suffixes for which the suffix relations are kept (4 MB). */
