@@ -405,6 +405,11 @@ struct query {
 	 * what kind of mistake it is */
 	uint32_t edit_lid;
 	struct dp_edit edit;
+	/** how the skeletons of the label last compared stand to the
+	 * query's (skeleton_of), and the evidence of a near one */
+	uint32_t skel_lid;
+	int skel;
+	double skel_base;
 	const char *edit_tech, *edit_detail;
 	double edit_base;
 	/** suffix relations already worked out: suffix id + 1, relation */
@@ -743,42 +748,45 @@ edit_of(struct query* q, uint32_t lid)
 enum skeleton_rel {
 	/** the strong skeletons are the same */
 	SKEL_SAME,
-	/** the loose or the flat skeletons are one edit apart */
+	/** one edit apart, and worth an offer (skel_base) */
 	SKEL_NEAR,
 	SKEL_FAR
 };
 
+/**
+ * How the query's skeletons stand to a label's, and the evidence of a
+ * near one; worked out once per label, the same for all its domains.
+ * When the strong skeletons are one edit apart, every other difference
+ * is a character nobody tells apart and the edit is one typo.  When only
+ * the loose or flat skeletons are, the weaker look-alikes (b/d, n/m,
+ * c/e, g/q) stacked with an edit make two or more real changes: bbc and
+ * dell, imdb and intel, pobox and roblox are different names.  Only a
+ * long label (7 letters or more) keeps a warning then.
+ */
 static enum skeleton_rel
-skeleton_match(const struct query* q, const struct dp_label* l)
+skeleton_of(struct query* q, uint32_t lid)
 {
+	const struct dp_label* l = &q->p->labels[lid];
 	const char* st = q->p->strings;
+	if(q->skel_lid == lid)
+		return q->skel;
+	q->skel_lid = lid;
 	if(same_str(q->fold.strong, q->fold.nstrong, st + l->strong,
 		l->nstrong))
-		return SKEL_SAME;
-	if(dp_edit_find(q->fold.loose, q->fold.nloose, st + l->loose,
-		l->nloose).kind != DP_EDIT_NONE || dp_edit_find(q->fold.flat,
-		q->fold.nflat, st + l->flat, l->nflat).kind != DP_EDIT_NONE)
-		return SKEL_NEAR;
-	return SKEL_FAR;
-}
-
-/**
- * The evidence of a label whose skeletons are one edit from the
- * query's, or -1 for none.  When the strong skeletons are one edit
- * apart, every other difference is a character nobody tells apart and
- * the edit is one typo.  When only the loose or flat skeletons are, the
- * weaker look-alikes (b/d, n/m, c/e, g/q) stacked with an edit make two
- * or more real changes: bbc and dell, imdb and intel, pobox and roblox
- * are different names.  Only a long label (nnicrosoft) keeps a warning.
- */
-static double
-near_weight(const struct query* q, const struct dp_label* l)
-{
-	if(dp_edit_find(q->fold.strong, q->fold.nstrong, q->p->strings +
-		l->strong, l->nstrong).kind != DP_EDIT_NONE)
-		return (q->fold_flags & DP_FOLD_UNICODE) ? 0.85 :
+		return q->skel = SKEL_SAME;
+	q->skel = SKEL_NEAR;
+	if(dp_edit_find(q->fold.strong, q->fold.nstrong, st + l->strong,
+		l->nstrong).kind != DP_EDIT_NONE)
+		q->skel_base = (q->fold_flags & DP_FOLD_UNICODE) ? 0.85 :
 			length_weight(l->len);
-	return l->len >= 7 ? 0.6 : -1;
+	else if(l->len >= 7 && (dp_edit_find(q->fold.loose, q->fold.nloose,
+		st + l->loose, l->nloose).kind != DP_EDIT_NONE ||
+		dp_edit_find(q->fold.flat, q->fold.nflat, st + l->flat,
+		l->nflat).kind != DP_EDIT_NONE))
+		q->skel_base = 0.6;
+	else
+		q->skel = SKEL_FAR;
+	return q->skel;
 }
 
 /** A protected label within one (folded) edit of the query's label. */
@@ -872,7 +880,7 @@ consider_edit(struct query* q, uint32_t pid)
 	}
 	/* Not one plain edit: compare the skeletons. */
 	tech = unicode ? "idn-confusable" : "homoglyph";
-	skel = skeleton_match(q, l);
+	skel = skeleton_of(q, d->label);
 	if(skel == SKEL_SAME) {
 		base = rel == SUFFIX_SAME ? 0.95 :
 			rel == SUFFIX_OTHER ? 0.75 : 0.9;
@@ -884,9 +892,10 @@ consider_edit(struct query* q, uint32_t pid)
 			rel == SUFFIX_SAME ? "" : ", under another suffix");
 		return;
 	}
-	if(skel == SKEL_FAR || (base = near_weight(q, l)) < 0)
+	if(skel == SKEL_FAR)
 		return;
-	offer(q, d, typo_score(rel, base), tech, "%.*s looks like '%.*s' "
+	offer(q, d, typo_score(rel, q->skel_base), tech, "%.*s looks like "
+		"'%.*s' "
 		"but for one character (skeletons '%.*s' and '%.*s')",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
 		(int)q->fold.nloose, q->fold.loose, (int)l->nloose,
@@ -1012,7 +1021,7 @@ weigh_label(struct query* q, uint32_t lid)
 		/* Skeletons to compare: the label's own, so a label whose
 		 * skeletons are not near the query's is done with at once,
 		 * not once per domain; the others domain by domain. */
-		if(skeleton_match(q, l) == SKEL_FAR)
+		if(skeleton_of(q, lid) == SKEL_FAR)
 			return;
 		for(i = l->first; i < l->first + l->n; i++)
 			consider_edit(q, i);
@@ -2062,7 +2071,7 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 
 	/* On equal scores the first offer stands: the more specific
 	 * explanations go first. */
-	q.edit_lid = DP_NONE;
+	q.edit_lid = q.skel_lid = DP_NONE;
 	run_family(&q, FAM_SPLIT);
 	run_family(&q, FAM_EDITS);
 	run_family(&q, FAM_CONCAT);
@@ -2083,7 +2092,7 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		v->target = p->strings + w->name;
 		q.explain = 1;
 		q.nseen = 0;
-		q.edit_lid = DP_NONE;
+		q.edit_lid = q.skel_lid = DP_NONE;
 		run_family(&q, q.win_family);
 	}
 
