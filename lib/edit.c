@@ -107,6 +107,44 @@ fill_adjacent(void)
 				}
 }
 
+unsigned
+dp_edit_distance(const char* q, size_t qn, const char* p, size_t pn,
+	unsigned max)
+{
+	/* three rows of the dynamic programme: two back, one back, this */
+	unsigned row[3][64];
+	size_t i, j;
+	if(qn > 63 || pn > 63 || (qn > pn ? qn - pn : pn - qn) > max)
+		return max + 1;
+	for(j = 0; j <= pn; j++)
+		row[1][j] = (unsigned)j;
+	for(i = 1; i <= qn; i++) {
+		/* row k lives in row[(k + 1) % 3] */
+		unsigned* two = row[(i + 2) % 3];
+		unsigned* one = row[i % 3];
+		unsigned* cur = row[(i + 1) % 3];
+		unsigned best;
+		cur[0] = (unsigned)i;
+		best = cur[0];
+		for(j = 1; j <= pn; j++) {
+			unsigned c = one[j - 1] + (q[i - 1] != p[j - 1]);
+			if(one[j] + 1 < c)
+				c = one[j] + 1;
+			if(cur[j - 1] + 1 < c)
+				c = cur[j - 1] + 1;
+			if(i > 1 && j > 1 && q[i - 1] == p[j - 2] &&
+				q[i - 2] == p[j - 1] && two[j - 2] + 1 < c)
+				c = two[j - 2] + 1;
+			cur[j] = c;
+			if(c < best)
+				best = c;
+		}
+		if(best > max)
+			return max + 1;
+	}
+	return row[(qn + 1) % 3][pn] > max ? max + 1 : row[(qn + 1) % 3][pn];
+}
+
 int
 dp_keyboard_adjacent(char a, char b)
 {

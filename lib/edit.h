@@ -37,6 +37,14 @@ struct dp_edit dp_edit_find(const char* q, size_t qn, const char* p,
 	size_t pn);
 
 /**
+ * The number of edits (Damerau, with adjacent transposition: optimal
+ * string alignment) from p to q, or max + 1 if it is more than max.
+ * Labels longer than 63 characters count as max + 1.
+ */
+unsigned dp_edit_distance(const char* q, size_t qn, const char* p,
+	size_t pn, unsigned max);
+
+/**
  * Name the technique of an edit in the query q: "omission", "insertion",
  * "repetition", "hyphenation", "replacement", "vowel-swap",
  * "bitsquatting", "homoglyph" or "transposition".

@@ -761,7 +761,8 @@ enum skeleton_rel {
  * the loose or flat skeletons are, the weaker look-alikes (b/d, n/m,
  * c/e, g/q) stacked with an edit make two or more real changes: bbc and
  * dell, imdb and intel, pobox and roblox are different names.  Only a
- * long label (7 letters or more) keeps a warning then.
+ * long label (7 letters or more) two real edits away keeps a warning
+ * then.
  */
 static enum skeleton_rel
 skeleton_of(struct query* q, uint32_t lid)
@@ -776,13 +777,28 @@ skeleton_of(struct query* q, uint32_t lid)
 		return q->skel = SKEL_SAME;
 	q->skel = SKEL_NEAR;
 	if(dp_edit_find(q->fold.strong, q->fold.nstrong, st + l->strong,
-		l->nstrong).kind != DP_EDIT_NONE)
-		q->skel_base = (q->fold_flags & DP_FOLD_UNICODE) ? 0.85 :
-			length_weight(l->len);
-	else if(l->len >= 7 && (dp_edit_find(q->fold.loose, q->fold.nloose,
+		l->nstrong).kind != DP_EDIT_NONE) {
+		unsigned d;
+		if(q->fold_flags & DP_FOLD_UNICODE) {
+			q->skel_base = 0.85;
+			return q->skel;
+		}
+		/* Every real change beyond the one typo costs: a fold is a
+		 * change too (dgii is dell after i/l twice and a typo), and
+		 * chained folds stand for more than one letter (sco is
+		 * cisco without "ci", read as "cl", read as "d").  An
+		 * escaped octet (army\\000) is one odd character. */
+		d = memchr(q->label, '\\', q->label_len) ? 1 :
+			dp_edit_distance(q->label, q->label_len, dp_label_text(
+			q->p, l), l->len, 4);
+		q->skel_base = (l->len <= 3 ? 0.45 : length_weight(l->len)) -
+			0.2 * (d > 1 ? d - 1 : 0);
+	} else if(l->len >= 7 && (dp_edit_find(q->fold.loose, q->fold.nloose,
 		st + l->loose, l->nloose).kind != DP_EDIT_NONE ||
 		dp_edit_find(q->fold.flat, q->fold.nflat, st + l->flat,
-		l->nflat).kind != DP_EDIT_NONE))
+		l->nflat).kind != DP_EDIT_NONE) && ((q->fold_flags &
+		DP_FOLD_UNICODE) || dp_edit_distance(q->label, q->label_len,
+		dp_label_text(q->p, l), l->len, 2) <= 2))
 		q->skel_base = 0.6;
 	else
 		q->skel = SKEL_FAR;
@@ -1305,9 +1321,13 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	if(!ea->in_label && (!same || word))
 		return; /* "army.example.net", "office.example.com": a word */
 	if(ea->kw == NOT_COUNTED) {
-		/* the same for every domain of the token's label */
+		/* The same for every domain of the token's label.  Words of
+		 * the suffix are none; a brand in the registered label
+		 * counts only that label's words, since a site's host
+		 * labels (support.yahoo-inc.com) say nothing of a lure. */
 		ea->kw = ea->other = 0;
-		for(j = 0; j < ea->ntok; j++) {
+		for(j = ea->in_label ? ea->label_tok : 0; j < ea->suffix_tok;
+			j++) {
 			if(j == ea->i)
 				continue;
 			if(is_keyword(t[j].s, t[j].n))
@@ -1445,20 +1465,24 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	const char* pname = q->p->strings + d->name;
 	int same = d->suffix == q->suffix_id;
 	double s;
-	if(aa->before && same && (d->label_len >= 8 || in_list(host_words,
-		sizeof(host_words) / sizeof(host_words[0]), aa->rest,
-		aa->rest_n))) {
-		/* "wwwarmy.mil", "financecorpudyne.com": a subdomain
-		 * whose dot was lost.  Before a shorter brand, a prefix
-		 * that is no host name is more likely a word ("purchase"
-		 * is not pur.chase.com, "googlegroups" not
-		 * googlegro.ups.com). */
-		offer(q, d, d->label_len >= 8 && !in_list(host_words,
-			sizeof(host_words) / sizeof(host_words[0]), aa->rest,
-			aa->rest_n) ? 0.8 : 0.85, "missing-dot", "%.*s is "
-			"%.*s.%s with the dot dropped", (int)q->label_len,
-			q->label, (int)aa->rest_n, aa->rest, pname);
-		return;
+	if(aa->before && same) {
+		/* "wwwarmy.mil", "financecorpudyne.com", "ausintel.com": a
+		 * subdomain whose dot was lost.  Before a brand of fewer
+		 * than 8 letters, a longer prefix that is no host name is
+		 * more likely a word ("purchase" is not pur.chase.com,
+		 * "googlegroups" not googlegro.ups.com); a short one is a
+		 * site's or a country's host label (aus.intel.com, the
+		 * "doppelganger" domains), worth a warning. */
+		double sc = in_list(host_words, sizeof(host_words) /
+			sizeof(host_words[0]), aa->rest, aa->rest_n) ? 0.85 :
+			d->label_len >= 8 ? 0.8 : aa->rest_n <= 3 &&
+			!is_keyword(aa->rest, aa->rest_n) ? 0.55 : -1;
+		if(sc > 0) {
+			offer(q, d, sc, "missing-dot", "%.*s is %.*s.%s with "
+				"the dot dropped", (int)q->label_len, q->label,
+				(int)aa->rest_n, aa->rest, pname);
+			return;
+		}
 	}
 	if(is_keyword(aa->rest, aa->rest_n)) {
 		/* Glued to a keyword, under an open suffix, is how brands
