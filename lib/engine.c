@@ -136,14 +136,21 @@ put_deletions(struct dp_index* ix, const char* s, size_t n, uint32_t val)
 
 /**
  * Mark the labels that are ordinary words: the lower-case entries of the
- * system's dictionary (Debian's wamerican); capitalised entries are
+ * small dictionary of common words (Debian's wamerican-small, whose
+ * 50,000 words leave out google, yahoo, intel and the like, which the
+ * larger lists take in as nouns and verbs); capitalised entries are
  * names, and brands among them.  Without a dictionary no label is a word.
+ * The keywords of combo-squatting (login, mail, office) are words too.
  */
 static void
 mark_words(struct dp_policy* p, struct dp_strmap* lmap)
 {
 	FILE* f = fopen(DP_DICT_DEFAULT, "r");
 	char line[256];
+	uint32_t i;
+	for(i = 0; i < p->nlabels; i++)
+		if(is_keyword(p->strings + p->labels[i].str, p->labels[i].len))
+			p->labels[i].flags |= DP_LABEL_WORD;
 	if(!f)
 		return;
 	while(fgets(line, sizeof(line), f)) {
@@ -675,7 +682,8 @@ typo_score(enum suffix_rel rel, double base)
 	case SUFFIX_OTHER:
 		break;
 	}
-	return base - 0.3;
+	/* a slip in the label and another suffix: two changes */
+	return base - 0.4;
 }
 
 /** The techniques of the very label under another suffix; the second
@@ -708,12 +716,9 @@ swap_score(enum suffix_rel rel, int closed, size_t label_len)
 	case SUFFIX_OTHER:
 		break;
 	}
-	/* An unrelated suffix: a namesake more often than not, and a short
-	 * label is registered under most of them.  A closed suffix swapped
-	 * for an open one (dod.com) stays worth a warning. */
-	if(closed)
-		return label_len >= 3 ? 0.6 : 0.45;
-	return label_len >= 5 ? 0.6 : label_len == 4 ? 0.5 : 0.45;
+	/* An unrelated suffix: a namesake more often than not, worth a
+	 * warning (dod.com, af.org.za), less for a short label. */
+	return label_len >= 5 || closed ? 0.6 : 0.5;
 }
 
 /**
@@ -756,19 +761,29 @@ enum skeleton_rel {
 /**
  * How the query's skeletons stand to a label's, and the evidence of a
  * near one; worked out once per label, the same for all its domains.
- * When the strong skeletons are one edit apart, every other difference
- * is a character nobody tells apart and the edit is one typo.  When only
- * the loose or flat skeletons are, the weaker look-alikes (b/d, n/m,
- * c/e, g/q) stacked with an edit make two or more real changes: bbc and
- * dell, imdb and intel, pobox and roblox are different names.  Only a
- * long label (7 letters or more) two real edits away keeps a warning
- * then.
+ * Every difference costs evidence, by what explains it:
+ *  - all of them characters nobody tells apart (the strong skeletons are
+ *    the same): SKEL_SAME;
+ *  - all of them look-alikes, some only weak ones (b/d, n/m, c/e, g/q:
+ *    the loose or flat skeletons are the same): the label's weight, 0.1
+ *    less for each weak one after the first (g00glc, q00qle for google);
+ *  - one of them a typo and the rest strong look-alikes (the strong
+ *    skeletons are one edit apart): the label's weight, 0.2 less for
+ *    every real change beyond the typo (dgii is dell after i/l twice and
+ *    a typo; sco is cisco without "ci", read as "cl", read as "d");
+ *  - weak look-alikes and a typo: two or more real changes (bbc and
+ *    dell, imdb and intel, pobox and roblox are different names); only
+ *    a long label (7 letters or more) two edits away keeps a warning.
+ * An internationalised label is weighed on its UTS #39 skeleton: one
+ * character off is 0.85.
  */
 static enum skeleton_rel
 skeleton_of(struct query* q, uint32_t lid)
 {
 	const struct dp_label* l = &q->p->labels[lid];
 	const char* st = q->p->strings;
+	const char* pl = dp_label_text(q->p, l);
+	int loose_near, strong_near;
 	if(q->skel_lid == lid)
 		return q->skel;
 	q->skel_lid = lid;
@@ -776,29 +791,36 @@ skeleton_of(struct query* q, uint32_t lid)
 		l->nstrong))
 		return q->skel = SKEL_SAME;
 	q->skel = SKEL_NEAR;
-	if(dp_edit_find(q->fold.strong, q->fold.nstrong, st + l->strong,
-		l->nstrong).kind != DP_EDIT_NONE) {
-		unsigned d;
-		if(q->fold_flags & DP_FOLD_UNICODE) {
-			q->skel_base = 0.85;
-			return q->skel;
-		}
-		/* Every real change beyond the one typo costs: a fold is a
-		 * change too (dgii is dell after i/l twice and a typo), and
-		 * chained folds stand for more than one letter (sco is
-		 * cisco without "ci", read as "cl", read as "d").  An
-		 * escaped octet (army\\000) is one odd character. */
-		d = memchr(q->label, '\\', q->label_len) ? 1 :
-			dp_edit_distance(q->label, q->label_len, dp_label_text(
-			q->p, l), l->len, 4);
+	strong_near = dp_edit_find(q->fold.strong, q->fold.nstrong,
+		st + l->strong, l->nstrong).kind != DP_EDIT_NONE;
+	if(q->fold_flags & DP_FOLD_UNICODE) {
+		q->skel_base = 0.85;
+		if(!strong_near && dp_edit_find(q->fold.loose, q->fold.nloose,
+			st + l->loose, l->nloose).kind == DP_EDIT_NONE)
+			q->skel = SKEL_FAR;
+		return q->skel;
+	}
+	if(same_str(q->fold.loose, q->fold.nloose, st + l->loose,
+		l->nloose) || same_str(q->fold.flat, q->fold.nflat, st + l->flat,
+		l->nflat)) {
+		unsigned w = dp_edit_distance(q->fold.strong, q->fold.nstrong,
+			st + l->strong, l->nstrong, 4);
+		q->skel_base = length_weight(l->len) - 0.1 * (w > 1 ? w - 1 : 0);
+		return q->skel;
+	}
+	if(strong_near) {
+		/* An escaped octet (army\000) is one odd character. */
+		unsigned d = memchr(q->label, '\\', q->label_len) ? 1 :
+			dp_edit_distance(q->label, q->label_len, pl, l->len, 4);
 		q->skel_base = (l->len <= 3 ? 0.45 : length_weight(l->len)) -
 			0.2 * (d > 1 ? d - 1 : 0);
-	} else if(l->len >= 7 && (dp_edit_find(q->fold.loose, q->fold.nloose,
-		st + l->loose, l->nloose).kind != DP_EDIT_NONE ||
-		dp_edit_find(q->fold.flat, q->fold.nflat, st + l->flat,
-		l->nflat).kind != DP_EDIT_NONE) && ((q->fold_flags &
-		DP_FOLD_UNICODE) || dp_edit_distance(q->label, q->label_len,
-		dp_label_text(q->p, l), l->len, 2) <= 2))
+		return q->skel;
+	}
+	loose_near = dp_edit_find(q->fold.loose, q->fold.nloose, st + l->loose,
+		l->nloose).kind != DP_EDIT_NONE || dp_edit_find(q->fold.flat,
+		q->fold.nflat, st + l->flat, l->nflat).kind != DP_EDIT_NONE;
+	if(loose_near && l->len >= 7 && dp_edit_distance(q->label,
+		q->label_len, pl, l->len, 2) <= 2)
 		q->skel_base = 0.6;
 	else
 		q->skel = SKEL_FAR;
@@ -1211,14 +1233,15 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 	if(ca->label_only) {
 		const struct dp_suffix* x = &q->p->suffixes[d->suffix];
 		double sc = d->label_len >= 4 ? 0.85 : 0.8;
-		/* A word glued to "com" or "net" is a name of its own more
-		 * often than a lost dot (intelcom, telecom); a brand that is
-		 * no word (paypalcom), a hyphen for the dot, a closed suffix
-		 * (armymil) or a longer one (bbccouk) is not. */
-		if((q->p->labels[d->label].flags & DP_LABEL_WORD) &&
-			!x->closed && !memchr(q->p->strings + x->str, '.',
-			x->len) && !memchr(q->label, '-', q->label_len))
-			sc = 0.45;
+		/* A name glued to "com" or "net" is a business name more
+		 * often than a lost dot (intelcom, telecom, unicom): only a
+		 * long brand that is no word (paypalcom) is worth a
+		 * warning.  A hyphen for the dot, a closed suffix (armymil)
+		 * or a longer one (bbccouk) stays strong. */
+		if(!x->closed && !memchr(q->p->strings + x->str, '.', x->len) &&
+			!memchr(q->label, '-', q->label_len))
+			sc = d->label_len >= 6 && !(q->p->labels[d->label].flags &
+				DP_LABEL_WORD) ? 0.6 : 0.45;
 		offer(q, d, sc, "missing-dot",
 			"%.*s is %s with its dot%s dropped", (int)q->label_len,
 			q->label, pname, memchr(q->label, '-', q->label_len) ?
@@ -1345,17 +1368,15 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 			ea->kw > 1 ? "keywords" : "a keyword");
 		return;
 	}
-	/* Brand and another word: a namesake unless under the very suffix,
-	 * or unless the brand is no word and comes hyphenated into the
-	 * registered label (usa-usps.shop).  A brand that is a word
-	 * (python-office.com) is just that word. */
-	if(word)
-		return;
+	/* Brand and another word: a namesake unless under the very suffix
+	 * (python-office.com: a combo-squat at most, a warning), or unless
+	 * the brand is no word and comes hyphenated into the registered
+	 * label (usa-usps.shop). */
 	if(same)
 		offer(q, d, 0.55, "combo-squatting", "%s is %.*s plus a word, "
 			"under %s's own suffix", q->name, (int)d->label_len,
 			pname + d->label_off, pname);
-	else if(ea->in_label && d->label_len >= 4)
+	else if(!word && ea->in_label && d->label_len >= 4)
 		offer(q, d, 0.5, "combo-squatting", "%s is %.*s plus a word",
 			q->name, (int)d->label_len, pname + d->label_off);
 }
@@ -1457,6 +1478,28 @@ struct affix_arg {
 	int before;
 };
 
+/**
+ * The keyword next to the brand in the rest of a glued label: the whole
+ * rest, or the longest keyword of 4 letters or more it starts with
+ * (brand first: yahoo+mail+customersupport) or ends with (rest first);
+ * shorter ones (id, my, app) begin and end too many words.
+ * @return its length, or 0.
+ */
+static size_t
+glued_keyword(const char* rest, size_t n, int before)
+{
+	size_t i, best = 0;
+	if(is_keyword(rest, n))
+		return n;
+	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		const struct word* w = &keywords[i];
+		if(w->n >= 4 && w->n < n && w->n > best && memcmp(before ? rest + n - w->n :
+			rest, w->s, w->n) == 0)
+			best = w->n;
+	}
+	return best;
+}
+
 static void
 affix_cb(struct query* q, uint32_t pid, void* arg)
 {
@@ -1464,6 +1507,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	const struct dp_prot* d = &q->p->prot[pid];
 	const char* pname = q->p->strings + d->name;
 	int same = d->suffix == q->suffix_id;
+	size_t k;
 	double s;
 	if(aa->before && same) {
 		/* "wwwarmy.mil", "financecorpudyne.com", "ausintel.com": a
@@ -1472,11 +1516,13 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		 * more likely a word ("purchase" is not pur.chase.com,
 		 * "googlegroups" not googlegro.ups.com); a short one is a
 		 * site's or a country's host label (aus.intel.com, the
-		 * "doppelganger" domains), worth a warning. */
+		 * "doppelganger" domains), worth a warning, and so is any
+		 * under a closed suffix, where only the owner registers. */
 		double sc = in_list(host_words, sizeof(host_words) /
 			sizeof(host_words[0]), aa->rest, aa->rest_n) ? 0.85 :
-			d->label_len >= 8 ? 0.8 : aa->rest_n <= 3 &&
-			!is_keyword(aa->rest, aa->rest_n) ? 0.55 : -1;
+			d->label_len >= 8 ? 0.8 : (aa->rest_n <= 3 ||
+			d->closed) && !is_keyword(aa->rest, aa->rest_n) ?
+			0.55 : -1;
 		if(sc > 0) {
 			offer(q, d, sc, "missing-dot", "%.*s is %.*s.%s with "
 				"the dot dropped", (int)q->label_len, q->label,
@@ -1484,25 +1530,28 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			return;
 		}
 	}
-	if(is_keyword(aa->rest, aa->rest_n)) {
+	if((k = glued_keyword(aa->rest, aa->rest_n, aa->before)) != 0) {
 		/* Glued to a keyword, under an open suffix, is how brands
 		 * name their own other domains (googlemail,
 		 * microsoftonline, amazonservices): a warning at most,
 		 * unless the keyword is a lure. */
+		const char* kw = aa->before ? aa->rest + aa->rest_n - k :
+			aa->rest;
 		s = length_weight(d->label_len) - 0.05;
 		if(!d->closed && s > 0.75 && !in_list(lures, sizeof(lures) /
-			sizeof(lures[0]), aa->rest, aa->rest_n))
+			sizeof(lures[0]), kw, k))
 			s = 0.75;
 		offer(q, d, s, "combo-squatting", "%.*s is '%.*s' plus the "
-			"keyword '%.*s'", (int)q->label_len, q->label,
-			(int)d->label_len, pname + d->label_off,
-			(int)aa->rest_n, aa->rest);
+			"keyword '%.*s'%s", (int)q->label_len, q->label,
+			(int)d->label_len, pname + d->label_off, (int)k, kw,
+			k < aa->rest_n ? " and more" : "");
 		return;
 	}
-	/* A brand glued to any other word: only a long one that is no
-	 * word itself (paypalobjects, not pineapple or googlegroups). */
-	if(same && d->label_len >= 5 &&
-		!(q->p->labels[d->label].flags & DP_LABEL_WORD))
+	/* A brand glued to any other word under its own suffix: a warning
+	 * (paypalobjects, pineapple), for a brand of 4 letters or more
+	 * (shorter ones are inside too many words: ups in backups), or any
+	 * under a closed suffix (afblue.mil). */
+	if(same && (d->closed || d->label_len >= 4))
 		offer(q, d, 0.55, "combo-squatting", "%.*s is '%.*s' plus "
 			"'%.*s', under %s's own suffix", (int)q->label_len,
 			q->label, (int)d->label_len, pname + d->label_off,

@@ -48,10 +48,11 @@ struct dp_tech_rule {
 /** Labels up to this length minus one are kept in their record. */
 #define DP_LABEL_HEAD 31
 
-/** The dictionary whose lower-case entries are ordinary words. */
-#define DP_DICT_DEFAULT "/usr/share/dict/words"
+/** The dictionary whose lower-case entries are ordinary words (Debian's
+ * wamerican-small: common words only). */
+#define DP_DICT_DEFAULT "/usr/share/dict/american-english-small"
 
-/** The label is an ordinary word of the system's dictionary (office,
+/** The label is an ordinary word of the dictionary (office,
  * live, apple): as a word of somebody else's name it is weak evidence. */
 #define DP_LABEL_WORD 0x1
 
