@@ -81,7 +81,10 @@ for s in $SUITES; do
 	policies) run_suite policies run_policies ;;
 	geo) run_suite geo tests/geo/run.sh ;;
 	recall) run_suite recall python3 tests/recall/dnstwist_recall.py \
-		--show 3 "$DOPPEL_BIN" tests/recall/policy.txt ;;
+		--show 3 "$DOPPEL_BIN" tests/recall/policy.txt
+		run_suite recall-real python3 tests/recall/evaluate.py \
+			--show 5 --min-flagged 80 --min-blocked 45 \
+			--max-blocked 0.03 --max-warned 0.65 "$DOPPEL_BIN" ;;
 	fuzz) run_suite fuzz tests/fuzz/run.sh ;;
 	testbound) run_suite testbound with_san tests/testbound/run.sh ;;
 	e2e) run_suite e2e with_san tests/e2e/run.sh ;;
