@@ -41,6 +41,11 @@
  *    On the way back (module_event_moddone) every owner name and CNAME or
  *    DNAME target of the answer is checked, so that a clean name aliased
  *    to a lookalike is blocked as well; the cached answer is replaced.
+ *    From the first name of the chain the policy lists as the owner's
+ *    own (protected, allowed, known good, ours), the rest of the chain
+ *    and the MX exchanges are the owner's delegation (a CDN, a mail
+ *    host) and are not checked; the country check of a protected name
+ *    weighs only the addresses its owner's own names hold.
  *  - For an MX answer whose exchanges came without glue, and whose name's
  *    verdict depends on countries, the module starts subqueries (A and
  *    AAAA, a few exchanges at most) and waits; inform_super() adds their
