@@ -1476,7 +1476,13 @@ struct affix_arg {
 	size_t brand_n;
 	/** the rest comes before the brand */
 	int before;
+	/** the length of the keyword next to the brand in the rest
+	 * (glued_keyword), worked out by the first domain that needs it
+	 * and kept for the others (KW_UNKNOWN before) */
+	size_t kw_n;
 };
+
+#define KW_UNKNOWN ((size_t)-1)
 
 /**
  * The keyword next to the brand in the rest of a glued label: the whole
@@ -1485,17 +1491,29 @@ struct affix_arg {
  * shorter ones (id, my, app) begin and end too many words.
  * @return its length, or 0.
  */
+static inline int is_keyword_raw(const struct query* q, const char* s,
+	size_t n, uint64_t raw);
+
 static size_t
-glued_keyword(const char* rest, size_t n, int before)
+glued_keyword(const struct query* q, const char* rest, size_t n, int before)
 {
-	size_t i, best = 0;
+	uint64_t raw = 0, pw = 1;
+	size_t k, best = 0;
 	if(is_keyword(rest, n))
 		return n;
-	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
-		const struct word* w = &keywords[i];
-		if(w->n >= 4 && w->n < n && w->n > best && memcmp(before ? rest + n - w->n :
-			rest, w->s, w->n) == 0)
-			best = w->n;
+	/* the polynomials (dp_key_raw) of the rest's first or last k
+	 * characters, one character at a time; a keyword is at most 12 */
+	for(k = 1; k < n && k <= 12; k++) {
+		if(!before)
+			raw = raw * DP_HASH_B + (uint64_t)(unsigned char)
+				rest[k - 1] + 1;
+		else {
+			raw += ((uint64_t)(unsigned char)rest[n - k] + 1) * pw;
+			pw *= DP_HASH_B;
+		}
+		if(k >= 4 && is_keyword_raw(q, before ? rest + n - k : rest, k,
+			raw))
+			best = k;
 	}
 	return best;
 }
@@ -1503,7 +1521,7 @@ glued_keyword(const char* rest, size_t n, int before)
 static void
 affix_cb(struct query* q, uint32_t pid, void* arg)
 {
-	const struct affix_arg* aa = arg;
+	struct affix_arg* aa = arg;
 	const struct dp_prot* d = &q->p->prot[pid];
 	const char* pname = q->p->strings + d->name;
 	int same = d->suffix == q->suffix_id;
@@ -1530,7 +1548,10 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			return;
 		}
 	}
-	if((k = glued_keyword(aa->rest, aa->rest_n, aa->before)) != 0) {
+	if(aa->kw_n == KW_UNKNOWN)
+		aa->kw_n = glued_keyword(q, aa->rest, aa->rest_n,
+			aa->before);
+	if((k = aa->kw_n) != 0) {
 		/* Glued to a keyword, under an open suffix, is how brands
 		 * name their own other domains (googlemail,
 		 * microsoftonline, amazonservices): a warning at most,
@@ -1806,6 +1827,8 @@ check_affixes(struct query* q)
 		aa.brand = lk->before ? s + n - lk->brand_n : s;
 		aa.rest = lk->before ? s : s + lk->brand_n;
 		aa.rest_n = n - lk->brand_n;
+		/* looked up by label: the rest is a keyword */
+		aa.kw_n = lk->label ? aa.rest_n : KW_UNKNOWN;
 		while(dp_index_next(&it[j], &val)) {
 			if(lk->label) {
 				struct label_arg la;
