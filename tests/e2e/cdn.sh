@@ -9,13 +9,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
-gdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-cdn.XXXXXX")
-"$DOPPEL" geo build --fixture "$e2e_repo/conf/lab/geo-fixture.txt" \
-	-o "$gdir/lab.mmdb" >/dev/null
-DOPPEL_CONF_EXTRA="geoip: $gdir/lab.mmdb" \
-	e2e_start cdn-lab "$e2e_dir/policies/geo.txt"
-trap 'rm -rf "$gdir"; e2e_cleanup' EXIT
+e2e_start_geo cdn-lab "$e2e_dir/policies/geo.txt"
 
 expect_answer cdn-owner-chain-resolves web.army.mil A \
 	' A 203\.0\.113\.34$'

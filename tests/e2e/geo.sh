@@ -8,13 +8,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
-gdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-geo.XXXXXX")
-"$DOPPEL" geo build --fixture "$e2e_repo/conf/lab/geo-fixture.txt" \
-	-o "$gdir/lab.mmdb" >/dev/null
-DOPPEL_CONF_EXTRA="geoip: $gdir/lab.mmdb" \
-	e2e_start geo-lab "$e2e_dir/policies/geo.txt"
-trap 'rm -rf "$gdir"; e2e_cleanup' EXIT
+e2e_start_geo geo-lab "$e2e_dir/policies/geo.txt"
 
 # has_line CHECK REGEX — the resolver's log has a matching line.
 has_line() {

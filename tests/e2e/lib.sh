@@ -54,6 +54,15 @@ e2e_mounts=""
 e2e_scratch() {
 	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/doppel-$1.XXXXXX")
 }
+# e2e_start_geo CHECK [POLICY] — e2e_start with the lab's country database
+# (conf/lab/geo-fixture.txt, built into the scratch directory).
+e2e_start_geo() {
+	e2e_scratch geo
+	"${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}" geo build --fixture \
+		"$e2e_repo/conf/lab/geo-fixture.txt" -o "$SCRATCH/lab.mmdb" \
+		>/dev/null
+	DOPPEL_CONF_EXTRA="geoip: $SCRATCH/lab.mmdb" e2e_start "$@"
+}
 e2e_tmpfs() {
 	mkdir -p "$1" && mount -t tmpfs -o "$2" doppel-e2e "$1" || return 1
 	e2e_mounts="$1 $e2e_mounts"
