@@ -39,6 +39,11 @@
 /** Most tokens of a name looked at for brand embedding. */
 #define MAX_TOKENS 24
 
+/** Most tokens with digits read as letters (amaz0n-aws) looked up too,
+ * and their longest length. */
+#define LEET_TOKENS 4
+#define LEET_MAX 32
+
 /** A word and its length, so that looking one up is cheap. */
 struct word {
 	const char* s;
@@ -453,9 +458,13 @@ struct query {
 	 * first, the suffix's first; and the keys of those looked up */
 	struct token tok[MAX_TOKENS];
 	size_t ntok, label_tok, suffix_tok;
-	uint64_t tok_h[MAX_TOKENS];
-	uint8_t tok_which[MAX_TOKENS];
-	size_t ntok_h;
+	uint64_t tok_h[MAX_TOKENS + LEET_TOKENS];
+	uint8_t tok_which[MAX_TOKENS + LEET_TOKENS];
+	/** the text each key is of: the token's own, or its digits read
+	 * as letters (leet) */
+	const char* tok_key[MAX_TOKENS + LEET_TOKENS];
+	size_t ntok_h, nleet;
+	char leet[LEET_TOKENS][LEET_MAX];
 };
 
 /** The part of struct query a new query clears. */
@@ -1296,6 +1305,8 @@ struct embed_arg {
 	/** the other tokens: how many are keywords, how many not; worked
 	 * out for the first domain that needs them (NOT_COUNTED before) */
 	size_t kw, other;
+	/** token i matched with its digits read as letters (amaz0n) */
+	int leet;
 };
 
 #define NOT_COUNTED ((size_t)-1)
@@ -1341,6 +1352,16 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 				q->name, pname);
 		return;
 	}
+	/* A brand spelled with look-alike digits among other words is a
+	 * disguise nobody needs for a name of their own (amaz0n-aws.com,
+	 * facebo0k-login.com). */
+	if(ea->leet) {
+		offer(q, d, length_weight(d->label_len) - 0.05,
+			"combo-squatting", "%s is %.*s, written with look-alike "
+			"digits, plus other words", q->name, (int)d->label_len,
+			pname + d->label_off);
+		return;
+	}
 	if(!ea->in_label && (!same || word))
 		return; /* "army.example.net", "office.example.com": a word */
 	if(ea->kw == NOT_COUNTED) {
@@ -1379,6 +1400,37 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	else if(!word && ea->in_label && d->label_len >= 4)
 		offer(q, d, 0.5, "combo-squatting", "%s is %.*s plus a word",
 			q->name, (int)d->label_len, pname + d->label_off);
+}
+
+/**
+ * A token with digits among its letters read as letters (0 o, 1 l, 3 e,
+ * 4 a, 5 s, 7 t, 8 b), as a brand written with look-alike digits in a
+ * longer name (amaz0n-aws, facebo0k-login) reads.
+ * @param out: LEET_MAX bytes.
+ * @return 1 if the token has such digits and letters, and no other digit.
+ */
+static int
+read_leet(const char* s, size_t n, char* out)
+{
+	static const char from[] = "0134578", to[] = "oleastb";
+	size_t i;
+	int digit = 0, letter = 0;
+	if(n < 4 || n >= LEET_MAX)
+		return 0;
+	for(i = 0; i < n; i++) {
+		const char* d = s[i] >= '0' && s[i] <= '9' ? strchr(from, s[i]) :
+			NULL;
+		if(s[i] >= '0' && s[i] <= '9' && !d)
+			return 0;
+		if(d) {
+			out[i] = to[d - from];
+			digit = 1;
+		} else {
+			out[i] = s[i];
+			letter |= s[i] >= 'a' && s[i] <= 'z';
+		}
+	}
+	return digit && letter;
 }
 
 /**
@@ -1425,16 +1477,28 @@ prepare_tokens(struct query* q)
 	q->ntok_h = 0;
 	if(ntok < 2)
 		return;
+	q->nleet = 0;
 	for(i = 0; i < ntok && tok[i].s < q->suffix; i++) {
 		/* A token equal to the whole label is a typo or TLD
 		 * matter, handled by the edit check. */
 		if(tok[i].s == q->label && tok[i].n == q->label_len)
 			continue;
 		q->tok_which[q->ntok_h] = (uint8_t)i;
+		q->tok_key[q->ntok_h] = tok[i].s;
 		q->tok_h[q->ntok_h] = dp_key_hash(DP_KEY_LABEL, tok[i].s,
 			tok[i].n);
 		dp_index_prefetch(&q->p->index, q->tok_h[q->ntok_h]);
 		q->ntok_h++;
+		if(q->nleet < LEET_TOKENS && read_leet(tok[i].s, tok[i].n,
+			q->leet[q->nleet])) {
+			q->tok_which[q->ntok_h] = (uint8_t)i;
+			q->tok_key[q->ntok_h] = q->leet[q->nleet];
+			q->tok_h[q->ntok_h] = dp_key_hash(DP_KEY_LABEL,
+				q->leet[q->nleet], tok[i].n);
+			dp_index_prefetch(&q->p->index, q->tok_h[q->ntok_h]);
+			q->ntok_h++;
+			q->nleet++;
+		}
 	}
 }
 
@@ -1442,8 +1506,8 @@ prepare_tokens(struct query* q)
 static void
 check_tokens(struct query* q)
 {
-	struct dp_index_iter it[MAX_TOKENS];
-	uint16_t which[MAX_TOKENS];
+	struct dp_index_iter it[MAX_TOKENS + LEET_TOKENS];
+	uint16_t which[MAX_TOKENS + LEET_TOKENS];
 	struct embed_arg ea;
 	size_t np, j;
 	ea.tok = q->tok;
@@ -1458,7 +1522,8 @@ check_tokens(struct query* q)
 		ea.i = q->tok_which[which[j]];
 		ea.in_label = t->s >= q->label;
 		ea.kw = ea.other = NOT_COUNTED;
-		la.key = t->s;
+		la.key = q->tok_key[which[j]];
+		ea.leet = la.key != t->s;
 		la.n = t->n;
 		la.fn = embed_cb;
 		la.arg = &ea;
