@@ -196,6 +196,8 @@ dp_engine_build(struct dp_policy* p)
 	int64_t psl;
 	char flat[DP_NAME_MAX];
 	dp_status st = DP_ERR_NOMEM;
+	/* the capacities of the label and suffix tables while they grow */
+	uint32_t lcap = 0, scap = 0;
 
 	dp_strmap_init(&lmap);
 	dp_strmap_init(&smap);
@@ -211,11 +213,11 @@ dp_engine_build(struct dp_policy* p)
 		if(d->label == DP_NONE)
 			goto cleanup;
 		if(fresh) {
-			struct dp_label* l = realloc(p->labels, p->nlabels *
-				sizeof(*l));
-			if(!l)
+			struct dp_label* l;
+			if(!dp_grow_array((void**)&p->labels, d->label, &lcap,
+				sizeof(*l)))
 				goto cleanup;
-			p->labels = l;
+			l = p->labels;
 			memset(&l[d->label], 0, sizeof(*l));
 			l[d->label].str = d->name + d->label_off;
 			l[d->label].len = d->label_len;
@@ -226,11 +228,11 @@ dp_engine_build(struct dp_policy* p)
 		if(d->suffix == DP_NONE)
 			goto cleanup;
 		if(fresh) {
-			struct dp_suffix* x = realloc(p->suffixes,
-				p->nsuffixes * sizeof(*x));
-			if(!x)
+			struct dp_suffix* x;
+			if(!dp_grow_array((void**)&p->suffixes, d->suffix,
+				&scap, sizeof(*x)))
 				goto cleanup;
-			p->suffixes = x;
+			x = p->suffixes;
 			x[d->suffix].str = d->name + d->suffix_off;
 			x[d->suffix].len = (uint16_t)strlen(name +
 				d->suffix_off);

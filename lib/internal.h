@@ -110,6 +110,13 @@ struct dp_namerec {
 	uint32_t pid;
 };
 
+/**
+ * Grow an array of n used elements of size sz to hold one more, doubling
+ * its capacity *cap when it is full.
+ * @return 0 when out of memory (the array is left as it was).
+ */
+int dp_grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz);
+
 /** A new, empty policy with the default thresholds. */
 struct dp_policy* dp_policy_new(void);
 

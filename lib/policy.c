@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 
-static int grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz);
 
 /** Names of the techniques, in the order of enum dp_technique. */
 static const char* const technique_names[DP_NTECH] = {
@@ -60,7 +59,7 @@ struct dp_prot*
 dp_policy_add_prot(struct dp_policy* p)
 {
 	struct dp_prot* d;
-	if(!grow_array((void**)&p->prot, p->nprot, &p->prot_cap,
+	if(!dp_grow_array((void**)&p->prot, p->nprot, &p->prot_cap,
 		sizeof(*p->prot)))
 		return NULL;
 	d = &p->prot[p->nprot++];
@@ -217,9 +216,8 @@ dp_policy_add_string(struct dp_policy* p, const char* s, size_t n)
 	return off;
 }
 
-/** Grow an array of n used elements of size sz to hold one more. */
-static int
-grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz)
+int
+dp_grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz)
 {
 	void* na;
 	uint32_t c;
@@ -242,7 +240,7 @@ dp_policy_name_record(struct dp_policy* p, const char* name, uint32_t flags)
 	struct dp_namerec* r;
 	if(idx == 0) {
 		uint32_t off;
-		if(!grow_array((void**)&p->names, p->nnames, &p->names_cap,
+		if(!dp_grow_array((void**)&p->names, p->nnames, &p->names_cap,
 			sizeof(*p->names)) ||
 			(off = dp_policy_add_string(p, name, n)) == DP_NONE)
 			return NULL;
