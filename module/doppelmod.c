@@ -959,25 +959,23 @@ enum geo_step { GEO_DONE, GEO_BLOCK, GEO_WAIT };
  * answer section; for MX, the exchanges' addresses from the additional
  * section, or from subqueries when they came without glue), weighed
  * against the queried name's verdict.
+ * @param listed: how the policy lists the queried name (doppelmod_owned).
  */
 static enum geo_step
 doppelmod_check_countries(struct module_qstate* qstate,
-	struct doppelmod_env* g, struct dp_verdict* v, char* text,
-	struct dp_vrecord* rec, int id)
+	struct doppelmod_env* g, enum dp_listed listed, struct dp_verdict* v,
+	char* text, struct dp_vrecord* rec, int id)
 {
 	struct reply_info* rep = qstate->return_msg->rep;
 	struct doppelmod_qstate* mq = qstate->minfo[id];
 	size_t n = 0, i, j, an = rep->an_numrrsets;
 	char cc[DOPPELMOD_MAX_CC][3];
-	enum dp_listed listed;
 	/* A protected name answers from its own zone; where its chain or
 	 * its mail leaves for another's name (a CDN edge near the client, a
 	 * mail host), the addresses are that name's, and a country check
 	 * on them would call every query a hijack.  Only its own names'
 	 * addresses are weighed for it. */
-	int own = doppelmod_owned(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, &listed) &&
-		listed == DP_LISTED_PROTECTED;
+	int own = listed == DP_LISTED_PROTECTED;
 	doppelmod_rrset_countries(g, qstate, rep, 0, an, NULL, own, cc, &n);
 	for(i = 0; i < an && i < rep->rrset_count; i++) {
 		struct ub_packed_rrset_key* k = rep->rrsets[i];
@@ -1023,6 +1021,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	const char* via = "alias";
 	uint8_t* hit;
 	size_t i;
+	enum dp_listed listed;
 	int owned;
 
 	qstate->ext_state[id] = module_finished;
@@ -1036,7 +1035,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	 * name aliased into such a name is still caught, by its own
 	 * link.  The answer section holds the chain in order. */
 	owned = doppelmod_owned(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, NULL);
+		qstate->qinfo.qname_len, &listed);
 	for(i = 0; i < rep->an_numrrsets && i < rep->rrset_count && !owned;
 		i++) {
 		struct ub_packed_rrset_key* k = rep->rrsets[i];
@@ -1078,7 +1077,8 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 		}
 	}
 	if(g->geo && g->policy_countries) {
-		switch(doppelmod_check_countries(qstate, g, &v, text, &rec, id)) {
+		switch(doppelmod_check_countries(qstate, g, listed, &v, text,
+			&rec, id)) {
 		case GEO_BLOCK:
 			/* The queried name's answers lie where its target
 			 * does not: block the name itself. */
