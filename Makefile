@@ -44,8 +44,9 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 	clean distclean
 
 # libFuzzer targets: names and matching, the policy parser and compiler,
-# the country range readers, the verdict cache decoder, the audit summary.
-FUZZ_TARGETS = check policy geo vcache audit
+# the country range readers, the verdict cache decoder, the audit summary,
+# the audit review.
+FUZZ_TARGETS = check policy geo vcache audit review
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 
@@ -115,9 +116,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
 FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-Ilib -Itools -Igeo-data -Itests/fuzz
-FUZZ_LIB_SRC = $(LIB_SRC) geo-data/mmdb_write.c tools/audit_summary.c
+FUZZ_LIB_SRC = $(LIB_SRC) geo-data/mmdb_write.c tools/audit_summary.c \
+	tools/review.c
 FUZZ_OBJ = $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
-$(BUILD)/fuzz/obj/%.o: %.c $(LIB_HDR) geo-data/mmdb_write.h tools/audit_summary.h
+$(BUILD)/fuzz/obj/%.o: %.c $(LIB_HDR) geo-data/mmdb_write.h tools/audit_summary.h \
+	tools/review.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_OBJ)
