@@ -214,7 +214,10 @@ void* dp_strmap_get(const struct dp_strmap* m, const char* key, size_t len,
 
 /**
  * A small, fast printf for explanations: %s, %.*s, %c, %zu and %% only
- * (anything else is copied as it is).  Always NUL terminates.
+ * (anything else is copied as it is).  The octets of the arguments that
+ * are not printable ASCII come out as \DDD, so that an explanation is
+ * always printable ASCII, fit for a log line, an EDE text (UTF-8) and a
+ * terminal.  Always NUL terminates.
  * @return the length written (at most cap - 1).
  */
 size_t dp_vformat(char* out, size_t cap, const char* fmt, va_list ap);

@@ -218,6 +218,30 @@ put_text(char* out, size_t cap, size_t o, const char* s, size_t n)
 	return o + n;
 }
 
+/** put_text, with every octet that is not printable ASCII written as
+ * \DDD, as in a name's presentation form: what an argument holds (a
+ * skeleton of decoded octets: NUL, LF, ESC, 0x80 and up) never reaches a
+ * log line, an EDE text or a terminal raw. */
+static size_t
+put_escaped(char* out, size_t cap, size_t o, const char* s, size_t n)
+{
+	size_t i;
+	for(i = 0; i < n && o < cap - 1; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[4];
+		if(c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		e[0] = '\\';
+		e[1] = (char)('0' + c / 100);
+		e[2] = (char)('0' + c / 10 % 10);
+		e[3] = (char)('0' + c % 10);
+		o = put_text(out, cap, o, e, sizeof(e));
+	}
+	return o;
+}
+
 size_t
 dp_vformat(char* out, size_t cap, const char* fmt, va_list ap)
 {
@@ -233,16 +257,16 @@ dp_vformat(char* out, size_t cap, const char* fmt, va_list ap)
 			break;
 		if(fmt[1] == 's') {
 			const char* s = va_arg(ap, const char*);
-			o = put_text(out, cap, o, s, strlen(s));
+			o = put_escaped(out, cap, o, s, strlen(s));
 			fmt += 2;
 		} else if(fmt[1] == '.' && fmt[2] == '*' && fmt[3] == 's') {
 			int n = va_arg(ap, int);
 			const char* s = va_arg(ap, const char*);
-			o = put_text(out, cap, o, s, n > 0 ? (size_t)n : 0);
+			o = put_escaped(out, cap, o, s, n > 0 ? (size_t)n : 0);
 			fmt += 4;
 		} else if(fmt[1] == 'c') {
 			char c = (char)va_arg(ap, int);
-			o = put_text(out, cap, o, &c, 1);
+			o = put_escaped(out, cap, o, &c, 1);
 			fmt += 2;
 		} else if(fmt[1] == 'z' && fmt[2] == 'u') {
 			char d[24];

@@ -78,5 +78,17 @@ expect conf-check-ok 0 'ok; policy .*: 17 protected domains; on-error closed' \
 	"$bin" conf-check "$tmp/ok.conf"
 printf 'policy: %s\nblock-ttl: soon\n' "$PWD/conf/policy.txt" >"$tmp/bad.conf"
 expect conf-check-bad 2 'bad\.conf:2: block-ttl' "$bin" conf-check "$tmp/bad.conf"
+# An explanation is printable ASCII, whatever octets the name holds: a
+# skeleton of decoded \DDD octets (LF, ESC, 0x80 and up) is escaped too.
+"$bin" check -p conf/policy.txt 'arm\010y.mil' 'a\027rmy.ml' 'arrny\200.ml' \
+	>"$tmp/raw" 2>&1
+if LC_ALL=C grep -q '[^[:print:]]' "$tmp/raw" ||
+	[ "$(wc -l <"$tmp/raw")" -ne 3 ] ||
+	! grep -qF "skeletons 'arm\\010y' and 'army'" "$tmp/raw"; then
+	fail check-why-printable "raw octets in: $(cat -v "$tmp/raw" | head -c 300)"
+else
+	pass check-why-printable
+fi
+
 tests/review/run.sh || rc=1
 exit $rc
