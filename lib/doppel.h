@@ -382,6 +382,17 @@ int dp_geo_country(const struct dp_geo* g, const struct sockaddr* sa,
 	char cc[3]);
 
 /**
+ * Whether a verdict kept from before (the verdict cache) may stand under
+ * the policy: the name is none of the owner's own (allowed, protected,
+ * known good, ours: the policy wins), and the verdict's target is still
+ * a protected domain or a block entry of the policy.
+ * @param name: canonical name; @param target: the kept verdict's target.
+ * @return 1 if it may stand, 0 if the name must be checked again.
+ */
+int dp_policy_vouches(const struct dp_policy* p, const char* name,
+	const char* target);
+
+/**
  * Whether any protected domain of the policy expects countries: if none
  * does, answers never need placing.  Scans the domains: call it once per
  * policy, not per query.

@@ -2312,6 +2312,29 @@ weighed_against(const struct dp_policy* p, const char* name,
 }
 
 int
+dp_policy_vouches(const struct dp_policy* p, const char* name,
+	const char* target)
+{
+	struct listed_keys lk;
+	struct listed l;
+	const char *reg, *dot;
+	listed_keys(p, name, &lk);
+	find_listed_keys(p, name, &lk, &l);
+	if(l.allow || l.protected || l.known)
+		return 0;
+	/* ours LABEL.*: the registered label is the owner's */
+	reg = p->psl_rules ? dp_psl_match(p, name, lk.n, lk.start, lk.rule) :
+		psl_registrable_domain(p->psl, name);
+	if(reg && (dot = strchr(reg, '.')) != NULL && find_ours(p, reg,
+		(size_t)(dot - reg)))
+		return 0;
+	find_listed(p, target, &l);
+	return (l.protected && strcmp(p->strings + l.protected->name,
+		target) == 0) || (l.block && strcmp(p->strings +
+		l.block->name, target) == 0);
+}
+
+int
 dp_policy_uses_countries(const struct dp_policy* p)
 {
 	uint32_t i;

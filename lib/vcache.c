@@ -161,17 +161,49 @@ decode(const MDB_val* v, struct dp_vrecord* r)
 	memcpy(r->countries, s + h.tlen + h.techlen, h.clen);
 }
 
-/** Whether a stored value is a record this code can read. */
+/** Whether n bytes of s are all in [lo, hi] or in extra. */
+static int
+all_in(const char* s, size_t n, char lo, char hi, const char* extra)
+{
+	size_t i;
+	for(i = 0; i < n; i++)
+		if((s[i] < lo || s[i] > hi) && (s[i] == 0 ||
+			!strchr(extra, s[i])))
+			return 0;
+	return 1;
+}
+
+/**
+ * Whether a stored value is a record this code can read and may act on:
+ * the sizes add up, and what it says is a verdict the engine could give
+ * (an action, a score in [0, 1], a known technique, a target in
+ * presentation form, country codes): a damaged or crafted record is
+ * passed over, never logged, printed or answered with.
+ */
 static int
 valid(const MDB_val* v)
 {
 	struct vrec h;
+	const char *t, *tech;
+	char techname[32];
 	if(v->mv_size < sizeof(h))
 		return 0;
 	memcpy(&h, v->mv_data, sizeof(h));
-	return h.magic == VREC_MAGIC && h.tlen < DP_NAME_MAX &&
-		h.techlen < 32 && h.clen < 64 &&
-		v->mv_size == sizeof(h) + h.tlen + h.techlen + h.clen;
+	if(h.magic != VREC_MAGIC || h.tlen >= DP_NAME_MAX ||
+		h.techlen >= 32 || h.clen >= 64 ||
+		v->mv_size != sizeof(h) + h.tlen + h.techlen + h.clen)
+		return 0;
+	if(h.action > DP_BLOCK || !(h.score >= 0.0 && h.score <= 1.0) ||
+		h.zone_labels > 127)
+		return 0;
+	t = (const char*)v->mv_data + sizeof(h);
+	tech = t + h.tlen;
+	memcpy(techname, tech, h.techlen);
+	techname[h.techlen] = 0;
+	return all_in(t, h.tlen, '!', '~', "") &&
+		(h.techlen == 0 || dp_technique_index(techname) >= 0 ||
+		strcmp(techname, "hijack") == 0) &&
+		all_in(tech + h.techlen, h.clen, 'A', 'Z', ",");
 }
 
 /** Encode a record into buf. @return its size. */

@@ -530,14 +530,16 @@ doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
  * @param rec: storage for a cached verdict, which v may point into.
  * @return 0 if the name could not be read (it is then allowed).
  */
-/** The verdict cache's verdict for a name, made under the policy in force
- * and not allow, into v (whose strings then point into rec). */
+/** The verdict cache's verdict for a name, made under the policy in force,
+ * not allow, and still vouched for by it (dp_policy_vouches: the policy's
+ * allow list wins), into v (whose strings then point into rec). */
 static int
 doppelmod_cached_verdict(struct doppelmod_env* g, const char* text,
 	uint64_t now, struct dp_vrecord* rec, struct dp_verdict* v)
 {
 	if(!g->vcache || !dp_vcache_get(g->vcache, text, now, rec) ||
-		rec->policy_hash != g->policy_hash || rec->action == DP_ALLOW)
+		rec->policy_hash != g->policy_hash || rec->action == DP_ALLOW ||
+		!dp_policy_vouches(g->policy, text, rec->target))
 		return 0;
 	memset(v, 0, sizeof(*v));
 	v->action = rec->action;

@@ -153,11 +153,48 @@ teardown(void)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
 
+/* A verdict kept in the verdict cache stands only while the policy in
+ * force says nothing against it: the owner's names win (allow, protect,
+ * known good, ours), and a target no longer protected voids it; from a
+ * source and from the compiled policy alike. */
+static void
+test_vouches(void)
+{
+	struct dp_policy *p, *c;
+	struct dp_error err;
+	char db[128];
+	ASSERT_EQ(load_text("protect army.mil\nallow army.ml\n"
+		"ours yahoo.*\nblock bad.example\n", &p, &err), DP_OK);
+	if(!p)
+		return;
+	snprintf(db, sizeof(db), "%s/vouches.db", tmpdir);
+	ASSERT_EQ(dp_policy_compile(p, db, &err), DP_OK);
+	ASSERT_EQ(dp_policy_load(db, &c, &err), DP_OK);
+	if(!c) {
+		dp_policy_free(p);
+		return;
+	}
+	ASSERT_EQ(dp_policy_vouches(p, "navy.ml", "army.mil"), 1);
+	ASSERT_EQ(dp_policy_vouches(p, "x.bad.example", "bad.example"), 1);
+	ASSERT_EQ(dp_policy_vouches(p, "army.ml", "army.mil"), 0);
+	ASSERT_EQ(dp_policy_vouches(p, "www.army.ml", "army.mil"), 0);
+	ASSERT_EQ(dp_policy_vouches(p, "www.army.mil", "army.mil"), 0);
+	ASSERT_EQ(dp_policy_vouches(p, "mail.yahoo.de", "yahoo.com"), 0);
+	ASSERT_EQ(dp_policy_vouches(p, "navy.ml", "navy.mil"), 0);
+	ASSERT_EQ(dp_policy_vouches(c, "navy.ml", "army.mil"), 1);
+	ASSERT_EQ(dp_policy_vouches(c, "army.ml", "army.mil"), 0);
+	ASSERT_EQ(dp_policy_vouches(c, "mail.yahoo.de", "yahoo.com"), 0);
+	ASSERT_EQ(dp_policy_vouches(c, "navy.ml", "navy.mil"), 0);
+	dp_policy_free(c);
+	dp_policy_free(p);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(directives),
 	TEST_ENTRY(errors),
 	TEST_ENTRY(error_in_nested_file),
 	TEST_ENTRY(missing_policy),
+	TEST_ENTRY(vouches),
 };
 
 TEST_MAIN_WITH("policy", tests, setup, teardown)

@@ -140,10 +140,42 @@ test_not_a_cache(void)
 	ASSERT(strstr(err.msg, "junk.mdb") != NULL);
 }
 
+/* Records that say what no engine would say (a NaN or out-of-range
+ * score, an unknown technique, raw octets in the target) are passed
+ * over as a damaged file's would be: never printed, logged or used. */
+static void
+test_records_not_verdicts(void)
+{
+	struct dp_vcache* vc;
+	struct dp_error err;
+	struct dp_vrecord r;
+	struct dp_verdict nan_score = verdict("army.mil", "tld-swap", 0.0 / 0.0);
+	struct dp_verdict big = verdict("army.mil", "tld-swap", 7.5);
+	struct dp_verdict tech = verdict("army.mil", "bogus", 0.9);
+	struct dp_verdict raw = verdict("army\nmil", "tld-swap", 0.9);
+	struct dp_verdict hijack = verdict("army.mil", "hijack", 1.0);
+	ASSERT_EQ(dp_vcache_open(path, 1 << 20, 1, &vc, &err), DP_OK);
+	if(!vc)
+		return;
+	dp_vcache_note(vc, "nan.example", &nan_score, 42, 1000, 3600);
+	dp_vcache_note(vc, "big.example", &big, 42, 1000, 3600);
+	dp_vcache_note(vc, "tech.example", &tech, 42, 1000, 3600);
+	dp_vcache_note(vc, "raw.example", &raw, 42, 1000, 3600);
+	dp_vcache_note(vc, "army.mil", &hijack, 42, 1000, 3600);
+	dp_vcache_flush(vc);
+	ASSERT_EQ(dp_vcache_get(vc, "nan.example", 1001, &r), 0);
+	ASSERT_EQ(dp_vcache_get(vc, "big.example", 1001, &r), 0);
+	ASSERT_EQ(dp_vcache_get(vc, "tech.example", 1001, &r), 0);
+	ASSERT_EQ(dp_vcache_get(vc, "raw.example", 1001, &r), 0);
+	ASSERT_EQ(dp_vcache_get(vc, "army.mil", 1001, &r), 1);
+	dp_vcache_close(vc);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip_and_restart),
 	TEST_ENTRY(full_map),
 	TEST_ENTRY(not_a_cache),
+	TEST_ENTRY(records_not_verdicts),
 };
 
 TEST_MAIN_WITH("vcache", tests, setup, teardown)
