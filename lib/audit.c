@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/** Records queued between two writes, and the longest record. */
+/** Records queued between two writes, and the bytes they may take. */
 #define AUDIT_QCAP 2048
-#define AUDIT_REC_MAX 1536
+#define AUDIT_QBYTES (AUDIT_QCAP * 1536)
 
 struct dp_audit {
 	int fd;
@@ -344,7 +344,8 @@ writer_main(void* arg)
 		if(dropped != a->reported && a->log_fn) {
 			char msg[4200];
 			snprintf(msg, sizeof(msg), "audit log %s: %llu records "
-				"dropped so far (the writer could not keep up)",
+				"dropped so far (the queue was full: the writer "
+				"could not keep up)",
 				a->path, (unsigned long long)dropped);
 			a->log_fn(msg);
 			a->reported = dropped;
@@ -363,8 +364,8 @@ dp_audit_open(const char* path, void (*log_fn)(const char* msg),
 {
 	struct dp_audit* a = calloc(1, sizeof(*a));
 	*out = NULL;
-	if(!a || !(a->q = malloc(AUDIT_QCAP * AUDIT_REC_MAX)) ||
-		!(a->batch = malloc(AUDIT_QCAP * AUDIT_REC_MAX))) {
+	if(!a || !(a->q = malloc(AUDIT_QBYTES)) ||
+		!(a->batch = malloc(AUDIT_QBYTES))) {
 		if(a) {
 			free(a->q);
 			free(a);
@@ -420,12 +421,14 @@ dp_audit_close(struct dp_audit* a)
 void
 dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 {
-	char line[AUDIT_REC_MAX];
+	/* per thread rather than on the stack: the reply callback that
+	 * calls this keeps a small frame */
+	static _Thread_local char line[DP_AUDIT_REC_MAX];
 	size_t n = dp_audit_format(r, line, sizeof(line));
-	if(n == 0)
-		return;
 	pthread_mutex_lock(&a->mx);
-	if(a->nq >= AUDIT_QCAP || a->qlen + n > AUDIT_QCAP * AUDIT_REC_MAX) {
+	/* a record that does not fit (fields beyond their bounds: never
+	 * from the module) is counted as dropped, as a full queue's are */
+	if(n == 0 || a->nq >= AUDIT_QCAP || a->qlen + n > AUDIT_QBYTES) {
 		a->dropped++;
 		pthread_mutex_unlock(&a->mx);
 		return;

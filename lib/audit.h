@@ -50,6 +50,15 @@ void dp_audit_close(struct dp_audit* a);
 /** Queue a record (never blocks on I/O; dropped and counted if full). */
 void dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r);
 
+/**
+ * The longest record dp_audit_format makes from fields within the bounds
+ * the module keeps them in (client under 128 octets, qtype and rcode
+ * under 32, canonical names under DP_NAME_MAX, the verdict's own
+ * arrays), every octet escaped: dp_audit_write formats into this much,
+ * so no record is ever dropped for its length.
+ */
+#define DP_AUDIT_REC_MAX 8192
+
 /** Format a record as one JSON line (with '\n'); for tests.
  * @return its length, or 0 if it did not fit. */
 size_t dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len);

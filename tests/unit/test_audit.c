@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <jansson.h>
+#include <unistd.h>
 
 static const char* const odd_names[] = { "army.ml", "a\\046b.example",
 	"quote\\034.example", "\\000\\001.example", "back\\092slash.example",
@@ -73,9 +74,78 @@ test_too_long(void)
 	ASSERT_EQ(dp_audit_format(&r, line, sizeof(line)), 0);
 }
 
+/* The longest record the module can hand over (a name of escaped octets
+ * up to DP_NAME_MAX, a long client, type and rcode, an explanation full
+ * of quotes) is written whole, not dropped: it once was, silently, over
+ * about 1,530 bytes. */
+static void
+test_longest_record(void)
+{
+	char dir[] = "/tmp/doppel-audit-XXXXXX", path[64], name[DP_NAME_MAX];
+	char client[128], qtype[32], rcode[32], line[DP_AUDIT_REC_MAX + 2];
+	struct dp_audit* a = NULL;
+	struct dp_verdict v;
+	struct dp_audit_rec r;
+	struct dp_error err;
+	json_error_t je;
+	json_t* o;
+	FILE* f;
+	size_t i;
+	if(!mkdtemp(dir)) {
+		TEST_FAIL_AT("mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	for(i = 0; i + 4 < sizeof(name) - 1; i += 4)
+		memcpy(name + i, "\\092", 4);
+	name[i] = 0;
+	memset(client, '9', sizeof(client) - 1);
+	client[sizeof(client) - 1] = 0;
+	memset(qtype, 'T', sizeof(qtype) - 1);
+	qtype[sizeof(qtype) - 1] = 0;
+	memset(rcode, 'R', sizeof(rcode) - 1);
+	rcode[sizeof(rcode) - 1] = 0;
+	memset(&v, 0, sizeof(v));
+	v.action = DP_BLOCK;
+	v.target = name;
+	v.technique = "target-embedding";
+	v.score = 0.9;
+	memset(v.why, '"', sizeof(v.why) - 1);
+	memset(&r, 0, sizeof(r));
+	r.usec = 1795845000123456ULL;
+	r.client = client;
+	r.qname = name;
+	r.qtype = qtype;
+	r.rcode = rcode;
+	r.v = &v;
+	r.stage = "alias";
+	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
+	if(a) {
+		dp_audit_write(a, &r);
+		ASSERT_EQ(dp_audit_dropped(a), 0);
+		dp_audit_close(a);
+	}
+	if(!(f = fopen(path, "r"))) {
+		TEST_FAIL_AT("cannot read %s", path);
+	} else {
+		ASSERT(fgets(line, sizeof(line), f) != NULL);
+		ASSERT(strlen(line) > 3000 && line[strlen(line) - 1] == '\n');
+		o = json_loads(line, 0, &je);
+		ASSERT(o != NULL);
+		if(o)
+			ASSERT_STR_EQ(json_string_value(json_object_get(o,
+				"qname")), name);
+		json_decref(o);
+		fclose(f);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip),
 	TEST_ENTRY(too_long),
+	TEST_ENTRY(longest_record),
 };
 
 TEST_MAIN("audit", tests)
