@@ -137,14 +137,8 @@ dp_db_is_compiled(const char* path)
 		b[18] == 0xef && b[19] == 0xbe;
 }
 
-/**
- * Check that the file holds every page LMDB's own meta page says it has.
- * LMDB maps the file and would fault (SIGBUS) on a page past a truncated
- * end, so a short file must be refused before it is opened.
- * @return 0 if the file is whole.
- */
-static int
-db_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
+int
+dp_lmdb_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
 {
 	unsigned char b[2 * 65536];
 	ssize_t got = pread(fd, b, sizeof(b), 0);
@@ -418,7 +412,7 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 			goto fail;
 		}
 		db->file_size = (uint64_t)sb.st_size;
-		if(db_whole(fd, path, db->file_size, err) != 0) {
+		if(dp_lmdb_whole(fd, path, db->file_size, err) != 0) {
 			close(fd);
 			goto fail;
 		}

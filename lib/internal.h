@@ -117,6 +117,18 @@ struct dp_namerec {
  */
 int dp_grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz);
 
+/**
+ * Check that an LMDB file (a compiled policy, the verdict cache) holds
+ * every page LMDB's own meta page says it has.  LMDB maps the file and
+ * would fault (SIGBUS) on a page past a truncated end, or one a damaged
+ * header points past it, so such a file must be refused before it is
+ * opened.
+ * @param fd: the file, open for reading; @param size: its size.
+ * @return 0 if the file is whole, else -1 with err set.
+ */
+int dp_lmdb_whole(int fd, const char* path, uint64_t size,
+	struct dp_error* err);
+
 /** A new, empty policy with the default thresholds. */
 struct dp_policy* dp_policy_new(void);
 

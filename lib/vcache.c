@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /** Queued verdicts between two writes. */
 #define QCAP 1024
@@ -424,6 +427,26 @@ writer_main(void* arg)
 	return NULL;
 }
 
+/**
+ * Whether the file at path may be opened by LMDB: missing or empty (LMDB
+ * makes a new cache), or whole (dp_lmdb_whole).  A cache cut short, or
+ * whose header points past its end, would fault the resolver at start-up.
+ */
+static int
+whole_or_new(const char* path, struct dp_error* err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
+	if(fd < 0)
+		return 1; /* missing or unreadable: mdb_env_open says which */
+	ok = fstat(fd, &st) == 0 && (st.st_size == 0 || dp_lmdb_whole(fd,
+		path, (uint64_t)st.st_size, err) == 0);
+	close(fd);
+	if(!ok && err && err->msg[0] == 0)
+		dp_error_set(err, "%s: cannot read it", path);
+	return ok;
+}
+
 dp_status
 dp_vcache_open(const char* path, uint64_t map_size, int writer,
 	struct dp_vcache** out, struct dp_error* err)
@@ -444,6 +467,10 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 	pthread_mutex_init(&vc->mx, NULL);
 	pthread_mutex_init(&vc->write_mx, NULL);
 	pthread_cond_init(&vc->cv, NULL);
+	if(!whole_or_new(path, err)) {
+		dp_vcache_close(vc);
+		return DP_ERR_FORMAT;
+	}
 	if((rc = mdb_env_create(&vc->env)) != 0 ||
 		(rc = mdb_env_set_mapsize(vc->env, map_size)) != 0 ||
 		(rc = mdb_env_open(vc->env, path, MDB_NOSUBDIR | MDB_NOTLS |

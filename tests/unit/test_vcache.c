@@ -140,6 +140,36 @@ test_not_a_cache(void)
 	ASSERT(strstr(err.msg, "junk.mdb") != NULL);
 }
 
+/* A cache cut short, or whose meta page says it has more pages than the
+ * file holds, is refused with a message: LMDB would map it and fault
+ * (SIGBUS) at start-up, in the resolver or in `doppel cache list`. */
+static void
+test_cut_short(void)
+{
+	struct dp_vcache* vc;
+	struct dp_error err;
+	struct dp_verdict v = verdict("army.mil", "tld-swap", 0.95);
+	char big[300], cmd[700];
+	int i;
+	snprintf(big, sizeof(big), "%s/big.mdb", dir);
+	ASSERT_EQ(dp_vcache_open(big, 8 << 20, 1, &vc, &err), DP_OK);
+	if(!vc)
+		return;
+	for(i = 0; i < 3000; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "n%d.army.ml", i);
+		dp_vcache_note(vc, name, &v, 42, 1000, 3600);
+	}
+	dp_vcache_close(vc);
+	/* the first two pages (the meta pages) only */
+	snprintf(cmd, sizeof(cmd), "truncate -s 8192 '%s'", big);
+	ASSERT_EQ(system(cmd), 0);
+	vc = NULL;
+	ASSERT(dp_vcache_open(big, 8 << 20, 0, &vc, &err) != DP_OK);
+	ASSERT(vc == NULL);
+	ASSERT(strstr(err.msg, "big.mdb: truncated") != NULL);
+}
+
 /* Records that say what no engine would say (a NaN or out-of-range
  * score, an unknown technique, raw octets in the target) are passed
  * over as a damaged file's would be: never printed, logged or used. */
@@ -176,6 +206,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(full_map),
 	TEST_ENTRY(not_a_cache),
 	TEST_ENTRY(records_not_verdicts),
+	TEST_ENTRY(cut_short),
 };
 
 TEST_MAIN_WITH("vcache", tests, setup, teardown)
