@@ -461,6 +461,19 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 		goto fail;
 	}
 	memcpy(&db->meta, v.mv_data, sizeof(db->meta));
+	/* The tables' sizes are counts times element sizes: a count so
+	 * large that the product wraps would pass the size check below
+	 * with a small table and send the index far past it. */
+	if(db->meta.nbuckets > SIZE_MAX / sizeof(*p->index.buckets) ||
+		db->meta.novf > SIZE_MAX / sizeof(*p->index.ovf) ||
+		db->meta.strings_len > SIZE_MAX ||
+		db->meta.psl_len > SIZE_MAX) {
+		dp_error_set(err, "%s: corrupt: %llu index buckets, %llu "
+			"overflow slots", path,
+			(unsigned long long)db->meta.nbuckets,
+			(unsigned long long)db->meta.novf);
+		goto fail;
+	}
 	p->nprot = p->prot_cap = db->meta.nprot;
 	p->nnames = p->names_cap = db->meta.nnames;
 	p->nlabels = db->meta.nlabels;

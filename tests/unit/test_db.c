@@ -158,6 +158,13 @@ test_damaged(void)
 	ASSERT(open_damaged(-1, 0, (long)sb.st_size / 2, &err) != DP_OK);
 	ASSERT(strstr(err.msg, "truncated") != NULL);
 	ASSERT(open_damaged(-1, 0, 100, &err) != DP_OK);
+	/* a bucket count whose table size wraps around (2^58 more buckets
+	 * of 64 bytes: the same size mod 2^64), in the meta record, which
+	 * the checksum does not cover; the top byte of the count sits at
+	 * offset 55 of the record */
+	at = find_in_db("doppeldb");
+	ASSERT_EQ(open_damaged(at + 55, 0x04, -1, &err), DP_ERR_FORMAT);
+	ASSERT(strstr(err.msg, "index buckets") != NULL);
 }
 
 static void
