@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/** Seconds dp_audit_close waits for the writer to write what is queued
+ * before it leaves a writer stuck in write() behind. */
+#define AUDIT_CLOSE_WAIT 2
+
 /** Records queued between two writes, and the bytes they may take. */
 #define AUDIT_QCAP 2048
 #define AUDIT_QBYTES (AUDIT_QCAP * 1536)
@@ -37,6 +41,10 @@ struct dp_audit {
 	pthread_cond_t cv;
 	pthread_t writer;
 	int stopping;
+	/** the writer is done (signalled on done_cv); the closer left it
+	 * behind, stuck in a write, and it frees everything itself */
+	int finished, orphaned;
+	pthread_cond_t done_cv;
 };
 
 /** Append s as a JSON string (escaped) at buf + *o. @return 0 if full. */
@@ -215,13 +223,32 @@ static void
 say(struct dp_audit* a, const char* fmt, ...)
 {
 	char msg[4400];
+	void (*log_fn)(const char*);
 	va_list ap;
-	if(!a->log_fn)
+	/* a writer left behind by dp_audit_close says nothing more: the
+	 * callback may be gone with the module that gave it */
+	pthread_mutex_lock(&a->mx);
+	log_fn = a->log_fn;
+	pthread_mutex_unlock(&a->mx);
+	if(!log_fn)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	a->log_fn(msg);
+	log_fn(msg);
+}
+
+/** Free an audit log whose writer is done. */
+static void
+audit_free(struct dp_audit* a)
+{
+	close(a->fd);
+	pthread_mutex_destroy(&a->mx);
+	pthread_cond_destroy(&a->cv);
+	pthread_cond_destroy(&a->done_cv);
+	free(a->q);
+	free(a->batch);
+	free(a);
 }
 
 /** If the file at the path is no longer the one open (deleted, or renamed
@@ -341,18 +368,22 @@ writer_main(void* arg)
 		dropped = a->dropped;
 		pthread_mutex_unlock(&a->mx);
 		write_all(a, b, n);
-		if(dropped != a->reported && a->log_fn) {
-			char msg[4200];
-			snprintf(msg, sizeof(msg), "audit log %s: %llu records "
-				"dropped so far (the queue was full: the writer "
-				"could not keep up)",
+		if(dropped != a->reported) {
+			say(a, "audit log %s: %llu records dropped so far (the "
+				"queue was full: the writer could not keep up)",
 				a->path, (unsigned long long)dropped);
-			a->log_fn(msg);
 			a->reported = dropped;
 		}
 		pthread_mutex_lock(&a->mx);
 		if(a->stopping && a->qlen == 0)
 			break;
+	}
+	a->finished = 1;
+	pthread_cond_broadcast(&a->done_cv);
+	if(a->orphaned) {
+		pthread_mutex_unlock(&a->mx);
+		audit_free(a);
+		return NULL;
 	}
 	pthread_mutex_unlock(&a->mx);
 	return NULL;
@@ -386,14 +417,10 @@ dp_audit_open(const char* path, void (*log_fn)(const char* msg),
 	}
 	pthread_mutex_init(&a->mx, NULL);
 	pthread_cond_init(&a->cv, NULL);
+	pthread_cond_init(&a->done_cv, NULL);
 	if(pthread_create(&a->writer, NULL, writer_main, a) != 0) {
 		dp_error_set(err, "%s: cannot start the audit writer", path);
-		close(a->fd);
-		pthread_mutex_destroy(&a->mx);
-		pthread_cond_destroy(&a->cv);
-		free(a->q);
-		free(a->batch);
-		free(a);
+		audit_free(a);
 		return DP_ERR_NOMEM;
 	}
 	*out = a;
@@ -405,17 +432,39 @@ dp_audit_close(struct dp_audit* a)
 {
 	if(!a)
 		return;
+	struct timespec until;
+	void (*log_fn)(const char*);
+	pthread_t writer = a->writer;
+	char msg[4400];
 	pthread_mutex_lock(&a->mx);
 	a->stopping = 1;
 	pthread_cond_signal(&a->cv);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += AUDIT_CLOSE_WAIT;
+	while(!a->finished && pthread_cond_timedwait(&a->done_cv, &a->mx,
+		&until) != ETIMEDOUT)
+		;
+	if(a->finished) {
+		pthread_mutex_unlock(&a->mx);
+		pthread_join(writer, NULL);
+		audit_free(a);
+		return;
+	}
+	/* The writer is stuck in a write (a hung network file system, a
+	 * frozen one, a FIFO nobody reads): waiting for it would hold up
+	 * whoever closes, Unbound's reload.  It is left to finish on its
+	 * own and free everything; it says nothing more. */
+	snprintf(msg, sizeof(msg), "audit log %s: a write has not returned "
+		"for %d seconds; leaving it behind, with %zu records queued",
+		a->path, AUDIT_CLOSE_WAIT, a->nq);
+	log_fn = a->log_fn;
+	a->log_fn = NULL;
+	a->orphaned = 1;
 	pthread_mutex_unlock(&a->mx);
-	pthread_join(a->writer, NULL);
-	close(a->fd);
-	pthread_mutex_destroy(&a->mx);
-	pthread_cond_destroy(&a->cv);
-	free(a->q);
-	free(a->batch);
-	free(a);
+	/* a is the writer's from here on */
+	pthread_detach(writer);
+	if(log_fn)
+		log_fn(msg);
 }
 
 void

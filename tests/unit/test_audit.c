@@ -5,7 +5,11 @@
 #include "audit.h"
 #include "test.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char* const odd_names[] = { "army.ml", "a\\046b.example",
@@ -142,10 +146,82 @@ test_longest_record(void)
 	rmdir(dir);
 }
 
+static pthread_mutex_t said_mx = PTHREAD_MUTEX_INITIALIZER;
+static char said[512];
+
+static void
+keep_said(const char* msg)
+{
+	pthread_mutex_lock(&said_mx);
+	snprintf(said, sizeof(said), "%s", msg);
+	pthread_mutex_unlock(&said_mx);
+}
+
+static void
+on_alarm(int sig)
+{
+	static const char m[] = "FAIL unit/audit/stuck_write: dp_audit_close "
+		"still waiting after 30 s\n";
+	(void)sig;
+	if(write(1, m, sizeof(m) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+/* A writer stuck in write() (here: a FIFO whose reader never reads) must
+ * not hold up dp_audit_close, which Unbound's reload calls: it is left
+ * behind, said once, and frees itself when the write returns. */
+static void
+test_stuck_write(void)
+{
+	char dir[] = "/tmp/doppel-audit-XXXXXX", path[64];
+	struct dp_audit* a = NULL;
+	struct dp_verdict v;
+	struct dp_audit_rec r;
+	struct dp_error err;
+	int rd, i;
+	if(!mkdtemp(dir)) {
+		TEST_FAIL_AT("mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/audit.fifo", dir);
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(mkfifo(path, 0600), 0);
+	/* a reader that never reads, so that opening for writing does not
+	 * wait and writing fills the pipe */
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	ASSERT(rd >= 0);
+	ASSERT_EQ(dp_audit_open(path, keep_said, &a, &err), DP_OK);
+	if(!a || rd < 0)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.action = DP_BLOCK;
+	v.target = "army.mil";
+	v.technique = "tld-swap";
+	memset(&r, 0, sizeof(r));
+	r.qname = "army.ml";
+	r.v = &v;
+	/* far more than a pipe holds (64 KiB) */
+	for(i = 0; i < 2000; i++)
+		dp_audit_write(a, &r);
+	signal(SIGALRM, on_alarm);
+	alarm(30);
+	dp_audit_close(a);
+	alarm(0);
+	pthread_mutex_lock(&said_mx);
+	ASSERT(strstr(said, "audit.fifo: a write has not returned") != NULL);
+	pthread_mutex_unlock(&said_mx);
+	/* the write fails now (EPIPE), and the writer frees itself */
+	close(rd);
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip),
 	TEST_ENTRY(too_long),
 	TEST_ENTRY(longest_record),
+	TEST_ENTRY(stuck_write),
 };
 
 TEST_MAIN("audit", tests)
