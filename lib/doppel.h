@@ -24,6 +24,10 @@
 /** Version of libdoppel, printed by `doppel version`. */
 #define DP_VERSION "0.1.0"
 
+/** The Public Suffix List a policy reads unless it names another
+ * (psl-file): Debian's publicsuffix. */
+#define DP_PSL_DEFAULT "/usr/share/publicsuffix/public_suffix_list.dat"
+
 /**
  * Longest presentation form of a canonical name, with its terminating NUL:
  * 255 wire octets can expand to 4 characters each (\DDD escapes).

@@ -16,9 +16,6 @@
 #include <idn2.h>
 #include <unicode/uloc.h>
 
-/** Debian's copy of the Public Suffix List (package publicsuffix). */
-#define DP_PSL_DEFAULT "/usr/share/publicsuffix/public_suffix_list.dat"
-
 /** Deepest nesting of include and *-file directives. */
 #define MAX_DEPTH 16
 /** Errors reported before the reader gives up. */

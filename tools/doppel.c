@@ -332,8 +332,7 @@ cmd_compile(int argc, char** argv)
 		return 1;
 	}
 	if(rpz) {
-		int rc = dp_rpz_write(p, src, rpz, out,
-			"/usr/share/publicsuffix/public_suffix_list.dat");
+		int rc = dp_rpz_write(p, src, rpz, out, DP_PSL_DEFAULT);
 		dp_policy_free(p);
 		return rc;
 	}

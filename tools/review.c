@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/** The Public Suffix List that registered domains come from. */
-#define REVIEW_PSL_PATH "/usr/share/publicsuffix/public_suffix_list.dat"
-
 /** Skipped lines reported per file; the rest are only counted. */
 #define REVIEW_SHOWN_SKIPS 10
 
@@ -797,9 +794,9 @@ dp_review_main(int argc, char** argv)
 		oom = 0;
 		goto cleanup;
 	}
-	if(shown && !(psl = psl_load_file(REVIEW_PSL_PATH)))
+	if(shown && !(psl = psl_load_file(DP_PSL_DEFAULT)))
 		fprintf(stderr, "doppel: cannot load the Public Suffix List "
-			"%s: suggesting whole names\n", REVIEW_PSL_PATH);
+			"%s: suggesting whole names\n", DP_PSL_DEFAULT);
 	if(dp_review_suggest(r, psl, min_clients, shown) != 0)
 		goto cleanup;
 	if(json) {
