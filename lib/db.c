@@ -4,14 +4,15 @@
  *
  * Layout: one LMDB database (MDB_NOSUBDIR file), one key per table.
  * "meta" holds a struct db_meta: magic, format version, counts, settings
- * and a checksum of every other value.  Large values sit on LMDB overflow
- * pages, page aligned, and are used where they lie; small ones, or any
- * that happen to be misaligned, are copied.
+ * and a checksum of every other value.
  *
- * A compiled file is never written in place: dp_policy_compile builds
- * PATH.tmp.PID, syncs it and renames it onto PATH.  Readers open it with
- * MDB_NOLOCK (nobody ever writes to it) and keep one read transaction for
- * as long as they use it.
+ * dp_policy_compile never writes a compiled file in place: it builds
+ * PATH.tmp.PID, syncs it and renames it onto PATH.  But an operator may
+ * (cp other-file policy.db), so a reader does not use the map: it copies
+ * each table into its own aligned memory (the buckets and label records
+ * on cache lines), checks the copies, and closes the file again.  A file
+ * changed in place afterwards cannot reach a query; one changed during
+ * the copy fails the checksum.
  */
 #include "internal.h"
 
@@ -50,7 +51,7 @@ struct dp_db {
 	MDB_txn* txn;
 	struct db_meta meta;
 	uint64_t file_size;
-	/** tables that had to be copied out of the map */
+	/** the tables, copied out of the map */
 	void* copies[16];
 	int ncopies;
 };
@@ -110,16 +111,6 @@ checksum(uint64_t h, const void* data, size_t len)
 	for(; i < len; i++)
 		h = (h ^ s[i]) * 0x100000001b3ULL;
 	return h ^ len;
-}
-
-int
-dp_db_copied(const struct dp_db* db, const void* table)
-{
-	int i;
-	for(i = 0; i < db->ncopies; i++)
-		if(db->copies[i] == table)
-			return 1;
-	return 0;
 }
 
 int
@@ -287,8 +278,9 @@ cleanup:
 }
 
 /**
- * Get a table: in place if it is aligned (buckets and labels on cache
- * lines, the others on 8 bytes), else an aligned copy.
+ * Copy a table out of the map into memory of its own: on a cache line,
+ * and on huge pages when it is large (dp_alloc_table), as the index of a
+ * policy built in memory is.
  * @return 0 on success.
  */
 static int
@@ -296,8 +288,6 @@ get_table(struct dp_db* db, MDB_dbi dbi, enum table t, size_t want,
 	void** out, struct dp_error* err, const char* path)
 {
 	MDB_val k, v;
-	size_t align = t == T_BUCKETS || t == T_LABELS ? 64 : 8;
-	char* data;
 	int rc;
 	k.mv_data = (void*)table_key[t];
 	k.mv_size = strlen(table_key[t]);
@@ -312,18 +302,12 @@ get_table(struct dp_db* db, MDB_dbi dbi, enum table t, size_t want,
 			v.mv_size, want + table_pad(t));
 		return -1;
 	}
-	data = (char*)v.mv_data + table_pad(t);
-	if(((uintptr_t)data & (align - 1)) == 0 || want == 0) {
-		*out = data;
-		return 0;
-	}
 	if(db->ncopies >= (int)(sizeof(db->copies) / sizeof(db->copies[0])) ||
-		!(*out = aligned_alloc(align, (want + align - 1) & ~(align -
-		1)))) {
+		!(*out = dp_alloc_table(want))) {
 		dp_error_set(err, "%s: out of memory", path);
 		return -1;
 	}
-	memcpy(*out, data, want);
+	memcpy(*out, (char*)v.mv_data + table_pad(t), want);
 	db->copies[db->ncopies++] = *out;
 	return 0;
 }
@@ -507,6 +491,11 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 		dp_error_set(err, "%s: corrupt: checksum mismatch", path);
 		goto fail;
 	}
+	/* every table is copied: let go of the file */
+	mdb_txn_abort(db->txn);
+	db->txn = NULL;
+	mdb_env_close(db->env);
+	db->env = NULL;
 	p->strings = ptr[T_STRINGS];
 	p->prot = ptr[T_PROT];
 	p->names = ptr[T_NAMES];

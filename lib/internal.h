@@ -162,18 +162,15 @@ struct dp_db;
 int dp_db_is_compiled(const char* path);
 
 /**
- * Open a compiled policy read-only; its tables are used in place.
+ * Open a compiled policy: its tables are copied into memory of their own,
+ * checked, and the file is closed again.
  * @return DP_OK or DP_ERR_IO / DP_ERR_FORMAT with a message in err.
  */
 dp_status dp_db_open(const char* path, struct dp_policy** out,
 	struct dp_error* err);
 
-/** Close the database of a mapped policy. */
+/** Free the tables of a compiled policy. */
 void dp_db_close(struct dp_db* db);
-
-/** Whether a table of the database had to be copied out of its map
- * (small tables, stored inline and misaligned, are). */
-int dp_db_copied(const struct dp_db* db, const void* table);
 
 /** Fill in what the database records about itself (version, build). */
 void dp_db_info(const struct dp_db* db, struct dp_policy_info* info);
@@ -314,8 +311,8 @@ struct dp_policy {
 	 * (dp_psl_filter_init) */
 	uint64_t* psl_filter;
 	uint64_t psl_filter_mask;
-	/** the compiled database this policy is mapped from, or NULL; its
-	 * arrays then point into the map and are not freed one by one */
+	/** the compiled database this policy was read from, or NULL; its
+	 * arrays are then the database's copies, freed with it */
 	struct dp_db* db;
 	/** the combo-squatting keywords, by hash (0: empty slot), and
 	 * their number in the engine's list */

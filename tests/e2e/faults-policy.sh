@@ -4,8 +4,9 @@
 #  - at start-up, with on-error: open the resolver answers unprotected and
 #    with on-error: closed it answers SERVFAIL; either way one log line
 #    names the file and what is wrong with it;
-#  - swapped in under a running resolver, it is refused with a log line and
-#    the policy in force stays.
+#  - swapped in under a running resolver (renamed over it, or written over
+#    it in place), it is refused with a log line and the policy in force
+#    stays.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -54,6 +55,29 @@ done
 # Swapped in: the watcher refuses each, the policy in force stays.
 DOPPEL_CONF_EXTRA="policy-check-interval: 1" e2e_start faults-policy-swap-lab "$work/good.db"
 expect_blocked faults-policy-swap-before army.ml MX
+
+# Overwritten in place (cp other-file policy.db: the same file, cut to
+# nothing and filled again), under queries: the policy in force lives in
+# the module's own memory, so the bytes under it changing is one more file
+# to refuse.  (This comes first, while the file at the path is the one in
+# force.)  Each question is new, so that Unbound's message cache cannot
+# answer for the module.
+declare -A inplace_names=([corrupt]='www.army.ml A' [truncated]='mail.navy.ml A')
+for kind in corrupt truncated; do
+	off=$(log_size "$RESOLVER_LOG")
+	cat "$work/$kind.db" >"$POLICY"
+	# shellcheck disable=SC2086
+	expect_blocked "faults-policy-inplace-$kind-keeps-blocking" ${inplace_names[$kind]}
+	if await_log "$off" 'keeping the policy in force'; then
+		pass "faults-policy-inplace-$kind-refused"
+	else
+		fail "faults-policy-inplace-$kind-refused" "no 'keeping the policy in force' line within 10 s"
+	fi
+	expect_blocked "faults-policy-inplace-$kind-blocks-after" army.ml AAAA
+	expect_answer "faults-policy-inplace-$kind-answers" army.mil MX ' MX 10 mail\.army\.mil\.$'
+done
+
+# Renamed over it.
 for kind in empty version; do
 	off=$(log_size "$RESOLVER_LOG")
 	cp "$work/$kind.db" "$work/next.db"
@@ -65,4 +89,5 @@ for kind in empty version; do
 	fi
 	expect_blocked "faults-policy-swap-$kind-keeps-blocking" navy.ml A
 done
+
 e2e_finish faults-policy-swap-survived
