@@ -25,6 +25,9 @@
 #define QCAP 1024
 /** Version tag of a stored record. */
 #define VREC_MAGIC 0x31767064u /* "dpv1" */
+/** Ways of a set of the in-memory table, and its locks. */
+#define HOT_WAYS 4
+#define HOT_LOCKS 64
 /** Key of the stored counters; no canonical name starts with \001. */
 static const char stats_key[] = "\001stats";
 
@@ -41,6 +44,19 @@ struct vrec {
 /** Stored counters. */
 struct vstats {
 	uint64_t dropped_full, written;
+};
+
+/** A verdict in the in-memory table: the name, then the record encoded as
+ * in the file. */
+struct hot_entry {
+	uint64_t hash, last;
+	uint16_t nlen, vlen;
+	char data[];
+};
+
+/** A set of the table. */
+struct hot_set {
+	struct hot_entry* e[HOT_WAYS];
 };
 
 /** One queued verdict. */
@@ -65,14 +81,21 @@ struct dp_vcache {
 	/** serialises writes (writer thread, flush) */
 	pthread_mutex_t write_mx;
 	/**
-	 * A Bloom filter over the names in the file when it was opened and
-	 * those noted since: a name it does not hold is not looked up in
-	 * LMDB (most names are clean, and a read transaction costs more than
-	 * checking the name).  Entries another process adds to a shared file
-	 * later are not seen.  Relaxed atomics: any thread sets and reads.
+	 * The module's verdicts (a cache opened with a writer): a bounded,
+	 * set-associative table in memory, filled from the file at open and
+	 * by dp_vcache_note.  Queries read only this table, never the map,
+	 * so that a file changed under the resolver cannot fault a query;
+	 * the file is the table's copy on disk, written by the writer.
+	 * NULL for tools, which read the file.
 	 */
-	_Atomic uint64_t* filter;
-	uint64_t filter_mask;
+	struct hot_set* hot;
+	uint64_t hot_mask;
+	pthread_mutex_t hot_mx[HOT_LOCKS];
+	/** the file LMDB has open, to see it replaced */
+	dev_t dev;
+	ino_t ino;
+	/** the file changed under the writer: no longer written */
+	int broken;
 	/** where to say that writes fail and recover (the writer thread
 	 * only), or NULL; the path for those lines; whether failing */
 	void (*log_fn)(const char* msg);
@@ -89,59 +112,6 @@ name_hash(const char* name, size_t n)
 	for(i = 0; i < n; i++)
 		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
 	return h ^ (h >> 31);
-}
-
-static _Atomic uint64_t*
-filter_word(struct dp_vcache* vc, const char* name, size_t n, uint64_t* bits)
-{
-	uint64_t h = name_hash(name, n);
-	*bits = (1ULL << ((h >> 40) & 63)) | (1ULL << ((h >> 52) & 63));
-	return &vc->filter[h & vc->filter_mask];
-}
-
-static void
-filter_add(struct dp_vcache* vc, const char* name, size_t n)
-{
-	uint64_t bits;
-	_Atomic uint64_t* w = filter_word(vc, name, n, &bits);
-	atomic_fetch_or_explicit(w, bits, memory_order_relaxed);
-}
-
-static int
-filter_may_hold(struct dp_vcache* vc, const char* name, size_t n)
-{
-	uint64_t bits;
-	_Atomic uint64_t* w = filter_word(vc, name, n, &bits);
-	return (atomic_load_explicit(w, memory_order_relaxed) & bits) == bits;
-}
-
-/** Size the filter for the map (a record takes ~100 bytes or more: ~8 bits
- * per record at the least) and fill it from the file. */
-static int
-filter_fill(struct dp_vcache* vc, uint64_t map_size)
-{
-	uint64_t words = 1u << 14;
-	MDB_txn* txn;
-	MDB_cursor* cur;
-	MDB_val k, v;
-	int rc;
-	while(words < (1u << 24) && words * 64 < map_size / 12)
-		words <<= 1;
-	if(!(vc->filter = calloc(words, sizeof(*vc->filter))))
-		return ENOMEM;
-	vc->filter_mask = words - 1;
-	if((rc = mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if((rc = mdb_cursor_open(txn, vc->dbi, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	for(rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		filter_add(vc, k.mv_data, k.mv_size);
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 static void
@@ -235,6 +205,200 @@ encode(const struct dp_vrecord* r, char* buf)
 	return sizeof(h) + h.tlen + h.techlen + h.clen;
 }
 
+/** Size the table for the map: a set of HOT_WAYS verdicts per 4 KB, at
+ * least 1,024 sets, at most 2^18 (1M verdicts). */
+static int
+hot_init(struct dp_vcache* vc, uint64_t map_size)
+{
+	uint64_t sets = 1024;
+	int i;
+	while(sets < (1u << 18) && sets * 4096 < map_size)
+		sets <<= 1;
+	if(!(vc->hot = calloc(sets, sizeof(*vc->hot))))
+		return ENOMEM;
+	vc->hot_mask = sets - 1;
+	for(i = 0; i < HOT_LOCKS; i++)
+		pthread_mutex_init(&vc->hot_mx[i], NULL);
+	return 0;
+}
+
+static void
+hot_free(struct dp_vcache* vc)
+{
+	uint64_t s;
+	int i;
+	if(!vc->hot)
+		return;
+	for(s = 0; s <= vc->hot_mask; s++)
+		for(i = 0; i < HOT_WAYS; i++)
+			free(vc->hot[s].e[i]);
+	for(i = 0; i < HOT_LOCKS; i++)
+		pthread_mutex_destroy(&vc->hot_mx[i]);
+	free(vc->hot);
+	vc->hot = NULL;
+}
+
+/** The set of a name, locked. @return the lock to release. */
+static pthread_mutex_t*
+hot_lock(struct dp_vcache* vc, uint64_t h, struct hot_set** set)
+{
+	pthread_mutex_t* mx = &vc->hot_mx[h & vc->hot_mask & (HOT_LOCKS - 1)];
+	pthread_mutex_lock(mx);
+	*set = &vc->hot[h & vc->hot_mask];
+	return mx;
+}
+
+/** The way of a set that holds name, or -1. */
+static int
+hot_find(const struct hot_set* set, uint64_t h, const char* name, size_t n)
+{
+	int i;
+	for(i = 0; i < HOT_WAYS; i++) {
+		const struct hot_entry* e = set->e[i];
+		if(e && e->hash == h && e->nlen == n &&
+			memcmp(e->data, name, n) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/**
+ * Put a record into the table (merged: the stored first sighting kept,
+ * its hits added), in place of the name's old one, else into an empty way,
+ * else into that of the verdict noted longest ago.  A record that is not
+ * one (valid()) is not kept.
+ */
+static void
+hot_put(struct dp_vcache* vc, const char* name, size_t n,
+	const struct dp_vrecord* rec, int merge)
+{
+	uint64_t h = name_hash(name, n);
+	char buf[sizeof(struct vrec) + DP_NAME_MAX + 32 + 64];
+	struct dp_vrecord r = *rec;
+	struct hot_set* set;
+	struct hot_entry* e;
+	pthread_mutex_t* mx = hot_lock(vc, h, &set);
+	int w = hot_find(set, h, name, n), i;
+	MDB_val v;
+	if(w >= 0 && merge) {
+		struct dp_vrecord old;
+		v.mv_data = set->e[w]->data + n;
+		v.mv_size = set->e[w]->vlen;
+		decode(&v, &old);
+		r.first_seen = old.first_seen;
+		r.hits += old.hits;
+	}
+	v.mv_data = buf;
+	v.mv_size = encode(&r, buf);
+	if(!valid(&v)) {
+		pthread_mutex_unlock(mx);
+		return;
+	}
+	if(w >= 0 && set->e[w]->vlen == v.mv_size) {
+		e = set->e[w];
+	} else {
+		if(!(e = malloc(sizeof(*e) + n + v.mv_size))) {
+			pthread_mutex_unlock(mx);
+			return;
+		}
+		if(w < 0) {
+			for(w = 0, i = 0; i < HOT_WAYS; i++) {
+				if(!set->e[i]) {
+					w = i;
+					break;
+				}
+				if(set->e[i]->last < set->e[w]->last)
+					w = i;
+			}
+		}
+		free(set->e[w]);
+		set->e[w] = e;
+		e->hash = h;
+		e->nlen = (uint16_t)n;
+		e->vlen = (uint16_t)v.mv_size;
+		memcpy(e->data, name, n);
+	}
+	e->last = r.last_seen;
+	memcpy(e->data + n, buf, v.mv_size);
+	pthread_mutex_unlock(mx);
+}
+
+/** Look a name up in the table. @return 1 and rec filled if present. */
+static int
+hot_get(struct dp_vcache* vc, const char* name, size_t n,
+	struct dp_vrecord* rec)
+{
+	uint64_t h = name_hash(name, n);
+	struct hot_set* set;
+	pthread_mutex_t* mx = hot_lock(vc, h, &set);
+	int w = hot_find(set, h, name, n);
+	if(w >= 0) {
+		MDB_val v;
+		v.mv_data = set->e[w]->data + n;
+		v.mv_size = set->e[w]->vlen;
+		decode(&v, rec);
+	}
+	pthread_mutex_unlock(mx);
+	return w >= 0;
+}
+
+/** Take a name, or every name (NULL), out of the table. */
+static void
+hot_drop(struct dp_vcache* vc, const char* name)
+{
+	uint64_t h, s;
+	struct hot_set* set;
+	pthread_mutex_t* mx;
+	int w;
+	if(!name) {
+		for(s = 0; s <= vc->hot_mask; s++) {
+			mx = hot_lock(vc, s, &set);
+			for(w = 0; w < HOT_WAYS; w++) {
+				free(set->e[w]);
+				set->e[w] = NULL;
+			}
+			pthread_mutex_unlock(mx);
+		}
+		return;
+	}
+	h = name_hash(name, strlen(name));
+	mx = hot_lock(vc, h, &set);
+	if((w = hot_find(set, h, name, strlen(name))) >= 0) {
+		free(set->e[w]);
+		set->e[w] = NULL;
+	}
+	pthread_mutex_unlock(mx);
+}
+
+/** Fill the table with the file's verdicts that have not expired. */
+static int
+hot_fill(struct dp_vcache* vc, uint64_t now)
+{
+	MDB_txn* txn;
+	MDB_cursor* cur;
+	MDB_val k, v;
+	int rc;
+	if((rc = mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if((rc = mdb_cursor_open(txn, vc->dbi, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	for(rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct dp_vrecord r;
+		if(k.mv_size == 0 || k.mv_size >= DP_NAME_MAX ||
+			((char*)k.mv_data)[0] == '\001' || !valid(&v))
+			continue;
+		decode(&v, &r);
+		if(r.expiry > now)
+			hot_put(vc, k.mv_data, k.mv_size, &r, 0);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /** Delete expired entries in a write transaction. @return count. */
 static size_t
 purge_expired(MDB_txn* txn, MDB_dbi dbi, uint64_t now)
@@ -326,15 +490,59 @@ purge_failed(struct dp_vcache* vc)
 	(void)vc;
 }
 
+/**
+ * Whether the file at the cache's path is still the one LMDB has open,
+ * and whole (dp_lmdb_whole, through read(), not the map): someone may
+ * have written over it in place (cp other-file cache.mdb), cut it short
+ * or renamed another file onto it.  LMDB would fault on such a file.
+ * @return 0 if it is, else -1 with why set.
+ */
+static int
+file_changed(struct dp_vcache* vc, struct dp_error* why)
+{
+	struct stat at, open_sb;
+	int fd;
+	if(stat(vc->path, &at) != 0) {
+		dp_error_set(why, "%s: %s", vc->path, strerror(errno));
+		return -1;
+	}
+	if(mdb_env_get_fd(vc->env, &fd) != 0 || fstat(fd, &open_sb) != 0 ||
+		at.st_dev != vc->dev || at.st_ino != vc->ino) {
+		dp_error_set(why, "%s: another file was put in its place",
+			vc->path);
+		return -1;
+	}
+	return dp_lmdb_whole(fd, vc->path, (uint64_t)open_sb.st_size, why);
+}
+
 /** Write a batch; when the map is full, purge expired entries and try
  * again; if it still does not fit, drop it and count. */
 static void
 write_batch(struct dp_vcache* vc, struct qitem* b, size_t n)
 {
+	struct dp_error why;
 	int rc;
 	if(n == 0)
 		return;
 	pthread_mutex_lock(&vc->write_mx);
+	if(!vc->broken && file_changed(vc, &why) != 0) {
+		/* Never touch that file again: the verdicts in memory
+		 * still answer, a reload opens the file anew. */
+		vc->broken = 1;
+		if(vc->log_fn) {
+			char msg[700];
+			snprintf(msg, sizeof(msg), "verdict cache changed "
+				"under the resolver (%s): no longer written; "
+				"the verdicts in memory stay in use, a reload "
+				"opens the file again", why.msg);
+			vc->log_fn(msg);
+		}
+	}
+	if(vc->broken) {
+		vc->lost += n;
+		pthread_mutex_unlock(&vc->write_mx);
+		return;
+	}
 	rc = write_batch_once(vc, b, n);
 	if(rc == MDB_MAP_FULL) {
 		MDB_txn* txn;
@@ -447,6 +655,19 @@ whole_or_new(const char* path, struct dp_error* err)
 	return ok;
 }
 
+/** Note which file LMDB opened (file_changed compares). */
+static void
+remember_file(struct dp_vcache* vc, const char* path)
+{
+	struct stat sb;
+	int fd;
+	if(mdb_env_get_fd(vc->env, &fd) == 0 && fstat(fd, &sb) == 0) {
+		vc->dev = sb.st_dev;
+		vc->ino = sb.st_ino;
+	}
+	snprintf(vc->path, sizeof(vc->path), "%s", path);
+}
+
 dp_status
 dp_vcache_open(const char* path, uint64_t map_size, int writer,
 	struct dp_vcache** out, struct dp_error* err)
@@ -485,12 +706,14 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 	}
 	if((rc = mdb_dbi_open(txn, NULL, 0, &vc->dbi)) != 0 ||
 		(rc = mdb_txn_commit(txn)) != 0 ||
-		(rc = filter_fill(vc, map_size)) != 0) {
+		(writer && (rc = hot_init(vc, map_size)) != 0) ||
+		(writer && (rc = hot_fill(vc, (uint64_t)time(NULL))) != 0)) {
 		dp_error_set(err, "%s: cannot open verdict cache: %s", path,
 			mdb_strerror(rc));
 		dp_vcache_close(vc);
 		return rc == ENOMEM ? DP_ERR_NOMEM : DP_ERR_FORMAT;
 	}
+	remember_file(vc, path);
 	if(writer) {
 		if(pthread_create(&vc->writer, NULL, writer_main, vc) != 0) {
 			dp_error_set(err, "%s: cannot start the writer thread",
@@ -524,7 +747,7 @@ dp_vcache_close(struct dp_vcache* vc)
 	pthread_cond_destroy(&vc->cv);
 	free(vc->q);
 	free(vc->batch);
-	free((void*)vc->filter);
+	hot_free(vc);
 	free(vc);
 }
 
@@ -560,9 +783,10 @@ dp_vcache_get(struct dp_vcache* vc, const char* name, uint64_t now,
 	int found = 0;
 	k.mv_data = (void*)name;
 	k.mv_size = strlen(name);
-	if(k.mv_size == 0 || k.mv_size > 511 ||
-		!filter_may_hold(vc, name, k.mv_size))
+	if(k.mv_size == 0 || k.mv_size >= DP_NAME_MAX)
 		return 0;
+	if(vc->hot)
+		return hot_get(vc, name, k.mv_size, rec) && rec->expiry > now;
 	if(mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn) != 0)
 		return 0;
 	if(mdb_get(txn, vc->dbi, &k, &v) == 0 && valid(&v)) {
@@ -578,33 +802,33 @@ dp_vcache_note(struct dp_vcache* vc, const char* name,
 	const struct dp_verdict* v, uint64_t policy_hash, uint64_t now,
 	uint32_t ttl)
 {
-	struct qitem* it;
+	struct dp_vrecord r;
 	size_t n = strlen(name);
 	if(n == 0 || n >= DP_NAME_MAX)
 		return;
-	filter_add(vc, name, n);
+	memset(&r, 0, sizeof(r));
+	r.action = v->action;
+	r.score = v->score;
+	if(v->target)
+		snprintf(r.target, sizeof(r.target), "%s", v->target);
+	if(v->technique)
+		snprintf(r.technique, sizeof(r.technique), "%s", v->technique);
+	snprintf(r.countries, sizeof(r.countries), "%s", v->countries);
+	r.first_seen = r.last_seen = now;
+	r.expiry = now + ttl;
+	r.hits = 1;
+	r.policy_hash = policy_hash;
+	r.zone_labels = v->zone_labels;
+	if(vc->hot)
+		hot_put(vc, name, n, &r, 1);
 	pthread_mutex_lock(&vc->mx);
 	if(vc->nq >= QCAP) {
 		vc->dropped_queue++;
 		pthread_mutex_unlock(&vc->mx);
 		return;
 	}
-	it = &vc->q[vc->nq++];
-	memcpy(it->name, name, n + 1);
-	memset(&it->r, 0, sizeof(it->r));
-	it->r.action = v->action;
-	it->r.score = v->score;
-	if(v->target)
-		snprintf(it->r.target, sizeof(it->r.target), "%s", v->target);
-	if(v->technique)
-		snprintf(it->r.technique, sizeof(it->r.technique), "%s",
-			v->technique);
-	snprintf(it->r.countries, sizeof(it->r.countries), "%s", v->countries);
-	it->r.first_seen = it->r.last_seen = now;
-	it->r.expiry = now + ttl;
-	it->r.hits = 1;
-	it->r.policy_hash = policy_hash;
-	it->r.zone_labels = v->zone_labels;
+	memcpy(vc->q[vc->nq].name, name, n + 1);
+	vc->q[vc->nq++].r = r;
 	if(vc->nq >= QCAP / 2)
 		pthread_cond_signal(&vc->cv);
 	pthread_mutex_unlock(&vc->mx);
@@ -703,6 +927,8 @@ dp_vcache_purge(struct dp_vcache* vc, const char* name)
 	}
 	rc = mdb_txn_commit(txn);
 	pthread_mutex_unlock(&vc->write_mx);
+	if(vc->hot)
+		hot_drop(vc, name);
 	return rc == 0 ? n : -1;
 }
 

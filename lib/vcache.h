@@ -2,16 +2,22 @@
  * lib/vcache.h - the verdict cache: every flagged name, kept in an LMDB
  * environment of its own, across restarts.
  *
- * Readers look names up with short read transactions.  Writers never
- * write: dp_vcache_note() puts the verdict in a bounded in-memory queue
- * (and drops it, counted, when the queue is full), and one background
- * thread writes the queue in batches.  When the map is full, expired
- * entries are purged first; a batch that still does not fit is dropped and
- * counted.
+ * The module (a cache opened with a writer) answers from a bounded table
+ * in memory, filled from the file at open: its queries never read the
+ * file's map, so that a file damaged or replaced under the resolver
+ * cannot fault one.  Writers never write: dp_vcache_note() puts the
+ * verdict in the table and in a bounded queue (and drops it from the
+ * queue, counted, when the queue is full), and one background thread
+ * writes the queue in batches.  Before each batch it checks that the file
+ * is still the one it opened, and whole; if not, it stops writing and
+ * says so once.  When the map is full, expired entries are purged first;
+ * a batch that still does not fit is dropped and counted.  Tools (no
+ * writer) read the file with short read transactions.
  *
  * Caveats: one writing process per cache file (the module; `doppel cache
  * purge` while the resolver runs waits for LMDB's writer lock, which is
- * fine, but two resolvers must not share a file).
+ * fine, but two resolvers must not share a file).  The running module
+ * sees such a purge at its next reload, when it reads the file again.
  */
 #ifndef DOPPEL_VCACHE_H
 #define DOPPEL_VCACHE_H

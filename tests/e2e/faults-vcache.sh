@@ -9,7 +9,10 @@
 #    created;
 #  - the map is full (verdict-cache-size: 1 and thousands of distinct
 #    flagged names): new lookalikes are still blocked, and the log says that
-#    verdicts are being dropped because the cache is full.
+#    verdicts are being dropped because the cache is full;
+#  - the file is written over in place (garbage, or cut to nothing) under
+#    the running resolver: queries go on from the module's memory, the
+#    writer says once that the file changed and no longer writes it.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -102,4 +105,42 @@ else
 	fail faults-vcache-full-cached-name "n00000.army.ml is not in the cache"
 fi
 
-e2e_finish faults-vcache-resolver-survived
+if alive; then
+	pass faults-vcache-full-survived
+else
+	fail faults-vcache-full-survived "the resolver is no longer running"
+fi
+e2e_stop
+
+# 4. Written over in place while the resolver runs (cp other-file
+# verdicts.mdb), with garbage or with nothing.
+for kind in garbage empty; do
+	cache=$fdir/live-$kind.mdb
+	DOPPEL_CONF_EXTRA="verdict-cache: $cache" e2e_start "faults-vcache-live-$kind-lab"
+	expect_blocked "faults-vcache-live-$kind-before" army.ml MX
+	for i in $(seq 1 50); do
+		"$DOPPEL" cache show -d "$cache" army.ml >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	off=$(log_size "$RESOLVER_LOG")
+	if [ "$kind" = garbage ]; then
+		head -c 40000 /dev/urandom >"$cache"
+	else
+		: >"$cache"
+	fi
+	# from the module's memory (a new type: not Unbound's message cache)
+	expect_blocked "faults-vcache-live-$kind-cached" army.ml AAAA
+	# a new verdict: the writer meets the changed file
+	expect_blocked "faults-vcache-live-$kind-new" www.army.ml A
+	if await_log "$off" "verdict cache changed under the resolver \\($(ere "$cache")"; then
+		pass "faults-vcache-live-$kind-logged"
+	else
+		fail "faults-vcache-live-$kind-logged" "no 'changed under the resolver' line for $cache within 10 s"
+	fi
+	expect_blocked "faults-vcache-live-$kind-new-after" mail.army.ml A
+	expect_answer "faults-vcache-live-$kind-resolves" army.mil A ' A 192\.0\.2\.10$'
+	[ "$kind" = empty ] && e2e_finish faults-vcache-resolver-survived
+	alive && pass "faults-vcache-live-$kind-alive" ||
+		fail "faults-vcache-live-$kind-alive" "the resolver is no longer running"
+	e2e_stop
+done

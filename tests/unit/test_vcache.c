@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_vcache.c - the verdict cache: round trip, merging of
  * repeated verdicts, expiry, a full map (no crash, expired entries go
- * first, losses counted), restart, and a file that is not a cache.
+ * first, losses counted), restart, a file that is not a cache, a file
+ * changed under a running writer, and the bound on what memory holds.
  */
 #include "vcache.h"
 #include "test.h"
@@ -201,8 +202,103 @@ test_records_not_verdicts(void)
 	dp_vcache_close(vc);
 }
 
+static char said[1024];
+static int said_count;
+
+static void
+say(const char* msg)
+{
+	snprintf(said, sizeof(said), "%s", msg);
+	said_count++;
+}
+
+static void
+test_changed_under_writer(void)
+{
+	/* The resolver's cache file, written over in place with garbage
+	 * (cp other-file cache.mdb) while the module runs: lookups go on
+	 * from memory (they read the map and died of SIGBUS), the writer
+	 * says once that the file changed, and stops writing to it. */
+	struct dp_vcache* vc;
+	struct dp_error err;
+	struct dp_vrecord r;
+	struct dp_verdict v = verdict("army.mil", "tld-swap", 0.95);
+	char junk[3000];
+	FILE* f;
+	int i;
+	ASSERT_EQ(dp_vcache_open(path, 1 << 20, 1, &vc, &err), DP_OK);
+	if(!vc)
+		return;
+	dp_vcache_set_log(vc, say, path);
+	said_count = 0;
+	dp_vcache_note(vc, "army.ml", &v, 42, 1000, 3600);
+	dp_vcache_flush(vc);
+	for(i = 0; i < (int)sizeof(junk); i++)
+		junk[i] = (char)(i * 37 + 11);
+	ASSERT((f = fopen(path, "w")) != NULL);
+	if(f) {
+		fwrite(junk, 1, sizeof(junk), f);
+		fclose(f);
+	}
+	ASSERT_EQ(dp_vcache_get(vc, "army.ml", 2000, &r), 1);
+	ASSERT_STR_EQ(r.target, "army.mil");
+	dp_vcache_note(vc, "navy.ml", &v, 42, 1000, 3600);
+	dp_vcache_flush(vc);
+	dp_vcache_note(vc, "af.ml", &v, 42, 1000, 3600);
+	dp_vcache_flush(vc);
+	ASSERT_EQ(said_count, 1);
+	ASSERT(strstr(said, "changed under the resolver") != NULL);
+	ASSERT(strstr(said, path) != NULL);
+	ASSERT_EQ(dp_vcache_get(vc, "navy.ml", 2000, &r), 1);
+	ASSERT_EQ(dp_vcache_get(vc, "army.ml", 2000, &r), 1);
+	ASSERT_EQ(r.hits, 1);
+	dp_vcache_close(vc);
+	/* the garbage is refused at the next open */
+	ASSERT(dp_vcache_open(path, 1 << 20, 1, &vc, &err) != DP_OK);
+	unlink(path);
+}
+
+static void
+test_memory_bounded(void)
+{
+	/* A million distinct flagged names: memory holds at most 4 per set
+	 * (4,096 for a 1 MB map), the newest are found, hits merge. */
+	struct dp_vcache* vc;
+	struct dp_error err;
+	struct dp_vrecord r;
+	struct dp_verdict v = verdict("paypal.com", "homoglyph", 0.9);
+	char n[64];
+	int i, found = 0;
+	ASSERT_EQ(dp_vcache_open(path, 1 << 20, 1, &vc, &err), DP_OK);
+	if(!vc)
+		return;
+	for(i = 0; i < 1000000; i++) {
+		snprintf(n, sizeof(n), "p%07d.example", i);
+		dp_vcache_note(vc, n, &v, 1, 1000 + (uint64_t)i, 3600000);
+	}
+	for(i = 0; i < 1000000; i++) {
+		snprintf(n, sizeof(n), "p%07d.example", i);
+		found += dp_vcache_get(vc, n, 2000, &r);
+	}
+	ASSERT(found > 0 && found <= 4096);
+	found = 0;
+	for(i = 999000; i < 1000000; i++) {
+		snprintf(n, sizeof(n), "p%07d.example", i);
+		found += dp_vcache_get(vc, n, 2000, &r);
+	}
+	ASSERT(found > 700);
+	dp_vcache_note(vc, "p0999999.example", &v, 1, 5000, 3600);
+	ASSERT_EQ(dp_vcache_get(vc, "p0999999.example", 5001, &r), 1);
+	ASSERT_EQ(r.hits, 2);
+	ASSERT_EQ(r.first_seen, 1000 + 999999);
+	dp_vcache_close(vc);
+	unlink(path);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip_and_restart),
+	TEST_ENTRY(changed_under_writer),
+	TEST_ENTRY(memory_bounded),
 	TEST_ENTRY(full_map),
 	TEST_ENTRY(not_a_cache),
 	TEST_ENTRY(records_not_verdicts),
