@@ -160,11 +160,17 @@ $(BUILD)/bench/bench_engine: tests/bench/bench_engine.c $(BUILD)/lib/libdoppel.a
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/lib/libdoppel.a $(LIBS) \
 		$(LDFLAGS)
 
+$(BUILD)/bench/bench_vcache: tests/bench/bench_vcache.c $(BUILD)/lib/libdoppel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/lib/libdoppel.a $(LIBS) \
+		$(LDFLAGS)
+
 $(BUILD)/bench/memlat: tests/bench/memlat.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS)
 
-bench: all $(BUILD)/bench/bench_engine $(BUILD)/bench/memlat
+bench: all $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_vcache \
+	$(BUILD)/bench/memlat
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 # The sanitised build goes to its own directory and reuses the Unbound

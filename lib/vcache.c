@@ -49,13 +49,15 @@ struct vstats {
 /** A verdict in the in-memory table: the name, then the record encoded as
  * in the file. */
 struct hot_entry {
-	uint64_t hash, last;
+	uint64_t last;
 	uint16_t nlen, vlen;
 	char data[];
 };
 
-/** A set of the table. */
+/** A set of the table, one cache line: the names' hashes beside the
+ * entries, so that a name not in the table costs no more than this line. */
 struct hot_set {
+	uint64_t hash[HOT_WAYS];
 	struct hot_entry* e[HOT_WAYS];
 };
 
@@ -214,8 +216,9 @@ hot_init(struct dp_vcache* vc, uint64_t map_size)
 	int i;
 	while(sets < (1u << 18) && sets * 4096 < map_size)
 		sets <<= 1;
-	if(!(vc->hot = calloc(sets, sizeof(*vc->hot))))
+	if(!(vc->hot = aligned_alloc(64, sets * sizeof(*vc->hot))))
 		return ENOMEM;
+	memset(vc->hot, 0, sets * sizeof(*vc->hot));
 	vc->hot_mask = sets - 1;
 	for(i = 0; i < HOT_LOCKS; i++)
 		pthread_mutex_init(&vc->hot_mx[i], NULL);
@@ -255,7 +258,7 @@ hot_find(const struct hot_set* set, uint64_t h, const char* name, size_t n)
 	int i;
 	for(i = 0; i < HOT_WAYS; i++) {
 		const struct hot_entry* e = set->e[i];
-		if(e && e->hash == h && e->nlen == n &&
+		if(set->hash[i] == h && e && e->nlen == n &&
 			memcmp(e->data, name, n) == 0)
 			return i;
 	}
@@ -313,7 +316,7 @@ hot_put(struct dp_vcache* vc, const char* name, size_t n,
 		}
 		free(set->e[w]);
 		set->e[w] = e;
-		e->hash = h;
+		set->hash[w] = h;
 		e->nlen = (uint16_t)n;
 		e->vlen = (uint16_t)v.mv_size;
 		memcpy(e->data, name, n);
@@ -356,6 +359,7 @@ hot_drop(struct dp_vcache* vc, const char* name)
 			for(w = 0; w < HOT_WAYS; w++) {
 				free(set->e[w]);
 				set->e[w] = NULL;
+				set->hash[w] = 0;
 			}
 			pthread_mutex_unlock(mx);
 		}
@@ -366,6 +370,7 @@ hot_drop(struct dp_vcache* vc, const char* name)
 	if((w = hot_find(set, h, name, strlen(name))) >= 0) {
 		free(set->e[w]);
 		set->e[w] = NULL;
+		set->hash[w] = 0;
 	}
 	pthread_mutex_unlock(mx);
 }
