@@ -926,9 +926,14 @@ doppelmod_decide_countries(struct module_qstate* qstate,
 			continue;
 		doppelmod_log_verdict(g, qstate, text, v, i ? "alias" : NULL);
 		doppelmod_note(qstate, g, v, "answer", id);
+		/* A verdict made from this answer holds as long as the
+		 * answer does, not verdict-ttl: one odd answer must not
+		 * block the name for a day. */
 		if(g->vcache && v->action != DP_ALLOW)
 			dp_vcache_note(g->vcache, text, v, g->policy_hash,
 				(uint64_t)*qstate->env->now,
+				rep->ttl < (time_t)g->settings.verdict_ttl ?
+				(uint32_t)(rep->ttl > 0 ? rep->ttl : 0) :
 				g->settings.verdict_ttl);
 		if(v->action != DP_BLOCK)
 			continue;

@@ -5,10 +5,15 @@
 # the cache), the same answered from the expected country resolves with a
 # warning, an MX whose exchange has no glue is checked through subqueries,
 # and a protected domain answered from elsewhere is logged as a hijack.
+# A verdict made from an answer is kept in the verdict cache only as long
+# as that answer's TTL (3600 s in the lab's zones), not verdict-ttl.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-e2e_start_geo geo-lab "$e2e_dir/policies/geo.txt"
+DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
+vcache=$(mktemp -d)/verdicts.mdb
+DOPPEL_CONF_EXTRA="verdict-cache: $vcache
+verdict-ttl: 86400" e2e_start_geo geo-lab "$e2e_dir/policies/geo.txt"
 
 # has_line CHECK REGEX — the resolver's log has a matching line.
 has_line() {
@@ -22,6 +27,20 @@ has_line() {
 expect_blocked geo-mismatch-blocks arny.mil A
 has_line geo-mismatch-logged 'doppel: block arny\.mil A: .*answered from ML, expected US'
 expect_blocked geo-mismatch-cached arny.mil A
+# kept as long as the answer (TTL 3600), not verdict-ttl (a day)
+rec=""
+for i in $(seq 1 50); do
+	rec=$("$DOPPEL" cache show -d "$vcache" arny.mil --json 2>/dev/null)
+	case $rec in *'"verdict":"block"'*) break ;; esac
+	sleep 0.1
+done
+kept=$(printf '%s' "$rec" | python3 -c 'import json,sys
+r = json.load(sys.stdin); print(r["expiry"] - r["last_seen"])' 2>/dev/null)
+if [ -n "$kept" ] && [ "$kept" -gt 0 ] && [ "$kept" -le 3600 ]; then
+	pass geo-mismatch-kept-as-long-as-the-answer
+else
+	fail geo-mismatch-kept-as-long-as-the-answer "cached for ${kept:-?} s, want <= 3600: $rec"
+fi
 expect_answer geo-expected-country-resolves arrny.mil A ' A 192\.0\.2\.90$'
 has_line geo-expected-country-warns 'doppel: warn arrny\.mil A: homoglyph of army\.mil'
 expect_blocked geo-mx-subquery-blocks armmy.mil MX
@@ -38,4 +57,5 @@ fi
 # address the database does not place is neutral.
 expect_blocked geo-strong-still-blocked army.ml A
 
+rm -rf "$(dirname "$vcache")"
 e2e_finish geo-resolver-survived

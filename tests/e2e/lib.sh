@@ -61,7 +61,8 @@ e2e_start_geo() {
 	"${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}" geo build --fixture \
 		"$e2e_repo/conf/lab/geo-fixture.txt" -o "$SCRATCH/lab.mmdb" \
 		>/dev/null
-	DOPPEL_CONF_EXTRA="geoip: $SCRATCH/lab.mmdb" e2e_start "$@"
+	DOPPEL_CONF_EXTRA="geoip: $SCRATCH/lab.mmdb${DOPPEL_CONF_EXTRA:+
+$DOPPEL_CONF_EXTRA}" e2e_start "$@"
 }
 e2e_tmpfs() {
 	mkdir -p "$1" && mount -t tmpfs -o "$2" doppel-e2e "$1" || return 1
