@@ -22,6 +22,28 @@
 #define AUDIT_QCAP 2048
 #define AUDIT_QBYTES (AUDIT_QCAP * 1536)
 
+/**
+ * Repeats of one record: a client asking the same name and type again and
+ * again with the same outcome.  The first is written as it comes; the
+ * repeats within the window are counted, and when the window ends one
+ * record says how many there were and when the first and last came.
+ */
+struct group {
+	/** of the record's fields but its time and why; 0: a free slot */
+	uint64_t key;
+	/** the first repeat's and the last one's time, microseconds */
+	uint64_t first, last;
+	uint64_t repeats;
+	/** when the window ends, seconds */
+	time_t until;
+	/** the first record, as written */
+	char* line;
+	size_t len;
+};
+
+/** Slots of the repeats table (one per key, the newest key wins). */
+#define AUDIT_GROUPS 4096
+
 struct dp_audit {
 	int fd;
 	char path[4096];
@@ -45,6 +67,11 @@ struct dp_audit {
 	 * behind, stuck in a write, and it frees everything itself */
 	int finished, orphaned;
 	pthread_cond_t done_cv;
+	/** seconds repeats are collapsed for (0: never), and their table
+	 * (under mx) */
+	unsigned window;
+	struct group* groups;
+	uint64_t collapsed;
 };
 
 /** Append s as a JSON string (escaped) at buf + *o. @return 0 if full. */
@@ -211,6 +238,125 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 	return o;
 }
 
+/** The key of a record: its fields but the time and the explanation. */
+static uint64_t
+rec_key(const struct dp_audit_rec* r)
+{
+	const struct dp_verdict* v = r->v;
+	const char* f[7];
+	uint64_t h = DP_FNV_SEED;
+	unsigned char tail[2];
+	size_t i;
+	f[0] = r->client ? r->client : "";
+	f[1] = r->qname ? r->qname : "";
+	f[2] = r->qtype ? r->qtype : "";
+	f[3] = r->rcode ? r->rcode : "";
+	f[4] = v->technique ? v->technique : "";
+	f[5] = v->target ? v->target : "";
+	f[6] = r->stage ? r->stage : "";
+	for(i = 0; i < 7; i++)
+		h = dp_fnv1a(h, f[i], strlen(f[i]) + 1);
+	tail[0] = (unsigned char)v->action;
+	tail[1] = (unsigned char)(r->from_cache != 0);
+	h = dp_fnv1a(h, tail, sizeof(tail));
+	h = dp_fnv1a(h, v->countries, strlen(v->countries));
+	return h ? h : 1;
+}
+
+/**
+ * Queue the record that closes a group: the group's first line with its
+ * time set to the last repeat's, and the repeats, first and last added.
+ * A group that saw no repeat writes nothing.  Called with mx held.
+ */
+static void
+close_group(struct dp_audit* a, struct group* gr)
+{
+	/* {"time":"YYYY-MM-DDTHH:MM:SS.uuuuuuZ" */
+	static const size_t tpos = 9;
+	char first[40], last[40], extra[160];
+	size_t n, elen, tlen;
+	if(gr->key == 0)
+		return;
+	if(gr->repeats > 0) {
+		n = gr->len - 2;	/* without "}\n" */
+		snprintf(first, sizeof(first), "%s.%06uZ",
+			utc_second((time_t)(gr->first / 1000000)),
+			(unsigned)(gr->first % 1000000));
+		snprintf(last, sizeof(last), "%s.%06uZ",
+			utc_second((time_t)(gr->last / 1000000)),
+			(unsigned)(gr->last % 1000000));
+		tlen = strlen(last);
+		elen = (size_t)snprintf(extra, sizeof(extra), ",\"repeats\":"
+			"%llu,\"first\":\"%s\",\"last\":\"%s\"}\n",
+			(unsigned long long)gr->repeats, first, last);
+		if(a->nq >= AUDIT_QCAP || a->qlen + n + elen > AUDIT_QBYTES ||
+			n < tpos + tlen || gr->line[tpos + tlen] != '"') {
+			a->dropped += gr->repeats;
+		} else {
+			memcpy(a->q + a->qlen, gr->line, n);
+			memcpy(a->q + a->qlen + tpos, last, tlen);
+			memcpy(a->q + a->qlen + n, extra, elen);
+			a->qlen += n + elen;
+			a->nq++;
+			a->collapsed += gr->repeats;
+		}
+	}
+	free(gr->line);
+	memset(gr, 0, sizeof(*gr));
+}
+
+/** Close the groups whose window has ended (all, if all is set). Called
+ * with mx held. */
+static void
+close_groups(struct dp_audit* a, time_t now, int all)
+{
+	size_t i;
+	if(!a->groups)
+		return;
+	for(i = 0; i < AUDIT_GROUPS; i++)
+		if(a->groups[i].key && (all || a->groups[i].until <= now))
+			close_group(a, &a->groups[i]);
+}
+
+/**
+ * Whether a record repeats one written within the window: then it is
+ * counted in its group.  Else a new group starts with it (when the line
+ * can be kept), and the caller writes it.  Called with mx held.
+ */
+static int
+repeat_of_group(struct dp_audit* a, const struct dp_audit_rec* r,
+	const char* line, size_t n)
+{
+	uint64_t key = rec_key(r);
+	struct group* gr = &a->groups[key & (AUDIT_GROUPS - 1)];
+	time_t sec = (time_t)(r->usec / 1000000);
+	if(gr->key == key && sec < gr->until) {
+		if(gr->repeats++ == 0)
+			gr->first = r->usec;
+		gr->last = r->usec;
+		return 1;
+	}
+	close_group(a, gr);
+	if((gr->line = malloc(n)) != NULL) {
+		memcpy(gr->line, line, n);
+		gr->len = n;
+		gr->key = key;
+		gr->until = sec + (time_t)a->window;
+	}
+	return 0;
+}
+
+void
+dp_audit_set_collapse(struct dp_audit* a, unsigned seconds)
+{
+	pthread_mutex_lock(&a->mx);
+	close_groups(a, 0, 1);
+	if(seconds && !a->groups)
+		a->groups = calloc(AUDIT_GROUPS, sizeof(*a->groups));
+	a->window = a->groups ? seconds : 0;
+	pthread_mutex_unlock(&a->mx);
+}
+
 /** Say something through the log callback. */
 static void
 say(struct dp_audit* a, const char* fmt, ...)
@@ -246,6 +392,12 @@ audit_free(struct dp_audit* a)
 	pthread_mutex_destroy(&a->mx);
 	pthread_cond_destroy(&a->cv);
 	pthread_cond_destroy(&a->done_cv);
+	if(a->groups) {
+		size_t i;
+		for(i = 0; i < AUDIT_GROUPS; i++)
+			free(a->groups[i].line);
+	}
+	free(a->groups);
 	free(a->q);
 	free(a->batch);
 	free(a);
@@ -359,6 +511,7 @@ writer_main(void* arg)
 			until.tv_sec += 1;
 			pthread_cond_timedwait(&a->cv, &a->mx, &until);
 		}
+		close_groups(a, time(NULL), a->stopping);
 		b = a->q;
 		a->q = a->batch;
 		a->batch = b;
@@ -477,6 +630,10 @@ dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 	pthread_mutex_lock(&a->mx);
 	/* a record that does not fit (fields beyond their bounds: never
 	 * from the module) is counted as dropped, as a full queue's are */
+	if(n > 0 && a->window && repeat_of_group(a, r, line, n)) {
+		pthread_mutex_unlock(&a->mx);
+		return;
+	}
 	if(n == 0 || a->nq >= AUDIT_QCAP || a->qlen + n > AUDIT_QBYTES) {
 		a->dropped++;
 		pthread_mutex_unlock(&a->mx);
@@ -498,4 +655,14 @@ dp_audit_dropped(struct dp_audit* a)
 	d = a->dropped;
 	pthread_mutex_unlock(&a->mx);
 	return d;
+}
+
+uint64_t
+dp_audit_collapsed(struct dp_audit* a)
+{
+	uint64_t c;
+	pthread_mutex_lock(&a->mx);
+	c = a->collapsed;
+	pthread_mutex_unlock(&a->mx);
+	return c;
 }

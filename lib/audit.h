@@ -63,7 +63,23 @@ void dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r);
  * @return its length, or 0 if it did not fit. */
 size_t dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len);
 
-/** Records dropped so far. */
+/**
+ * Collapse repeats: a record with the same client, name, type, rcode,
+ * verdict (action, technique, target, countries), stage and cache flag as
+ * one written less than `seconds` before is not written but counted;
+ * when that window ends, one record (the first one's fields, its time
+ * the last repeat's) adds "repeats" (how many), "first" and "last" (when
+ * the first and last repeat came).  Every query stays accounted for: a
+ * record with "repeats" stands for that many queries, any other for its
+ * own.  0 (the default) turns it off; a change closes the open windows.
+ */
+void dp_audit_set_collapse(struct dp_audit* a, unsigned seconds);
+
+/** Records dropped so far (a dropped collapsed record counts its
+ * repeats). */
 uint64_t dp_audit_dropped(struct dp_audit* a);
+
+/** Repeats written as part of a collapsed record so far. */
+uint64_t dp_audit_collapsed(struct dp_audit* a);
 
 #endif /* DOPPEL_AUDIT_H */

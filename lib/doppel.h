@@ -150,6 +150,9 @@ struct dp_settings {
 	int audit;
 	/** path of the audit log, "" for none */
 	char audit_log[4096];
+	/** seconds within which repeats of a record are collapsed into one
+	 * (dp_audit_set_collapse); 0: never */
+	uint32_t audit_collapse;
 };
 
 /** Default settings file of the module. */

@@ -117,6 +117,11 @@ struct dp_namerec {
  */
 int dp_grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz);
 
+/** FNV-1a's offset basis, and FNV-1a of len bytes of data continued from
+ * h (DP_FNV_SEED to start): for hash tables of short keys. */
+#define DP_FNV_SEED 1469598103934665603ULL
+uint64_t dp_fnv1a(uint64_t h, const void* data, size_t len);
+
 /**
  * Check that an LMDB file (a compiled policy, the verdict cache) holds
  * every page LMDB's own meta page says it has.  LMDB maps the file and

@@ -21,6 +21,7 @@ dp_settings_default(struct dp_settings* s)
 	s->verdict_cache_size = 64ULL << 20;
 	s->verdict_ttl = 86400;
 	s->audit = 1;
+	s->audit_collapse = 60;
 }
 
 /** Parse an unsigned number up to max. @return 1 if ok. */
@@ -168,6 +169,16 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				st = DP_ERR_SYNTAX;
 				goto cleanup;
 			}
+		} else if(strcmp(key, "audit-collapse") == 0) {
+			unsigned long v;
+			if(!parse_uint(val, 86400, &v)) {
+				dp_error_set(err, "%s:%d: audit-collapse: expected "
+					"seconds from 0 to 86400, got '%s'", path,
+					lineno, val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
+			s->audit_collapse = (uint32_t)v;
 		} else if(strcmp(key, "audit-log") == 0) {
 			if(val[0] == 0 || dp_path_relative(path, val,
 				s->audit_log, sizeof(s->audit_log)) != DP_OK) {
@@ -212,7 +223,7 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				"policy, on-error, block-ttl, log-verdicts, "
 				"policy-check-interval, verdict-cache, "
 				"verdict-cache-size, verdict-ttl, geoip, audit, "
-				"audit-log)", path, lineno, key);
+				"audit-log, audit-collapse)", path, lineno, key);
 			st = DP_ERR_SYNTAX;
 			goto cleanup;
 		}

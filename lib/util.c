@@ -46,17 +46,23 @@ dp_error_set(struct dp_error* err, const char* fmt, ...)
 	va_end(ap);
 }
 
+uint64_t
+dp_fnv1a(uint64_t h, const void* data, size_t len)
+{
+	const unsigned char* s = data;
+	size_t i;
+	for(i = 0; i < len; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 /** FNV-1a: short keys, no need for anything stronger in a static map. */
 static uint64_t
 hash_bytes(const char* s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-	for(i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return dp_fnv1a(DP_FNV_SEED, s, len);
 }
 
 void

@@ -109,10 +109,7 @@ struct dp_vcache {
 static uint64_t
 name_hash(const char* name, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-	for(i = 0; i < n; i++)
-		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
+	uint64_t h = dp_fnv1a(DP_FNV_SEED, name, n);
 	return h ^ (h >> 31);
 }
 

@@ -1485,6 +1485,9 @@ init(struct module_env* env, int id)
 			&g->audit, &err) != DP_OK)
 			log_err("doppel: %s; going on without an audit log",
 				err.msg);
+		else
+			dp_audit_set_collapse(g->audit,
+				g->settings.audit_collapse);
 	}
 	if(st == DP_OK && g->settings.verdict_cache[0]) {
 		err.msg[0] = 0;

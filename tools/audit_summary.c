@@ -23,16 +23,16 @@ dp_audit_summary_init(struct dp_audit_summary* s)
 	return 0;
 }
 
-/** Add one to a count in a JSON object of counts. */
+/** Add w to a count in a JSON object of counts. */
 static void
-count_in(json_t* obj, const char* key)
+count_in(json_t* obj, const char* key, json_int_t w)
 {
 	json_t* n;
 	if(!key)
 		key = "-";
 	n = json_object_get(obj, key);
 	json_object_set_new(obj, key, json_integer(n && json_is_integer(n) ?
-		json_integer_value(n) + 1 : 1));
+		json_integer_value(n) + w : w));
 }
 
 int
@@ -41,6 +41,8 @@ dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
 {
 	json_error_t je;
 	json_t* rec = json_loadb(line, len, 0, &je);
+	json_t* rep;
+	json_int_t w;
 	const char *verdict, *cc;
 	s->lines++;
 	if(!rec || !json_is_object(rec)) {
@@ -50,15 +52,20 @@ dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
 		json_decref(rec);
 		return 0;
 	}
+	/* a collapsed record (audit-collapse) stands for its repeats */
+	rep = json_object_get(rec, "repeats");
+	w = json_is_integer(rep) && json_integer_value(rep) > 0 ?
+		json_integer_value(rep) : 1;
+	s->queries += (uint64_t)w;
 	verdict = json_string_value(json_object_get(rec, "verdict"));
-	count_in(s->by_verdict, verdict);
+	count_in(s->by_verdict, verdict, w);
 	if(verdict && strcmp(verdict, "allow") != 0) {
 		count_in(s->by_target, json_string_value(
-			json_object_get(rec, "target")));
+			json_object_get(rec, "target")), w);
 		count_in(s->by_tech, json_string_value(
-			json_object_get(rec, "technique")));
+			json_object_get(rec, "technique")), w);
 		count_in(s->top, json_string_value(
-			json_object_get(rec, "qname")));
+			json_object_get(rec, "qname")), w);
 	}
 	if((cc = json_string_value(json_object_get(rec, "countries")))) {
 		/* "ML,FR": one count each */
@@ -66,7 +73,7 @@ dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
 		snprintf(buf, sizeof(buf), "%s", cc);
 		for(tok = strtok_r(buf, ",", &save); tok;
 			tok = strtok_r(NULL, ",", &save))
-			count_in(s->by_country, tok);
+			count_in(s->by_country, tok, w);
 	}
 	json_decref(rec);
 	return 1;
@@ -75,8 +82,9 @@ dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
 json_t*
 dp_audit_summary_json(const struct dp_audit_summary* s)
 {
-	return json_pack("{s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "records",
-		(json_int_t)(s->lines - s->bad), "unreadable",
+	return json_pack("{s:I,s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "records",
+		(json_int_t)(s->lines - s->bad), "queries",
+		(json_int_t)s->queries, "unreadable",
 		(json_int_t)s->bad, "verdicts", s->by_verdict, "targets",
 		s->by_target, "techniques", s->by_tech, "countries",
 		s->by_country, "lookalikes", s->top);

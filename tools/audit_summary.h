@@ -9,11 +9,15 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /** Counts over the records read so far. */
 struct dp_audit_summary {
 	/** lines seen, and those that were no JSON object */
 	size_t lines, bad;
+	/** queries the readable records stand for (a collapsed record, its
+	 * "repeats") */
+	uint64_t queries;
 	/** counts by verdict; by target, technique and queried name of the
 	 * non-allow records; by country of the answers */
 	json_t *by_verdict, *by_target, *by_tech, *by_country, *top;

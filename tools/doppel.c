@@ -595,6 +595,9 @@ cmd_audit(int argc, char** argv)
 		json_decref(out);
 	} else {
 		printf("%s: %zu records", path, sum.lines - sum.bad);
+		if(sum.queries != sum.lines - sum.bad)
+			printf(" for %llu queries (collapsed repeats)",
+				(unsigned long long)sum.queries);
 		if(sum.bad)
 			printf(" (%zu unreadable lines)", sum.bad);
 		printf("\n");

@@ -196,6 +196,21 @@ tech_of(const char* technique)
 	return REVIEW_TECH_OTHER;
 }
 
+/** Count a time of a record into its entry: its day, its first sighting.
+ * @return 0 when out of memory. */
+static int
+note_time(struct entry* e, const char* when)
+{
+	char day[11];
+	memcpy(day, when, 10);
+	day[10] = 0;
+	if(!set_add(e->days, day))
+		return 0;
+	if(!e->first[0] || strcmp(when, e->first) < 0)
+		memcpy(e->first, when, strlen(when) + 1);
+	return 1;
+}
+
 /** Count a flagged record of name into its entry. */
 static enum dp_review_status
 add_flagged(struct dp_review* r, const char* name, enum dp_action a,
@@ -205,21 +220,21 @@ add_flagged(struct dp_review* r, const char* name, enum dp_action a,
 	const char* client = json_string_value(json_object_get(rec, "client"));
 	const char* target = json_string_value(json_object_get(rec, "target"));
 	const char* tech = json_string_value(json_object_get(rec, "technique"));
+	/* A collapsed record (audit-collapse) stands for its "repeats",
+	 * the first of which came at "first". */
+	json_t* rep = json_object_get(rec, "repeats");
+	const char* from = json_string_value(json_object_get(rec, "first"));
+	json_int_t weight = json_is_integer(rep) &&
+		json_integer_value(rep) > 0 ? json_integer_value(rep) : 1;
 	struct entry* e = entry_get(r, name);
 	int timed = time_usable(when), latest;
 	if(!e)
 		return DP_REVIEW_NOMEM;
 	if(client && client[0] && !set_add(e->clients, client))
 		return DP_REVIEW_NOMEM;
-	if(timed) {
-		char day[11];
-		memcpy(day, when, 10);
-		day[10] = 0;
-		if(!set_add(e->days, day))
-			return DP_REVIEW_NOMEM;
-		if(!e->first[0] || strcmp(when, e->first) < 0)
-			memcpy(e->first, when, strlen(when) + 1);
-	}
+	if(timed && (!note_time(e, when) ||
+		(time_usable(from) && !note_time(e, from))))
+		return DP_REVIEW_NOMEM;
 	/* The target and technique of the latest record: the policy as it
 	 * is now.  A record without a time is older than any with one. */
 	latest = timed ? !e->last[0] || strcmp(when, e->last) >= 0 :
@@ -236,7 +251,7 @@ add_flagged(struct dp_review* r, const char* name, enum dp_action a,
 		e->row.technique = e->technique;
 	}
 	e->row.verdicts |= 1u << a;
-	e->row.queries++;
+	e->row.queries += (uint64_t)weight;
 	e->row.clients = json_object_size(e->clients);
 	e->row.days = json_object_size(e->days);
 	return DP_REVIEW_RECORD;

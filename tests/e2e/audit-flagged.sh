@@ -4,6 +4,7 @@
 # never reaches the module: the reply callback decides from a filter of the
 # names whose replies were flagged, so a warned name (whose real answer sits
 # in Unbound's message cache) must still be logged when it is asked again.
+# (Repeats are not collapsed here: audit-collapse.sh.)
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +13,7 @@ log=$adir/audit.log
 printf 'protect army.mil action=warn\nprotect navy.mil\n' >"$adir/policy.txt"
 DOPPEL_CONF_EXTRA="audit: flagged
 audit-log: $log
+audit-collapse: 0
 verdict-cache: $adir/verdicts.mdb" e2e_start auditf-lab "$adir/policy.txt"
 trap 'rm -rf "$adir"; e2e_cleanup' EXIT
 

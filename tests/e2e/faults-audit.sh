@@ -97,7 +97,8 @@ if ! e2e_tmpfs "$fdir/ro" ro,size=64k; then
 fi
 log=$fdir/ro/audit.log
 DOPPEL_CONF_EXTRA="audit: all
-audit-log: $log" e2e_start faults-audit-ro-lab
+audit-log: $log
+audit-collapse: 0" e2e_start faults-audit-ro-lab
 still_serving faults-audit-ro
 expect_log faults-audit-ro-logged \
 	"doppel: $(ere "$log"): cannot open audit log: Read-only file system; going on without an audit log"
@@ -107,7 +108,8 @@ e2e_stop
 # creates it and reloads.
 log=$fdir/nodir/audit.log
 DOPPEL_CONF_EXTRA="audit: all
-audit-log: $log" e2e_start faults-audit-nodir-lab
+audit-log: $log
+audit-collapse: 0" e2e_start faults-audit-nodir-lab
 still_serving faults-audit-nodir
 expect_log faults-audit-nodir-logged \
 	"doppel: $(ere "$log"): cannot open audit log: No such file or directory; going on without an audit log"
@@ -129,7 +131,8 @@ e2e_stop
 mkdir "$fdir/rot"
 log=$fdir/rot/audit.log
 DOPPEL_CONF_EXTRA="audit: all
-audit-log: $log" e2e_start faults-audit-rot-lab
+audit-log: $log
+audit-collapse: 0" e2e_start faults-audit-rot-lab
 # What was asked before is in the renamed file, what is asked after the
 # reload in a fresh file at the configured path.
 expect_blocked faults-audit-rotate-before navy.ml MX
@@ -195,7 +198,8 @@ fi
 head -c 32768 /dev/zero >"$fdir/full/filler"
 log=$fdir/full/audit.log
 DOPPEL_CONF_EXTRA="audit: all
-audit-log: $log" e2e_start faults-audit-full-lab
+audit-log: $log
+audit-collapse: 0" e2e_start faults-audit-full-lab
 expect_answer faults-audit-full-start army.mil A ' A 192\.0\.2\.10$'
 # About 3 s of queries: several writer passes find the disk full.
 read -r sent got < <(flood 3 army.mil A)
@@ -241,7 +245,8 @@ mkdir "$fdir/fsize"
 log=$fdir/fsize/audit.log
 DOPPEL_CONF_EXTRA="audit: all
 log-verdicts: no
-audit-log: $log" e2e_start faults-audit-fsize-lab
+audit-log: $log
+audit-collapse: 0" e2e_start faults-audit-fsize-lab
 if ! prlimit --pid "$RESOLVER_PID" --fsize=65536:65536; then
 	fail faults-audit-fsize-limit "prlimit --fsize failed"
 fi

@@ -231,7 +231,10 @@ def main():
         recs = []
         with open(audit) as f:
             for line in list(f)[before:]:
-                recs.append(json.loads(line)["qname"].rstrip("."))
+                rec = json.loads(line)
+                # a collapsed record stands for its repeats
+                recs.extend([rec["qname"].rstrip(".")] *
+                            rec.get("repeats", 1))
         want = [x for x in names if x in flagged and x in answered]
         dropped = 0
         for line in open(os.path.join(rundir, "resolver.log")):

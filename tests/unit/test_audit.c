@@ -217,11 +217,110 @@ test_stuck_write(void)
 	rmdir(dir);
 }
 
+/* A flood of one (client, name, type, verdict): the first record is
+ * written, the repeats within the window come out as one record that
+ * counts them, with the first and last time; other clients and names are
+ * not merged; every query is accounted for. */
+static void
+test_collapse(void)
+{
+	char dir[] = "/tmp/doppel-audit-XXXXXX", path[64], line[DP_AUDIT_REC_MAX];
+	struct dp_audit* a = NULL;
+	struct dp_verdict v;
+	struct dp_audit_rec r;
+	struct dp_error err;
+	json_error_t je;
+	FILE* f;
+	uint64_t t0 = 1795845000000000ULL, total = 0;
+	int i, nrec = 0, summaries = 0;
+	if(!mkdtemp(dir)) {
+		TEST_FAIL_AT("mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	memset(&v, 0, sizeof(v));
+	v.action = DP_BLOCK;
+	v.target = "army.mil";
+	v.technique = "tld-swap";
+	v.score = 0.95;
+	memset(&r, 0, sizeof(r));
+	r.qname = "army.ml";
+	r.qtype = "A";
+	r.rcode = "NXDOMAIN";
+	r.v = &v;
+	r.stage = "name";
+	r.from_cache = 1;
+	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
+	if(!a)
+		return;
+	dp_audit_set_collapse(a, 60);
+	/* 10,000 from one client over 10 s, in one window; 3 from another */
+	for(i = 0; i < 10000; i++) {
+		r.client = "192.0.2.1";
+		r.usec = t0 + (uint64_t)i * 1000;
+		dp_audit_write(a, &r);
+	}
+	for(i = 0; i < 3; i++) {
+		r.client = "192.0.2.2";
+		r.usec = t0 + (uint64_t)i * 1000;
+		dp_audit_write(a, &r);
+	}
+	/* the same client after the window: a new first record */
+	r.client = "192.0.2.1";
+	r.usec = t0 + 61000000ULL;
+	dp_audit_write(a, &r);
+	ASSERT_EQ(dp_audit_dropped(a), 0);
+	dp_audit_close(a);	/* closes the open windows */
+	if(!(f = fopen(path, "r"))) {
+		TEST_FAIL_AT("cannot read %s", path);
+		return;
+	}
+	while(fgets(line, sizeof(line), f)) {
+		json_t* o = json_loads(line, 0, &je);
+		json_t* rep;
+		ASSERT(o != NULL);
+		if(!o)
+			continue;
+		nrec++;
+		/* a collapsed record stands for its repeats, any other
+		 * for its own query */
+		if((rep = json_object_get(o, "repeats")) != NULL) {
+			summaries++;
+			total += (uint64_t)json_integer_value(rep);
+			ASSERT(json_object_get(o, "first") != NULL);
+			ASSERT(json_object_get(o, "last") != NULL);
+		} else
+			total++;
+		if(rep) {
+			if(strcmp(json_string_value(json_object_get(o,
+				"client")), "192.0.2.1") == 0) {
+				ASSERT_EQ(json_integer_value(rep), 9999);
+				ASSERT_STR_EQ(json_string_value(json_object_get(o,
+					"first")), "2026-11-28T05:50:00.001000Z");
+				ASSERT_STR_EQ(json_string_value(json_object_get(o,
+					"last")), "2026-11-28T05:50:09.999000Z");
+				ASSERT_STR_EQ(json_string_value(json_object_get(o,
+					"time")), "2026-11-28T05:50:09.999000Z");
+			} else
+				ASSERT_EQ(json_integer_value(rep), 2);
+		}
+		json_decref(o);
+	}
+	fclose(f);
+	/* two firsts and a later first; two collapsed records */
+	ASSERT_EQ(nrec, 5);
+	ASSERT_EQ(summaries, 2);
+	ASSERT_EQ(total, 10004);
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip),
 	TEST_ENTRY(too_long),
 	TEST_ENTRY(longest_record),
 	TEST_ENTRY(stuck_write),
+	TEST_ENTRY(collapse),
 };
 
 TEST_MAIN("audit", tests)
