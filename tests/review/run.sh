@@ -195,6 +195,16 @@ run othertech "$tmp/other-tech.jsonl"
 same ours-needs-tld-technique "allow yahoo.de
 allow yahoo.fr" "$(policy "$tmp/othertech.out")"
 
+# A collapsed record (audit-collapse) stands for its repeats, and the day
+# of its first repeat counts: 1 + 499 queries over 2 days. (Made up.)
+{
+	printf '{"time":"2026-03-02T23:59:30.000000Z","client":"10.3.0.1","qname":"paypa1.net","qtype":"A","rcode":"NXDOMAIN","verdict":"block","technique":"homoglyph","target":"paypal.com","score":0.950,"stage":"name","countries":null,"cache":true,"why":"made up"}\n'
+	printf '{"time":"2026-03-03T00:00:20.000000Z","client":"10.3.0.1","qname":"paypa1.net","qtype":"A","rcode":"NXDOMAIN","verdict":"block","technique":"homoglyph","target":"paypal.com","score":0.950,"stage":"name","countries":null,"cache":true,"why":"made up","repeats":499,"first":"2026-03-02T23:59:31.000000Z","last":"2026-03-03T00:00:20.000000Z"}\n'
+} >"$tmp/collapsed.jsonl"
+run collapsed "$tmp/collapsed.jsonl"
+has collapsed-repeats-counted "$tmp/collapsed.out" \
+	'^ +1  paypa1\.net +block +paypal\.com +homoglyph +500 +1 +2  2026-03-02T23:59:30  2026-03-03T00:00:20$'
+
 # A flagged name that is itself a public suffix gets no line: `allow
 # gov.ml` would let every lookalike under gov.ml through, and with gov.de
 # beside it `ours gov.*` more still.  (Made up.)
