@@ -9,10 +9,42 @@
 #include <maxminddb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct dp_geo {
 	MMDB_s db;
 };
+
+/**
+ * Put a copy of the database's bytes in place of the file's map, at the
+ * same address (libmaxminddb keeps pointers into it and unmaps it at
+ * close), in memory of the process's own: a file written over in place or
+ * cut short under the resolver then cannot fault a lookup (SIGBUS), as it
+ * would through the map.
+ * @return 0, or -1 with errno set.
+ */
+static int
+keep_a_copy(MMDB_s* db)
+{
+	size_t size = (size_t)db->file_size;
+	void* at = (void*)db->file_content;
+	void* tmp;
+	if(size == 0)
+		return 0;
+	if(!(tmp = malloc(size)))
+		return -1;
+	memcpy(tmp, at, size);
+	if(mmap(at, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		MAP_FIXED, -1, 0) == MAP_FAILED) {
+		int e = errno;
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	memcpy(at, tmp, size);
+	free(tmp);
+	return mprotect(at, size, PROT_READ);
+}
 
 dp_status
 dp_geo_open(const char* path, struct dp_geo** out, struct dp_error* err)
@@ -24,7 +56,8 @@ dp_geo_open(const char* path, struct dp_geo** out, struct dp_error* err)
 		dp_error_set(err, "%s: out of memory", path);
 		return DP_ERR_NOMEM;
 	}
-	/* MMDB_MODE_MMAP: read-only, shared by every thread. */
+	/* MMDB_MODE_MMAP (the only mode): read-only, shared by every
+	 * thread; keep_a_copy then lets go of the file. */
 	if((rc = MMDB_open(path, MMDB_MODE_MMAP, &g->db)) != MMDB_SUCCESS) {
 		/* errno says why the file could not be opened or read */
 		int sys = rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR;
@@ -34,6 +67,13 @@ dp_geo_open(const char* path, struct dp_geo** out, struct dp_error* err)
 		free(g);
 		return rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR ?
 			DP_ERR_IO : DP_ERR_FORMAT;
+	}
+	if(keep_a_copy(&g->db) != 0) {
+		dp_error_set(err, "%s: cannot copy the country database into "
+			"memory: %s", path, strerror(errno));
+		MMDB_close(&g->db);
+		free(g);
+		return DP_ERR_NOMEM;
 	}
 	*out = g;
 	return DP_OK;

@@ -13,7 +13,11 @@
 #    gone);
 #  - geoip: names a database whose metadata is intact but whose search tree
 #    and data are random bytes: it opens, and every lookup must fail
-#    harmlessly (no crash, names still judged by name).
+#    harmlessly (no crash, names still judged by name);
+#  - a good database written over in place (cut to nothing, then random
+#    bytes) under the running resolver: the module works from its own copy,
+#    so the country stage goes on as before (it used to fault on the next
+#    lookup), and a reload refuses the damaged file.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -109,5 +113,25 @@ for q in "arny.mil A" "arrny.mil A" "armmy.mil MX" "af.mil A" "army.mil AAAA" "a
 	esac
 done
 expect_answer faults-geo-garbled-still-resolves army.mil A ' A 192\.0\.2\.10$'
+e2e_stop
+
+db=$fdir/live.mmdb
+cp "$fdir/good.mmdb" "$db"
+DOPPEL_CONF_EXTRA="geoip: $db" e2e_start faults-geo-live-lab "$geo_policy"
+expect_blocked faults-geo-live-before arny.mil A
+: >"$db"
+expect_blocked faults-geo-live-emptied-country-stage armmy.mil MX
+head -c 20000 /dev/urandom >"$db"
+expect_blocked faults-geo-live-garbage-country-stage ns1.arny.mil A
+expect_answer faults-geo-live-expected-country arrny.mil A ' A 192\.0\.2\.90$'
+off=$(log_size "$RESOLVER_LOG")
+if out=$("$LAB" control "$RUNDIR" reload 2>&1) && [ "$out" = ok ] &&
+	await_log "$off" "doppel: $(ere "$db"): cannot open country database"; then
+	pass faults-geo-live-reload-refuses
+else
+	fail faults-geo-live-reload-refuses "reload said '$out'; no 'cannot open country database' line for $db"
+fi
+expect_blocked faults-geo-live-after-reload-name-stage army.ml A
+expect_answer faults-geo-live-after-reload-resolves army.mil A ' A 192\.0\.2\.10$'
 
 e2e_finish faults-geo-resolver-survived
