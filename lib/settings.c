@@ -229,7 +229,8 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 		}
 	}
 	if(ferror(f)) {
-		dp_error_set(err, "%s: read error", path);
+		dp_error_set(err, "%s: cannot read it: %s", path,
+			strerror(errno));
 		st = DP_ERR_IO;
 		goto cleanup;
 	}

@@ -38,12 +38,29 @@ dp_action_str(enum dp_action a)
 void
 dp_error_set(struct dp_error* err, const char* fmt, ...)
 {
+	char raw[sizeof(err->msg)];
+	size_t i, o = 0;
 	va_list ap;
 	if(!err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* A message may quote a file's bytes (a damaged settings file, a
+	 * policy line): it goes to logs and terminals as printable ASCII,
+	 * other octets as \DDD. */
+	for(i = 0; raw[i] && o + 5 < sizeof(err->msg); i++) {
+		unsigned char c = (unsigned char)raw[i];
+		if(c >= 0x20 && c < 0x7f) {
+			err->msg[o++] = (char)c;
+		} else {
+			err->msg[o++] = '\\';
+			err->msg[o++] = (char)('0' + c / 100);
+			err->msg[o++] = (char)('0' + c / 10 % 10);
+			err->msg[o++] = (char)('0' + c % 10);
+		}
+	}
+	err->msg[o] = 0;
 }
 
 uint64_t

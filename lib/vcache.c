@@ -657,6 +657,35 @@ whole_or_new(const char* path, struct dp_error* err)
 	return ok;
 }
 
+/** Bytes given to LMDB's lock file before it opens it: more than its
+ * reader table takes (126 readers of 64 bytes and a header). */
+#define LOCK_RESERVE 16384
+
+/**
+ * LMDB maps its lock file (PATH-lock) and writes through the map: on a
+ * full file system, a page of it without a block behind it faults
+ * (SIGBUS, at start-up).  Give the file its blocks first, so that a full
+ * disk is an error that says so.
+ * @return 0, or -1 with err set.
+ */
+static int
+reserve_lock_file(const char* path, struct dp_error* err)
+{
+	char lock[4200];
+	int fd, rc;
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	if((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+		return 0;	/* mdb_env_open says why */
+	rc = posix_fallocate(fd, 0, LOCK_RESERVE);
+	close(fd);
+	if(rc != 0 && rc != EINVAL && rc != EOPNOTSUPP) {
+		dp_error_set(err, "%s: cannot open verdict cache: %s: %s",
+			path, lock, strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /** Note which file LMDB opened (file_changed compares). */
 static void
 remember_file(struct dp_vcache* vc, const char* path)
@@ -693,6 +722,10 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 	if(!whole_or_new(path, err)) {
 		dp_vcache_close(vc);
 		return DP_ERR_FORMAT;
+	}
+	if(reserve_lock_file(path, err) != 0) {
+		dp_vcache_close(vc);
+		return DP_ERR_IO;
 	}
 	if((rc = mdb_env_create(&vc->env)) != 0 ||
 		(rc = mdb_env_set_mapsize(vc->env, map_size)) != 0 ||

@@ -156,6 +156,11 @@ struct doppelmod_env {
  */
 static struct dp_policy* doppelmod_stash;
 static struct stat doppelmod_stash_seen;
+/** The settings in force, kept the same way: a reload with a settings
+ * file that cannot be read keeps them (and so the audit log, the verdict
+ * cache and the country database). */
+static struct dp_settings doppelmod_stash_settings;
+static int doppelmod_stash_has_settings;
 
 /** Lines the mailbox holds between two drains; more are counted. */
 #define DOPPELMOD_MAIL_LINES 16
@@ -1358,17 +1363,28 @@ doppelmod_watch_once(struct doppelmod_env* g)
 	struct stat now, seen;
 	struct dp_policy* p;
 	struct dp_error err;
-	if(stat(g->settings.policy, &now) != 0 ||
-		!doppelmod_changed(&now, &g->seen))
+	if(stat(g->settings.policy, &now) != 0) {
+		/* Gone (or unreachable): said once, and looked at again
+		 * when it is back (any stat result differs from zeros). */
+		int e = errno;
+		memset(&now, 0, sizeof(now));
+		if(!doppelmod_changed(&now, &g->seen))
+			return;
+		g->seen = now;
+		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s: %s; keeping the "
+			"policy in force (the file is looked at again when it "
+			"is back)", g->settings.policy, strerror(e));
+		return;
+	}
+	if(!doppelmod_changed(&now, &g->seen))
 		return;
 	/* Remember this version whatever happens, so that a bad file is
 	 * reported once, not every few seconds. */
 	g->seen = now;
 	if(!(p = doppelmod_load(g, &seen, &err))) {
-		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s", err.msg);
-		doppelmod_post(0, DOPPELMOD_ERR, "doppel: keeping the policy "
-			"in force; fix %s (it is looked at again when it "
-			"changes)", g->settings.policy);
+		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s; keeping the "
+			"policy in force (the file is looked at again when it "
+			"changes)", err.msg);
 		return;
 	}
 	g->seen = seen;
@@ -1433,10 +1449,20 @@ init(struct module_env* env, int id)
 	de->dyn_env = g;
 	err.msg[0] = 0;
 	st = dp_settings_load(path, &g->settings, &err);
-	if(st != DP_OK)
+	if(st != DP_OK && doppelmod_stash_has_settings) {
+		/* A reload with a bad settings file: the old ones stay. */
+		log_err("doppel: %s; keeping the settings that were in force",
+			err.msg[0] ? err.msg : dp_strerror(st));
+		g->settings = doppelmod_stash_settings;
+		st = DP_OK;
+	} else if(st != DP_OK)
 		log_err("doppel: %s", err.msg[0] ? err.msg : dp_strerror(st));
-	else if(!(g->policy = doppelmod_load(g, &g->seen, &err)))
-		log_err("doppel: %s", err.msg);
+	if(st == DP_OK) {
+		doppelmod_stash_settings = g->settings;
+		doppelmod_stash_has_settings = 1;
+		if(!(g->policy = doppelmod_load(g, &g->seen, &err)))
+			log_err("doppel: %s", err.msg);
+	}
 	if(g->policy) {
 		dp_policy_free(doppelmod_stash);
 		doppelmod_stash = NULL;

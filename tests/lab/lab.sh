@@ -20,6 +20,8 @@
 #   DOPPEL_ON_ERROR  doppel.conf's on-error (default: open)
 #   DOPPEL_BLOCK_TTL doppel.conf's block-ttl (default: left to the module)
 #   DOPPEL_CONF_EXTRA more doppel.conf lines, written verbatim
+#   LAB_DOPPEL_CONF  the settings file the resolver is given instead of
+#                    the doppel.conf written in RUNDIR (a test of a bad one)
 #   LAB_THREADS      the resolver's num-threads (default: 1)
 #   SAN_PRELOAD      a sanitizer runtime to LD_PRELOAD into the resolver
 #                    (Unbound itself is not instrumented; see make asan)
@@ -240,7 +242,7 @@ start_once() {
 		preload=$SAN_PRELOAD${preload:+ $preload}
 	fi
 	# shellcheck disable=SC2086
-	DOPPEL_CONF=$rundir/doppel.conf LD_PRELOAD=$preload \
+	DOPPEL_CONF=${LAB_DOPPEL_CONF:-$rundir/doppel.conf} LD_PRELOAD=$preload \
 		${LAB_WRAPPER:-} "$UNBOUND_DIR/sbin/unbound" -d \
 		-c "$rundir/resolver.conf" \
 		</dev/null >"$rundir/resolver.stderr" 2>&1 &
