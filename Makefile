@@ -34,6 +34,7 @@ UNBOUND_DEP =
 endif
 
 LIB_SRC = lib/audit.c lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/geo.c lib/index.c lib/vcache.c \
+	lib/lmdbfile.c \
 	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/suffix.c lib/util.c
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h
@@ -44,9 +45,10 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 	clean distclean
 
 # libFuzzer targets: names and matching, the policy parser and compiler,
-# the country range readers, the verdict cache decoder, the audit summary,
-# the audit review.
-FUZZ_TARGETS = check policy geo vcache audit review
+# the compiled-policy loader on whole files, the country range readers, the
+# verdict cache decoder and the verdict cache on whole files, the audit
+# summary, the audit review.
+FUZZ_TARGETS = check policy dbfile geo vcache vcachefile audit review
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 

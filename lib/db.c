@@ -128,51 +128,6 @@ dp_db_is_compiled(const char* path)
 		b[18] == 0xef && b[19] == 0xbe;
 }
 
-int
-dp_lmdb_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
-{
-	unsigned char b[2 * 65536];
-	ssize_t got = pread(fd, b, sizeof(b), 0);
-	size_t n = got > 0 ? (size_t)got : 0, psize, i;
-	uint64_t best_txn = 0, last_pg = 0;
-	int found = 0;
-	/* The meta page: a 16-byte page header, then magic, version,
-	 * address, map size, two 48-byte database records (the first's
-	 * pad field holds the page size), last page, transaction id. */
-	if(n < 16 + 136) {
-		dp_error_set(err, "%s: truncated (%zu bytes)", path, n);
-		return -1;
-	}
-	memcpy(&i, b + 16 + 24, 4);
-	psize = (size_t)(uint32_t)i;
-	if(psize < 512 || psize > 65536 || (psize & (psize - 1))) {
-		dp_error_set(err, "%s: corrupt: page size %zu", path, psize);
-		return -1;
-	}
-	for(i = 0; i < 2 && (i + 1) * psize <= n; i++) {
-		const unsigned char* m = b + i * psize + 16;
-		uint32_t magic;
-		uint64_t pg, txn;
-		memcpy(&magic, m, 4);
-		memcpy(&pg, m + 120, 8);
-		memcpy(&txn, m + 128, 8);
-		if(magic != 0xBEEFC0DE)
-			continue;
-		if(!found || txn > best_txn) {
-			best_txn = txn;
-			last_pg = pg;
-			found = 1;
-		}
-	}
-	if(!found || (last_pg + 1) * (uint64_t)psize > size) {
-		dp_error_set(err, "%s: truncated: %llu bytes, its pages need "
-			"%llu", path, (unsigned long long)size,
-			(unsigned long long)((last_pg + 1) * (uint64_t)psize));
-		return -1;
-	}
-	return 0;
-}
-
 dp_status
 dp_policy_compile(const struct dp_policy* p, const char* path,
 	struct dp_error* err)
@@ -312,6 +267,13 @@ get_table(struct dp_db* db, MDB_dbi dbi, enum table t, size_t want,
 	return 0;
 }
 
+/** Whether a threshold is a score in [0, 1], or -1 (unset) where allowed. */
+static int
+threshold_ok(double t, int unset_ok)
+{
+	return (t >= 0.0 && t <= 1.0) || (unset_ok && t == -1.0);
+}
+
 /**
  * Check that every offset and number in the tables points inside them,
  * so that a corrupt file is refused at open instead of crashing a query.
@@ -351,9 +313,14 @@ validate(const struct dp_policy* p, struct dp_error* err, const char* path)
 	for(i = 0; i < p->nsuffixes; i++)
 		if(p->suffixes[i].str + (uint64_t)p->suffixes[i].len >= sl)
 			BAD("suffix record out of range");
-	for(i = 0; i < DP_KW_SLOTS; i++)
-		if(p->kw_hash[i] && p->kw_word[i] >= DP_KW_SLOTS)
-			BAD("keyword table out of range");
+	if(!threshold_ok(p->block_at, 0) || !threshold_ok(p->warn_at, 0) ||
+		p->negative_ttl < -1 || p->negative_ttl > 86400)
+		BAD("thresholds or negative-ttl out of range");
+	for(i = 0; i < DP_NTECH; i++)
+		if(!threshold_ok(p->tech[i].block_at, 1) ||
+			!threshold_ok(p->tech[i].warn_at, 1) ||
+			p->tech[i].action_cap > 1 + DP_BLOCK)
+			BAD("technique rule out of range");
 	if(!dp_index_valid(&p->index))
 		BAD("index bucket out of range");
 #undef BAD
@@ -451,11 +418,16 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	if(db->meta.nbuckets > SIZE_MAX / sizeof(*p->index.buckets) ||
 		db->meta.novf > SIZE_MAX / sizeof(*p->index.ovf) ||
 		db->meta.strings_len > SIZE_MAX ||
-		db->meta.psl_len > SIZE_MAX) {
+		db->meta.psl_len > SIZE_MAX ||
+		/* a rule takes a line: more rules than bytes would size
+		 * the list's filter from nothing */
+		db->meta.psl_rules > db->meta.psl_len) {
 		dp_error_set(err, "%s: corrupt: %llu index buckets, %llu "
-			"overflow slots", path,
+			"overflow slots, %llu suffix rules in %llu bytes", path,
 			(unsigned long long)db->meta.nbuckets,
-			(unsigned long long)db->meta.novf);
+			(unsigned long long)db->meta.novf,
+			(unsigned long long)db->meta.psl_rules,
+			(unsigned long long)db->meta.psl_len);
 		goto fail;
 	}
 	p->nprot = p->prot_cap = db->meta.nprot;
@@ -476,8 +448,9 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 	p->source_hash = db->meta.source_hash;
 	p->block_at = db->meta.block_at;
 	p->warn_at = db->meta.warn_at;
-	memcpy(p->kw_hash, db->meta.kw_hash, sizeof(p->kw_hash));
-	memcpy(p->kw_word, db->meta.kw_word, sizeof(p->kw_word));
+	/* the file's keyword table is rebuilt, not trusted (an index out
+	 * of the engine's list, or a full table that never ends a probe) */
+	dp_keywords_index(p);
 	memcpy(p->tech, db->meta.tech, sizeof(p->tech));
 	/* sizes the meta promises, each checked against the table */
 	tables_of(p, (const void**)ptr, len);

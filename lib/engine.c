@@ -333,15 +333,7 @@ dp_engine_build(struct dp_policy* p)
 	for(i = 0; i < p->nsuffixes; i++)
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_SUFFIX, p->strings +
 			p->suffixes[i].str, p->suffixes[i].len), i);
-	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
-		uint64_t h = dp_key_hash(DP_KEY_WORD, keywords[i].s,
-			keywords[i].n);
-		size_t k = (size_t)h & (DP_KW_SLOTS - 1);
-		while(p->kw_hash[k])
-			k = (k + 1) & (DP_KW_SLOTS - 1);
-		p->kw_hash[k] = h;
-		p->kw_word[k] = (uint8_t)i;
-	}
+	dp_keywords_index(p);
 	for(i = 0; i < p->nnames; i++) {
 		const char* name = p->strings + p->names[i].name;
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_NAME, name,
@@ -1665,6 +1657,23 @@ affix_maybe(const struct dp_policy* p, uint64_t raw, size_t n)
 		return 1;
 	b = affix_bit(p, raw, n);
 	return (p->affix_bits[b >> 6] >> (b & 63)) & 1;
+}
+
+void
+dp_keywords_index(struct dp_policy* p)
+{
+	size_t i;
+	memset(p->kw_hash, 0, sizeof(p->kw_hash));
+	memset(p->kw_word, 0, sizeof(p->kw_word));
+	for(i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		uint64_t h = dp_key_hash(DP_KEY_WORD, keywords[i].s,
+			keywords[i].n);
+		size_t k = (size_t)h & (DP_KW_SLOTS - 1);
+		while(p->kw_hash[k])
+			k = (k + 1) & (DP_KW_SLOTS - 1);
+		p->kw_hash[k] = h;
+		p->kw_word[k] = (uint8_t)i;
+	}
 }
 
 /** The keyword filter bit of s: its length, first and last bytes. */

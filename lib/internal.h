@@ -117,17 +117,24 @@ struct dp_namerec {
  */
 int dp_grow_array(void** arr, uint32_t n, uint32_t* cap, size_t sz);
 
+/** Fill the policy's table of the combo-squatting keywords (kw_hash,
+ * kw_word) from the engine's list: at build, and at load, where the copy a
+ * compiled file carries is not trusted. */
+void dp_keywords_index(struct dp_policy* p);
+
 /** FNV-1a's offset basis, and FNV-1a of len bytes of data continued from
  * h (DP_FNV_SEED to start): for hash tables of short keys. */
 #define DP_FNV_SEED 1469598103934665603ULL
 uint64_t dp_fnv1a(uint64_t h, const void* data, size_t len);
 
 /**
- * Check that an LMDB file (a compiled policy, the verdict cache) holds
- * every page LMDB's own meta page says it has.  LMDB maps the file and
- * would fault (SIGBUS) on a page past a truncated end, or one a damaged
- * header points past it, so such a file must be refused before it is
- * opened.
+ * Check that an LMDB file (a compiled policy, the verdict cache) may be
+ * given to LMDB (lib/lmdbfile.c): it holds every page its meta page says
+ * it has, and every page of its two trees, read through read(), keeps its
+ * nodes inside it and its children and overflow runs inside the file.
+ * LMDB maps the file and would fault (SIGBUS, SIGSEGV) on a page past a
+ * truncated end or through a damaged offset, so such a file must be
+ * refused before it is opened.
  * @param fd: the file, open for reading; @param size: its size.
  * @return 0 if the file is whole, else -1 with err set.
  */

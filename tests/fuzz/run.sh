@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/fuzz/run.sh - libFuzzer runs of every target (Makefile's
-# FUZZ_TARGETS: check policy geo vcache audit review) over its committed
+# FUZZ_TARGETS: check policy dbfile geo vcache vcachefile audit review) over its committed
 # corpus in tests/fuzz/corpus/TARGET, FUZZ_SECONDS each (default 8), FUZZ_JOBS at
 # a time (default 2).  make test runs it short; make fuzz runs it long with
 # FUZZ_KEEP=1, which keeps new inputs in build/fuzz/corpus/TARGET (the
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 2
 build=${BUILD:-build}
 secs=${FUZZ_SECONDS:-8}
 jobs=${FUZZ_JOBS:-2}
-targets=${FUZZ_TARGETS:-"check policy geo vcache audit review"}
+targets=${FUZZ_TARGETS:-"check policy dbfile geo vcache vcachefile audit review"}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 

@@ -295,6 +295,82 @@ test_memory_bounded(void)
 	unlink(path);
 }
 
+/* Pages LMDB would follow without checking them: a node offset out of
+ * its page, a child past the last page, a root on a meta page.  Each is
+ * refused at open (LMDB faulted on such files: found by fuzz_vcachefile). */
+static void
+test_crafted_pages(void)
+{
+	struct dp_vcache* vc;
+	struct dp_error err;
+	struct dp_verdict v = verdict("army.mil", "tld-swap", 0.95);
+	char f[300];
+	unsigned char page[4096];
+	uint64_t root, bad;
+	uint16_t off;
+	FILE* fp;
+	int i, kind;
+	snprintf(f, sizeof(f), "%s/crafted.mdb", dir);
+	for(kind = 0; kind < 3; kind++) {
+		unlink(f);
+		ASSERT_EQ(dp_vcache_open(f, 1 << 20, 0, &vc, &err), DP_OK);
+		if(!vc)
+			return;
+		for(i = 0; i < 400; i++) {
+			char name[64];
+			snprintf(name, sizeof(name), "n%d.army.ml", i);
+			dp_vcache_note(vc, name, &v, 42, 1000, 3600);
+		}
+		dp_vcache_close(vc);
+		ASSERT((fp = fopen(f, "r+b")) != NULL);
+		if(!fp)
+			return;
+		/* the newer meta page's main root (both pages hold one) */
+		for(i = 0, root = 0; i < 2; i++) {
+			uint64_t txn, r;
+			ASSERT(fseek(fp, i * 4096 + 16 + 128, SEEK_SET) == 0);
+			ASSERT(fread(&txn, 8, 1, fp) == 1);
+			ASSERT(fseek(fp, i * 4096 + 16 + 112, SEEK_SET) == 0);
+			ASSERT(fread(&r, 8, 1, fp) == 1);
+			if(i == 0 || (txn & 1))
+				root = r;
+		}
+		ASSERT(fseek(fp, (long)(root * 4096), SEEK_SET) == 0);
+		ASSERT(fread(page, 1, sizeof(page), fp) == sizeof(page));
+		if(kind == 0) {
+			/* the first node's offset, past the page */
+			off = 4095;
+			memcpy(page + 16, &off, 2);
+		} else if(kind == 1) {
+			/* a branch whose first child is far past the end */
+			memcpy(&off, page + 16, 2);
+			bad = 1000000;
+			if(page[10] & 1)
+				memcpy(page + off, &bad, 4);
+			else
+				page[10] = 0x40; /* a sub-page: no such here */
+		} else {
+			/* the root on a meta page */
+			bad = 1;
+			ASSERT(fseek(fp, 16 + 112, SEEK_SET) == 0);
+			ASSERT(fwrite(&bad, 8, 1, fp) == 1);
+			ASSERT(fseek(fp, 4096 + 16 + 112, SEEK_SET) == 0);
+			ASSERT(fwrite(&bad, 8, 1, fp) == 1);
+		}
+		if(kind < 2) {
+			ASSERT(fseek(fp, (long)(root * 4096), SEEK_SET) == 0);
+			ASSERT(fwrite(page, 1, sizeof(page), fp) ==
+				sizeof(page));
+		}
+		fclose(fp);
+		vc = NULL;
+		ASSERT(dp_vcache_open(f, 1 << 20, 1, &vc, &err) != DP_OK);
+		ASSERT(vc == NULL);
+		ASSERT(strstr(err.msg, "corrupt") != NULL);
+	}
+	unlink(f);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip_and_restart),
 	TEST_ENTRY(changed_under_writer),
@@ -303,6 +379,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(not_a_cache),
 	TEST_ENTRY(records_not_verdicts),
 	TEST_ENTRY(cut_short),
+	TEST_ENTRY(crafted_pages),
 };
 
 TEST_MAIN_WITH("vcache", tests, setup, teardown)
