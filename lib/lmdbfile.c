@@ -218,8 +218,10 @@ root_in(uint64_t root, uint64_t last)
 	return root == ~(uint64_t)0 || (root >= 2 && root <= last);
 }
 
-int
-dp_lmdb_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
+/** The checks of dp_lmdb_whole; the trees are walked if walk is set. */
+static int
+check_file(int fd, const char* path, uint64_t size, int walk,
+	struct dp_error* err)
 {
 	unsigned char b[2 * 65536];
 	ssize_t got = pread(fd, b, sizeof(b), 0);
@@ -291,6 +293,8 @@ dp_lmdb_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
 			(unsigned long long)((last_pg + 1) * (uint64_t)psize));
 		return -1;
 	}
+	if(!walk)
+		return 0;
 	memset(&w, 0, sizeof(w));
 	w.fd = fd;
 	w.path = path;
@@ -313,4 +317,16 @@ dp_lmdb_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
 	}
 	free(w.page);
 	return rc;
+}
+
+int
+dp_lmdb_whole(int fd, const char* path, uint64_t size, struct dp_error* err)
+{
+	return check_file(fd, path, size, 1, err);
+}
+
+int
+dp_lmdb_meta_ok(int fd, const char* path, uint64_t size, struct dp_error* err)
+{
+	return check_file(fd, path, size, 0, err);
 }

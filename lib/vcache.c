@@ -494,7 +494,7 @@ purge_failed(struct dp_vcache* vc)
 
 /**
  * Whether the file at the cache's path is still the one LMDB has open,
- * and whole (dp_lmdb_whole, through read(), not the map): someone may
+ * and whole (dp_lmdb_meta_ok, through read(), not the map): someone may
  * have written over it in place (cp other-file cache.mdb), cut it short
  * or renamed another file onto it.  LMDB would fault on such a file.
  * @return 0 if it is, else -1 with why set.
@@ -514,7 +514,7 @@ file_changed(struct dp_vcache* vc, struct dp_error* why)
 			vc->path);
 		return -1;
 	}
-	return dp_lmdb_whole(fd, vc->path, (uint64_t)open_sb.st_size, why);
+	return dp_lmdb_meta_ok(fd, vc->path, (uint64_t)open_sb.st_size, why);
 }
 
 /** Write a batch; when the map is full, purge expired entries and try
