@@ -188,7 +188,8 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 {
 	const struct dp_verdict* v = r->v;
 	const char* when = utc_second((time_t)(r->usec / 1000000));
-	const char* act = dp_action_str(v->action);
+	const char* act = r->monitor && v->action == DP_BLOCK ?
+		"would-block" : dp_action_str(v->action);
 	size_t o = 0;
 	int ok;
 	/* The score is printed with three decimals; a score is in [0, 1],
@@ -229,6 +230,8 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 		NULL) &&
 		(r->from_cache ? PUT_LIT(buf, len, &o, ",\"cache\":true") :
 		PUT_LIT(buf, len, &o, ",\"cache\":false")) &&
+		(r->monitor ? PUT_LIT(buf, len, &o, ",\"mode\":\"monitor\"") :
+		PUT_LIT(buf, len, &o, ",\"mode\":\"enforce\"")) &&
 		PUT_LIT(buf, len, &o, ",\"why\":") &&
 		put_json_str(buf, len, &o, v->why) &&
 		PUT_LIT(buf, len, &o, "}\n");
@@ -257,7 +260,7 @@ rec_key(const struct dp_audit_rec* r)
 	for(i = 0; i < 7; i++)
 		h = dp_fnv1a(h, f[i], strlen(f[i]) + 1);
 	tail[0] = (unsigned char)v->action;
-	tail[1] = (unsigned char)(r->from_cache != 0);
+	tail[1] = (unsigned char)((r->from_cache != 0) | (r->monitor != 0) << 1);
 	h = dp_fnv1a(h, tail, sizeof(tail));
 	h = dp_fnv1a(h, v->countries, strlen(v->countries));
 	return h ? h : 1;

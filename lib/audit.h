@@ -30,6 +30,9 @@ struct dp_audit_rec {
 	const char* stage;
 	/** the reply came from Unbound's cache */
 	int from_cache;
+	/** written in monitor mode: a block is "would-block" (the answer
+	 * went out unchanged), and "mode" says "monitor" */
+	int monitor;
 };
 
 struct dp_audit;

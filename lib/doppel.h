@@ -130,6 +130,9 @@ struct dp_settings {
 	char policy[4096];
 	/** behaviour when the policy cannot be used */
 	enum dp_on_error on_error;
+	/** monitor mode: no answer is changed; what would be blocked is
+	 * logged and audited as would-block.  0: enforce */
+	int monitor;
 	/** TTL, in seconds, of synthesised NXDOMAIN answers and their SOA */
 	uint32_t block_ttl;
 	/** whether every non-allow verdict is written to the resolver log */

@@ -208,6 +208,17 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				st = DP_ERR_SYNTAX;
 				goto cleanup;
 			}
+		} else if(strcmp(key, "mode") == 0) {
+			if(strcmp(val, "enforce") == 0)
+				s->monitor = 0;
+			else if(strcmp(val, "monitor") == 0)
+				s->monitor = 1;
+			else {
+				dp_error_set(err, "%s:%d: mode: expected enforce "
+					"or monitor, got '%s'", path, lineno, val);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
 		} else if(strcmp(key, "log-verdicts") == 0) {
 			int b = parse_bool(val);
 			if(b < 0) {
@@ -220,7 +231,7 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 			s->log_verdicts = b;
 		} else {
 			dp_error_set(err, "%s:%d: unknown setting '%s' (known: "
-				"policy, on-error, block-ttl, log-verdicts, "
+				"policy, mode, on-error, block-ttl, log-verdicts, "
 				"policy-check-interval, verdict-cache, "
 				"verdict-cache-size, verdict-ttl, geoip, audit, "
 				"audit-log, audit-collapse)", path, lineno, key);

@@ -696,6 +696,7 @@ doppelmod_log_verdict(struct doppelmod_env* g, struct module_qstate* qstate,
 		qname, sizeof(qname)) != DP_OK)
 		strcpy(qname, "?");
 	log_info("doppel: %s %s %s: %s%s%s%s%s%s of %s, score %.2f: %s",
+		g->settings.monitor && v->action == DP_BLOCK ? "would-block" :
 		dp_action_str(v->action), qname, qtype, via ? "via " : "",
 		via ? via : "", via ? " " : "", via ? name : "",
 		via ? ": " : "", v->technique, v->target, v->score, v->why);
@@ -709,10 +710,20 @@ static void
 doppelmod_block(struct module_qstate* qstate, struct doppelmod_env* g,
 	uint8_t* name, const struct dp_verdict* v, int id)
 {
-	size_t len = dname_valid(name, LDNS_MAX_DOMAINLEN + 1);
-	uint8_t* apex = doppelmod_zone_of(name, &len, v->zone_labels);
-	struct dns_msg* msg = doppelmod_nxdomain_msg(qstate, g, &qstate->qinfo,
-		apex, len);
+	size_t len;
+	uint8_t* apex;
+	struct dns_msg* msg;
+	if(g->settings.monitor) {
+		/* Monitor mode: logged and audited as would-block, the
+		 * answer left as it is (on the way down, the query goes on
+		 * to be resolved). */
+		qstate->ext_state[id] = qstate->return_msg ? module_finished :
+			module_wait_module;
+		return;
+	}
+	len = dname_valid(name, LDNS_MAX_DOMAINLEN + 1);
+	apex = doppelmod_zone_of(name, &len, v->zone_labels);
+	msg = doppelmod_nxdomain_msg(qstate, g, &qstate->qinfo, apex, len);
 	if(!msg) {
 		log_err("doppel: out of memory answering a blocked name");
 		qstate->ext_state[id] = module_error;
@@ -942,7 +953,7 @@ doppelmod_decide_countries(struct module_qstate* qstate,
 				g->settings.verdict_ttl);
 		if(v->action != DP_BLOCK)
 			continue;
-		if(i > 0) {
+		if(i > 0 && !g->settings.monitor) {
 			/* The iterator cached the member's own answer while
 			 * following the chain: replace it too. */
 			struct query_info hq = qstate->qinfo;
@@ -1110,7 +1121,8 @@ block:
 	/* The iterator has cached its answer for the lookalike itself while
 	 * following the chain; replace it, or a direct query for that name
 	 * would be answered from the cache without reaching doppel. */
-	if(via[0] == 'a' && query_dname_compare(hit, qstate->qinfo.qname) != 0) {
+	if(via[0] == 'a' && !g->settings.monitor &&
+		query_dname_compare(hit, qstate->qinfo.qname) != 0) {
 		struct query_info hq = qstate->qinfo;
 		size_t len;
 		uint8_t* apex;
@@ -1263,6 +1275,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	r.qname = name;
 	r.qtype = qtype;
 	r.rcode = rc;
+	r.monitor = g->settings.monitor;
 	dp_audit_write(g->audit, &r);
 	return 1;
 }

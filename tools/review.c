@@ -178,6 +178,11 @@ action_of(const char* verdict, enum dp_action* a)
 {
 	static const enum dp_action all[] = { DP_ALLOW, DP_WARN, DP_BLOCK };
 	size_t i;
+	/* monitor mode's block, which let the answer through */
+	if(strcmp(verdict, "would-block") == 0) {
+		*a = DP_BLOCK;
+		return 1;
+	}
 	for(i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if(strcmp(dp_action_str(all[i]), verdict) == 0) {
 			*a = all[i];
@@ -325,7 +330,7 @@ dp_review_line(struct dp_review* r, const char* line, size_t len)
 	}
 	if(!action_of(verdict, &a)) {
 		snprintf(r->why, sizeof(r->why), "unknown verdict \"%.40s\" "
-			"(known: allow, warn, block)", verdict);
+			"(known: allow, warn, block, would-block)", verdict);
 		goto done;
 	}
 	st = a == DP_ALLOW ? DP_REVIEW_RECORD : add_flagged(r, name, a, rec);

@@ -27,7 +27,7 @@ if python3 - "$log" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 keys = {"time", "client", "qname", "qtype", "rcode", "verdict", "technique",
-        "target", "score", "stage", "countries", "cache", "why"}
+        "target", "score", "stage", "countries", "cache", "mode", "why"}
 for r in recs:
     missing = keys - set(r)
     assert not missing, "missing %s in %s" % (missing, r)
