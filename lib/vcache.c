@@ -372,33 +372,28 @@ hot_drop(struct dp_vcache* vc, const char* name)
 	pthread_mutex_unlock(mx);
 }
 
-/** Fill the table with the file's verdicts that have not expired. */
-static int
-hot_fill(struct dp_vcache* vc, uint64_t now)
+struct fill_arg {
+	struct dp_vcache* vc;
+	uint64_t now;
+};
+
+/** Filling the table: one of the file's verdicts, kept if not expired. */
+static void
+fill_one(void* arg, const char* name, const struct dp_vrecord* r)
 {
-	MDB_txn* txn;
-	MDB_cursor* cur;
-	MDB_val k, v;
-	int rc;
-	if((rc = mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if((rc = mdb_cursor_open(txn, vc->dbi, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	for(rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct dp_vrecord r;
-		if(k.mv_size == 0 || k.mv_size >= DP_NAME_MAX ||
-			((char*)k.mv_data)[0] == '\001' || !valid(&v))
-			continue;
-		decode(&v, &r);
-		if(r.expiry > now)
-			hot_put(vc, k.mv_data, k.mv_size, &r, 0);
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	struct fill_arg* fa = arg;
+	if(r->expiry > fa->now)
+		hot_put(fa->vc, name, strlen(name), r, 0);
+}
+
+/** Fill the table with the file's verdicts that have not expired. */
+static void
+hot_fill(struct dp_vcache* vc)
+{
+	struct fill_arg fa;
+	fa.vc = vc;
+	fa.now = (uint64_t)time(NULL);
+	dp_vcache_each(vc, fill_one, &fa);
 }
 
 /** Delete expired entries in a write transaction. @return count. */
@@ -741,8 +736,7 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 	}
 	if((rc = mdb_dbi_open(txn, NULL, 0, &vc->dbi)) != 0 ||
 		(rc = mdb_txn_commit(txn)) != 0 ||
-		(writer && (rc = hot_init(vc, map_size)) != 0) ||
-		(writer && (rc = hot_fill(vc, (uint64_t)time(NULL))) != 0)) {
+		(writer && (rc = hot_init(vc, map_size)) != 0)) {
 		dp_error_set(err, "%s: cannot open verdict cache: %s", path,
 			mdb_strerror(rc));
 		dp_vcache_close(vc);
@@ -750,6 +744,7 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 	}
 	remember_file(vc, path);
 	if(writer) {
+		hot_fill(vc);
 		if(pthread_create(&vc->writer, NULL, writer_main, vc) != 0) {
 			dp_error_set(err, "%s: cannot start the writer thread",
 				path);
