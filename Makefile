@@ -34,10 +34,11 @@ UNBOUND_DEP =
 endif
 
 LIB_SRC = lib/audit.c lib/db.c lib/edit.c lib/engine.c lib/fold.c lib/geo.c lib/index.c lib/vcache.c \
-	lib/lmdbfile.c \
+	lib/lmdbfile.c lib/counters.c \
 	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/suffix.c lib/util.c
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h
+LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h \
+	lib/counters.h
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -53,7 +54,8 @@ FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 
 all: deps-check unbound $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so \
-	$(BUILD)/bin/doppel $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/geo/country.mmdb
+	$(BUILD)/bin/doppel $(UNIT_BIN) $(BUILD)/tests/mkcache $(FUZZ_BIN) \
+	$(BUILD)/geo/country.mmdb
 
 # Install missing packages when root, otherwise say what to run.
 deps-check:
@@ -94,11 +96,14 @@ $(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
 	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
 
-CLI_SRC = tools/doppel.c tools/rpz.c tools/audit_summary.c tools/review.c geo-data/mmdb_write.c
-$(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h tools/audit_summary.h tools/review.h geo-data/mmdb_write.h $(BUILD)/lib/libdoppel.a
+CLI_SRC = tools/doppel.c tools/cli.c tools/ops.c tools/report.c tools/rpz.c \
+	tools/audit_summary.c tools/review.c geo-data/mmdb_write.c
+CLI_HDR = tools/cli.h tools/commands.h tools/rpz.h tools/audit_summary.h \
+	tools/review.h geo-data/mmdb_write.h
+$(BUILD)/bin/doppel: $(CLI_SRC) $(CLI_HDR) $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -Igeo-data -o $@ \
-		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns -ljansson \
+		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns -ljansson -lz \
 		$(LDFLAGS)
 
 # The country database, from Debian's tor-geoipdb, built at install time
@@ -106,6 +111,11 @@ $(BUILD)/bin/doppel: $(CLI_SRC) tools/rpz.h tools/audit_summary.h tools/review.h
 $(BUILD)/geo/country.mmdb: $(BUILD)/bin/doppel /usr/share/tor/geoip /usr/share/tor/geoip6
 	@mkdir -p $(dir $@)
 	$(BUILD)/bin/doppel geo build -o $@
+
+$(BUILD)/tests/mkcache: tests/cli/mkcache.c $(BUILD)/lib/libdoppel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/lib/libdoppel.a $(LIBS) \
+		$(LDFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)

@@ -54,6 +54,8 @@ struct dp_audit {
 	char* batch;
 	size_t nq;
 	uint64_t dropped, reported;
+	/** records taken into the queue for writing */
+	uint64_t queued;
 	/** writes are failing (reported once); records lost meanwhile */
 	int failing;
 	uint64_t lost;
@@ -645,6 +647,7 @@ dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 	memcpy(a->q + a->qlen, line, n);
 	a->qlen += n;
 	a->nq++;
+	a->queued++;
 	if(a->nq == AUDIT_QCAP / 2)
 		pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mx);
@@ -668,4 +671,14 @@ dp_audit_collapsed(struct dp_audit* a)
 	c = a->collapsed;
 	pthread_mutex_unlock(&a->mx);
 	return c;
+}
+
+uint64_t
+dp_audit_queued(struct dp_audit* a)
+{
+	uint64_t n;
+	pthread_mutex_lock(&a->mx);
+	n = a->queued;
+	pthread_mutex_unlock(&a->mx);
+	return n;
 }

@@ -85,4 +85,7 @@ uint64_t dp_audit_dropped(struct dp_audit* a);
 /** Repeats written as part of a collapsed record so far. */
 uint64_t dp_audit_collapsed(struct dp_audit* a);
 
+/** Records taken for writing so far (a collapsed record counts once). */
+uint64_t dp_audit_queued(struct dp_audit* a);
+
 #endif /* DOPPEL_AUDIT_H */

@@ -105,6 +105,11 @@ dp_status dp_name_from_wire(const uint8_t* wire, size_t len, char* out,
  */
 dp_status dp_name_from_text(const char* text, char* out, size_t outlen);
 
+/** dp_name_from_text, and for DP_ERR_NAME the reason, for people ("a label
+ * longer than 63 octets ..."), in *why (a static string; NULL if none). */
+dp_status dp_name_from_text_why(const char* text, char* out, size_t outlen,
+	const char** why);
+
 /**
  * Count the labels of a canonical name.
  * @param name: canonical name.
@@ -156,6 +161,9 @@ struct dp_settings {
 	/** seconds within which repeats of a record are collapsed into one
 	 * (dp_audit_set_collapse); 0: never */
 	uint32_t audit_collapse;
+	/** path of the counters file (lib/counters.h), written every few
+	 * seconds; "" for none */
+	char stats_file[4096];
 };
 
 /** Default settings file of the module. */
@@ -176,7 +184,8 @@ void dp_settings_default(struct dp_settings* s);
  * Keys: policy, on-error (open|closed), block-ttl (seconds), log-verdicts
  * (yes|no), policy-check-interval (seconds), verdict-cache (path),
  * verdict-cache-size (MB), verdict-ttl (seconds), geoip (path), audit
- * (all|flagged|off), audit-log (path).  Relative paths are
+ * (all|flagged|off), audit-log (path), audit-collapse (seconds), mode
+ * (enforce|monitor), stats-file (path).  Relative paths are
  * taken relative to the directory of the settings file.
  * @param path: file to read.
  * @param s: settings, filled with defaults first; on error the fields read
@@ -346,7 +355,8 @@ struct dp_verdict {
 	 * apex of a synthesised NXDOMAIN's SOA.  0 when action is allow.
 	 */
 	int zone_labels;
-	/** a short explanation for people, NUL terminated */
+	/** a short explanation for people, NUL terminated; after its NUL,
+	 * the details of the match (skeletons), for dp_verdict_detail() */
 	char why[160];
 	/** countries of the answers that were weighed ("ML,FR"), or "" */
 	char countries[24];
@@ -435,5 +445,16 @@ const char* dp_policy_expected_countries(const struct dp_policy* p,
  */
 int dp_policy_check_answer(const struct dp_policy* p, const char* name,
 	const char (*countries)[3], size_t n, struct dp_verdict* v);
+
+/** The details of a verdict's match (the skeletons compared), or "":
+ * internals for --verbose, not part of the explanation. */
+const char* dp_verdict_detail(const struct dp_verdict* v);
+
+/**
+ * Write a time for people: ISO 8601 in UTC ("2026-12-06T10:55:59Z").
+ * @param t: seconds since the epoch.
+ * @return out.
+ */
+char* dp_iso_time(uint64_t t, char* out, size_t cap);
 
 #endif /* DOPPEL_H */

@@ -636,6 +636,10 @@ offer_score(struct query* q, const struct dp_prot* d, double score,
 		d->suffix, score), technique);
 }
 
+/** Parts an explanation (for everyone) from the details of the match
+ * (for --verbose) in an offer's format. */
+#define DETAIL_SEP "\037"
+
 /** The second run: word the winner's offer, and only that one. */
 static void
 offer_why(struct query* q, const struct dp_prot* d, double score,
@@ -650,6 +654,7 @@ offer_why(struct query* q, const struct dp_prot* d, double score,
 	const char* technique, const char* fmt, ...)
 {
 	va_list ap;
+	char* sep;
 	score = final_score(q, d->closed, d->suffix, score);
 	if(q->explained || (uint32_t)(d - q->p->prot) != q->win_pid ||
 		score != q->v->score || technique != q->v->technique)
@@ -658,6 +663,10 @@ offer_why(struct query* q, const struct dp_prot* d, double score,
 	va_start(ap, fmt);
 	dp_vformat(q->v->why, sizeof(q->v->why), fmt, ap);
 	va_end(ap);
+	/* DETAIL_SEP parts the explanation from its details (see
+	 * dp_verdict_detail) */
+	if((sep = strchr(q->v->why, DETAIL_SEP[0])) != NULL)
+		*sep = 0;
 }
 
 /**
@@ -925,19 +934,19 @@ consider_edit(struct query* q, uint32_t pid)
 	if(skel == SKEL_SAME) {
 		base = rel == SUFFIX_SAME ? 0.95 :
 			rel == SUFFIX_OTHER ? 0.75 : 0.9;
-		offer(q, d, base, tech, "%.*s looks like '%.*s'%s (skeleton "
-			"'%.*s')%s", (int)q->label_len, q->label,
-			(int)d->label_len, pl, (q->fold_flags &
+		offer(q, d, base, tech, "%.*s looks like '%.*s'%s%s"
+			DETAIL_SEP "skeleton '%.*s'", (int)q->label_len,
+			q->label, (int)d->label_len, pl, (q->fold_flags &
 			DP_FOLD_MIXED_SCRIPT) ? ", mixing scripts" : "",
-			(int)l->nstrong, q->p->strings + l->strong,
-			rel == SUFFIX_SAME ? "" : ", under another suffix");
+			rel == SUFFIX_SAME ? "" : ", under another suffix",
+			(int)l->nstrong, q->p->strings + l->strong);
 		return;
 	}
 	if(skel == SKEL_FAR)
 		return;
 	offer(q, d, typo_score(rel, q->skel_base), tech, "%.*s looks like "
-		"'%.*s' "
-		"but for one character (skeletons '%.*s' and '%.*s')",
+		"'%.*s' but for one character" DETAIL_SEP "skeletons '%.*s' "
+		"and '%.*s'",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
 		(int)q->fold.nloose, q->fold.loose, (int)l->nloose,
 		q->p->strings + l->loose);

@@ -141,6 +141,9 @@ uint64_t dp_fnv1a(uint64_t h, const void* data, size_t len);
 int dp_lmdb_whole(int fd, const char* path, uint64_t size,
 	struct dp_error* err);
 
+/** The map size an LMDB file records (its newer meta page), or 0. */
+uint64_t dp_lmdb_map_size(int fd);
+
 /** dp_lmdb_whole's checks of the meta pages only (their format, and the
  * pages and roots they name inside the file), without walking the trees:
  * cheap enough for the verdict cache's writer before every batch. */

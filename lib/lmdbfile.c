@@ -330,3 +330,26 @@ dp_lmdb_meta_ok(int fd, const char* path, uint64_t size, struct dp_error* err)
 {
 	return check_file(fd, path, size, 0, err);
 }
+
+uint64_t
+dp_lmdb_map_size(int fd)
+{
+	unsigned char b[2 * 65536];
+	ssize_t got = pread(fd, b, sizeof(b), 0);
+	size_t n = got > 0 ? (size_t)got : 0, psize, i;
+	uint64_t best_txn = 0, map = 0;
+	if(n < PAGE_HDR + 136)
+		return 0;
+	psize = u32(b + PAGE_HDR + 24);
+	if(psize < 512 || psize > 65536 || (psize & (psize - 1)))
+		return 0;
+	for(i = 0; i < 2 && (i + 1) * psize <= n; i++) {
+		const unsigned char* m = b + i * psize + PAGE_HDR;
+		if(u32(m) == 0xBEEFC0DE && (i == 0 ||
+			u64(m + 128) > best_txn)) {
+			best_txn = u64(m + 128);
+			map = u64(m + 16);
+		}
+	}
+	return map;
+}

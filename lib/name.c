@@ -89,13 +89,19 @@ dp_name_from_wire(const uint8_t* wire, size_t len, char* out, size_t outlen)
 	return DP_OK;
 }
 
+/** Fail with the reason in *why (if why is not NULL). */
+#define NAME_FAIL(r) do { if(why) *why = (r); return DP_ERR_NAME; } while(0)
+
 dp_status
-dp_name_from_text(const char* text, char* out, size_t outlen)
+dp_name_from_text_why(const char* text, char* out, size_t outlen,
+	const char** why)
 {
 	uint8_t lab[LABEL_MAX];
 	size_t n = 0, pos = 0, wire = 1; /* the root label */
 	const char* s = text;
 	dp_status st;
+	if(why)
+		*why = NULL;
 	if(outlen == 0)
 		return DP_ERR_SPACE;
 	out[0] = 0;
@@ -108,12 +114,13 @@ dp_name_from_text(const char* text, char* out, size_t outlen)
 				/* An empty label is legal only as the
 				 * trailing root: "a.b." but not "a..b" or "". */
 				if(c == '.' || s == text)
-					return DP_ERR_NAME;
+					NAME_FAIL("an empty label");
 				break;
 			}
 			wire += 1 + n;
 			if(wire > WIRE_NAME_MAX)
-				return DP_ERR_NAME;
+				NAME_FAIL("longer than 255 octets (the limit "
+					"of a name in RFC 1035)");
 			if(pos > 0) {
 				if(pos + 1 >= outlen)
 					return DP_ERR_SPACE;
@@ -128,22 +135,24 @@ dp_name_from_text(const char* text, char* out, size_t outlen)
 			continue;
 		}
 		if(n >= LABEL_MAX)
-			return DP_ERR_NAME;
+			NAME_FAIL("a label longer than 63 octets (the limit "
+				"of a label in RFC 1035)");
 		if(c == '\\') {
 			s++;
 			if(isdigit((unsigned char)s[0])) {
 				int v;
 				if(!isdigit((unsigned char)s[1]) ||
 					!isdigit((unsigned char)s[2]))
-					return DP_ERR_NAME;
+					NAME_FAIL("an escape \\DDD without three "
+						"digits");
 				v = (s[0] - '0') * 100 + (s[1] - '0') * 10 +
 					(s[2] - '0');
 				if(v > 255)
-					return DP_ERR_NAME;
+					NAME_FAIL("an escape \\DDD over 255");
 				lab[n++] = (uint8_t)v;
 				s += 3;
 			} else if(s[0] == 0) {
-				return DP_ERR_NAME;
+				NAME_FAIL("a backslash at its end");
 			} else {
 				lab[n++] = (uint8_t)s[0];
 				s++;
@@ -155,6 +164,12 @@ dp_name_from_text(const char* text, char* out, size_t outlen)
 	}
 	out[pos] = 0;
 	return DP_OK;
+}
+
+dp_status
+dp_name_from_text(const char* text, char* out, size_t outlen)
+{
+	return dp_name_from_text_why(text, out, outlen, NULL);
 }
 
 int

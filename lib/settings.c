@@ -208,6 +208,14 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				st = DP_ERR_SYNTAX;
 				goto cleanup;
 			}
+		} else if(strcmp(key, "stats-file") == 0) {
+			if(val[0] == 0 || dp_path_relative(path, val,
+				s->stats_file, sizeof(s->stats_file)) != DP_OK) {
+				dp_error_set(err, "%s:%d: stats-file: needs a "
+					"path", path, lineno);
+				st = DP_ERR_SYNTAX;
+				goto cleanup;
+			}
 		} else if(strcmp(key, "mode") == 0) {
 			if(strcmp(val, "enforce") == 0)
 				s->monitor = 0;
@@ -234,7 +242,8 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 				"policy, mode, on-error, block-ttl, log-verdicts, "
 				"policy-check-interval, verdict-cache, "
 				"verdict-cache-size, verdict-ttl, geoip, audit, "
-				"audit-log, audit-collapse)", path, lineno, key);
+				"audit-log, audit-collapse, stats-file)", path,
+				lineno, key);
 			st = DP_ERR_SYNTAX;
 			goto cleanup;
 		}

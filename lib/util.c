@@ -4,9 +4,10 @@
  */
 #include "internal.h"
 #include <stdarg.h>
-
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char*
 dp_strerror(dp_status st)
@@ -321,4 +322,27 @@ dp_format(char* out, size_t cap, const char* fmt, ...)
 	n = dp_vformat(out, cap, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+char*
+dp_iso_time(uint64_t t, char* out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if(cap == 0)
+		return out;
+	if(!gmtime_r(&tt, &tm) || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ",
+		&tm) == 0)
+		snprintf(out, cap, "%llu", (unsigned long long)t);
+	return out;
+}
+
+const char*
+dp_verdict_detail(const struct dp_verdict* v)
+{
+	size_t n = strnlen(v->why, sizeof(v->why));
+	if(n + 1 >= sizeof(v->why) || !memchr(v->why + n + 1, 0,
+		sizeof(v->why) - n - 1))
+		return "";
+	return v->why + n + 1;
 }

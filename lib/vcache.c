@@ -2,8 +2,9 @@
  * lib/vcache.c - the verdict cache (see vcache.h).
  *
  * Value layout, little-endian host order (the file is not meant to move
- * between machines): struct vrec, then the target, technique and
- * countries strings, unterminated, lengths in the header.
+ * between machines): struct vrec, then the target, technique, countries
+ * and explanation strings, unterminated, lengths in the header (records
+ * written before the explanation was kept have a zero whylen there).
  */
 #include "vcache.h"
 #include "internal.h"
@@ -23,6 +24,8 @@
 
 /** Queued verdicts between two writes. */
 #define QCAP 1024
+/** Most bytes of an encoded record. */
+#define VREC_MAX (sizeof(struct vrec) + DP_NAME_MAX + 32 + 64 + 160)
 /** Version tag of a stored record. */
 #define VREC_MAGIC 0x31767064u /* "dpv1" */
 /** Ways of a set of the in-memory table, and its locks. */
@@ -35,8 +38,8 @@ struct vrec {
 	uint32_t magic;
 	uint8_t action;
 	uint8_t zone_labels;
-	uint16_t tlen, techlen, clen;
-	uint16_t pad2[3];
+	uint16_t tlen, techlen, clen, whylen;
+	uint16_t pad2[2];
 	double score;
 	uint64_t first, last, expiry, hits, policy_hash;
 };
@@ -98,12 +101,17 @@ struct dp_vcache {
 	ino_t ino;
 	/** the file changed under the writer: no longer written */
 	int broken;
+	/** this open made PATH-lock, which close removes (tools) */
+	int made_lock;
 	/** where to say that writes fail and recover (the writer thread
 	 * only), or NULL; the path for those lines; whether failing */
 	void (*log_fn)(const char* msg);
 	char path[512];
 	int failing;
 	uint64_t lost;
+	/** verdicts written by this process, and dropped by its writer
+	 * (file full, failing or changed under it); under write_mx */
+	uint64_t wrote, dropped_write;
 };
 
 static uint64_t
@@ -131,6 +139,7 @@ decode(const MDB_val* v, struct dp_vrecord* r)
 	memcpy(r->target, s, h.tlen);
 	memcpy(r->technique, s + h.tlen, h.techlen);
 	memcpy(r->countries, s + h.tlen + h.techlen, h.clen);
+	memcpy(r->why, s + h.tlen + h.techlen + h.clen, h.whylen);
 }
 
 /** Whether n bytes of s are all in [lo, hi] or in extra. */
@@ -141,6 +150,17 @@ all_in(const char* s, size_t n, char lo, char hi, const char* extra)
 	for(i = 0; i < n; i++)
 		if((s[i] < lo || s[i] > hi) && (s[i] == 0 ||
 			!strchr(extra, s[i])))
+			return 0;
+	return 1;
+}
+
+/** Whether n bytes of s hold no control character (UTF-8 is fine). */
+static int
+printable(const char* s, size_t n)
+{
+	size_t i;
+	for(i = 0; i < n; i++)
+		if((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
 	return 1;
 }
@@ -162,8 +182,9 @@ valid(const MDB_val* v)
 		return 0;
 	memcpy(&h, v->mv_data, sizeof(h));
 	if(h.magic != VREC_MAGIC || h.tlen >= DP_NAME_MAX ||
-		h.techlen >= 32 || h.clen >= 64 ||
-		v->mv_size != sizeof(h) + h.tlen + h.techlen + h.clen)
+		h.techlen >= 32 || h.clen >= 64 || h.whylen >= 160 ||
+		v->mv_size != sizeof(h) + h.tlen + h.techlen + h.clen +
+		h.whylen)
 		return 0;
 	if(h.action > DP_BLOCK || !(h.score >= 0.0 && h.score <= 1.0) ||
 		h.zone_labels > 127)
@@ -175,7 +196,8 @@ valid(const MDB_val* v)
 	return all_in(t, h.tlen, '!', '~', "") &&
 		(h.techlen == 0 || dp_technique_index(techname) >= 0 ||
 		strcmp(techname, "hijack") == 0) &&
-		all_in(tech + h.techlen, h.clen, 'A', 'Z', ",");
+		all_in(tech + h.techlen, h.clen, 'A', 'Z', ",") &&
+		printable(tech + h.techlen + h.clen, h.whylen);
 }
 
 /** Encode a record into buf. @return its size. */
@@ -191,6 +213,7 @@ encode(const struct dp_vrecord* r, char* buf)
 	h.tlen = (uint16_t)strnlen(r->target, DP_NAME_MAX - 1);
 	h.techlen = (uint16_t)strnlen(r->technique, 31);
 	h.clen = (uint16_t)strnlen(r->countries, 63);
+	h.whylen = (uint16_t)strnlen(r->why, 159);
 	h.score = r->score;
 	h.first = r->first_seen;
 	h.last = r->last_seen;
@@ -201,7 +224,9 @@ encode(const struct dp_vrecord* r, char* buf)
 	memcpy(buf + sizeof(h), r->target, h.tlen);
 	memcpy(buf + sizeof(h) + h.tlen, r->technique, h.techlen);
 	memcpy(buf + sizeof(h) + h.tlen + h.techlen, r->countries, h.clen);
-	return sizeof(h) + h.tlen + h.techlen + h.clen;
+	memcpy(buf + sizeof(h) + h.tlen + h.techlen + h.clen, r->why,
+		h.whylen);
+	return sizeof(h) + h.tlen + h.techlen + h.clen + h.whylen;
 }
 
 /** Size the table for the map: a set of HOT_WAYS verdicts per 4 KB, at
@@ -273,7 +298,7 @@ hot_put(struct dp_vcache* vc, const char* name, size_t n,
 	const struct dp_vrecord* rec, int merge)
 {
 	uint64_t h = name_hash(name, n);
-	char buf[sizeof(struct vrec) + DP_NAME_MAX + 32 + 64];
+	char buf[VREC_MAX];
 	struct dp_vrecord r = *rec;
 	struct hot_set* set;
 	struct hot_entry* e;
@@ -449,7 +474,7 @@ write_batch_once(struct dp_vcache* vc, struct qitem* b, size_t n)
 	MDB_txn* txn;
 	size_t i;
 	int rc;
-	char buf[sizeof(struct vrec) + DP_NAME_MAX + 32 + 64];
+	char buf[VREC_MAX];
 	if((rc = mdb_txn_begin(vc->env, NULL, 0, &txn)) != 0)
 		return rc;
 	for(i = 0; i < n; i++) {
@@ -537,6 +562,7 @@ write_batch(struct dp_vcache* vc, struct qitem* b, size_t n)
 	}
 	if(vc->broken) {
 		vc->lost += n;
+		vc->dropped_write += n;
 		pthread_mutex_unlock(&vc->write_mx);
 		return;
 	}
@@ -574,9 +600,11 @@ write_batch(struct dp_vcache* vc, struct qitem* b, size_t n)
 	if(rc == 0) {
 		vc->failing = 0;
 		vc->lost = 0;
+		vc->wrote += n;
 	} else {
 		vc->failing = 1;
 		vc->lost += n;
+		vc->dropped_write += n;
 	}
 	if(rc != 0) {
 		MDB_txn* txn;
@@ -636,9 +664,11 @@ writer_main(void* arg)
  * Whether the file at path may be opened by LMDB: missing or empty (LMDB
  * makes a new cache), or whole (dp_lmdb_whole).  A cache cut short, or
  * whose header points past its end, would fault the resolver at start-up.
+ * @param map_size: if not NULL, receives the map size the file records
+ *	(0 for a missing or empty file).
  */
 static int
-whole_or_new(const char* path, struct dp_error* err)
+whole_or_new(const char* path, uint64_t* map_size, struct dp_error* err)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
@@ -646,6 +676,8 @@ whole_or_new(const char* path, struct dp_error* err)
 		return 1; /* missing or unreadable: mdb_env_open says which */
 	ok = fstat(fd, &st) == 0 && (st.st_size == 0 || dp_lmdb_whole(fd,
 		path, (uint64_t)st.st_size, err) == 0);
+	if(ok && map_size)
+		*map_size = st.st_size ? dp_lmdb_map_size(fd) : 0;
 	close(fd);
 	if(!ok && err && err->msg[0] == 0)
 		dp_error_set(err, "%s: cannot read it", path);
@@ -661,24 +693,60 @@ whole_or_new(const char* path, struct dp_error* err)
  * full file system, a page of it without a block behind it faults
  * (SIGBUS, at start-up).  Give the file its blocks first, so that a full
  * disk is an error that says so.
+ * @param made: set to 1 if the lock file did not exist before.
  * @return 0, or -1 with err set.
  */
 static int
-reserve_lock_file(const char* path, struct dp_error* err)
+reserve_lock_file(const char* path, int* made, struct dp_error* err)
 {
 	char lock[4200];
 	int fd, rc;
 	snprintf(lock, sizeof(lock), "%s-lock", path);
-	if((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+	*made = 0;
+	if((fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		0640)) >= 0)
+		*made = 1;
+	else if((fd = open(lock, O_RDWR | O_CLOEXEC)) < 0)
 		return 0;	/* mdb_env_open says why */
 	rc = posix_fallocate(fd, 0, LOCK_RESERVE);
 	close(fd);
 	if(rc != 0 && rc != EINVAL && rc != EOPNOTSUPP) {
 		dp_error_set(err, "%s: cannot open verdict cache: %s: %s",
 			path, lock, strerror(rc));
+		if(*made)
+			unlink(lock);
+		*made = 0;
 		return -1;
 	}
 	return 0;
+}
+
+/**
+ * Whether the open database is a verdict cache: empty, or holding the
+ * stored counters or at least one verdict.  A compiled policy or another
+ * program's LMDB file holds neither, and must not be written (a purge
+ * would empty it).
+ */
+static int
+is_verdict_cache(MDB_txn* txn, MDB_dbi dbi)
+{
+	MDB_cursor* cur;
+	MDB_val k, v;
+	int rc, yes = 1;
+	if(mdb_cursor_open(txn, dbi, &cur) != 0)
+		return 0;
+	for(rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if((k.mv_size == sizeof(stats_key) - 1 &&
+			memcmp(k.mv_data, stats_key, k.mv_size) == 0) ||
+			valid(&v)) {
+			yes = 1;
+			break;
+		}
+		yes = 0;
+	}
+	mdb_cursor_close(cur);
+	return yes;
 }
 
 /** Note which file LMDB opened (file_changed compares). */
@@ -695,12 +763,15 @@ remember_file(struct dp_vcache* vc, const char* path)
 }
 
 dp_status
-dp_vcache_open(const char* path, uint64_t map_size, int writer,
+dp_vcache_open(const char* path, uint64_t map_size, int mode,
 	struct dp_vcache** out, struct dp_error* err)
 {
 	struct dp_vcache* vc = calloc(1, sizeof(*vc));
+	int writer = (mode & DP_VCACHE_WRITER) != 0, rc, dead, cache = 1;
+	unsigned flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NOMETASYNC;
+	uint64_t file_map = 0;
 	MDB_txn* txn;
-	int rc, dead;
+	struct stat st;
 	*out = NULL;
 	if(!vc || !(vc->q = calloc(QCAP, sizeof(*vc->q))) ||
 		!(vc->batch = calloc(QCAP, sizeof(*vc->batch)))) {
@@ -711,23 +782,41 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 		}
 		return DP_ERR_NOMEM;
 	}
+	snprintf(vc->path, sizeof(vc->path), "%s", path);
 	pthread_mutex_init(&vc->mx, NULL);
 	pthread_mutex_init(&vc->write_mx, NULL);
 	pthread_cond_init(&vc->cv, NULL);
-	if(!whole_or_new(path, err)) {
+	if(mode & DP_VCACHE_EXISTING) {
+		const char* no = stat(path, &st) != 0 ? strerror(errno) :
+			!S_ISREG(st.st_mode) ? "not a regular file" :
+			st.st_size == 0 ? "an empty file" : NULL;
+		if(no) {
+			dp_error_set(err, "%s: no verdict cache there (%s)",
+				path, no);
+			dp_vcache_close(vc);
+			return DP_ERR_IO;
+		}
+	}
+	if(!whole_or_new(path, &file_map, err)) {
 		dp_vcache_close(vc);
 		return DP_ERR_FORMAT;
 	}
-	if(reserve_lock_file(path, err) != 0) {
+	if(mode & DP_VCACHE_EXISTING)
+		map_size = file_map;
+	if(mode & DP_VCACHE_RDONLY)
+		flags |= MDB_RDONLY;
+	if(reserve_lock_file(path, &vc->made_lock, err) != 0) {
 		dp_vcache_close(vc);
 		return DP_ERR_IO;
 	}
+	if(!(mode & DP_VCACHE_EXISTING))
+		vc->made_lock = 0;
 	if((rc = mdb_env_create(&vc->env)) != 0 ||
 		(rc = mdb_env_set_mapsize(vc->env, map_size)) != 0 ||
-		(rc = mdb_env_open(vc->env, path, MDB_NOSUBDIR | MDB_NOTLS |
-		MDB_NOMETASYNC, 0640)) != 0 ||
+		(rc = mdb_env_open(vc->env, path, flags, 0640)) != 0 ||
 		(rc = mdb_reader_check(vc->env, &dead)) != 0 ||
-		(rc = mdb_txn_begin(vc->env, NULL, 0, &txn)) != 0) {
+		(rc = mdb_txn_begin(vc->env, NULL, flags & MDB_RDONLY,
+		&txn)) != 0) {
 		dp_error_set(err, "%s: cannot open verdict cache: %s", path,
 			mdb_strerror(rc));
 		dp_vcache_close(vc);
@@ -735,7 +824,19 @@ dp_vcache_open(const char* path, uint64_t map_size, int writer,
 			DP_ERR_FORMAT;
 	}
 	if((rc = mdb_dbi_open(txn, NULL, 0, &vc->dbi)) != 0 ||
-		(rc = mdb_txn_commit(txn)) != 0 ||
+		!(cache = is_verdict_cache(txn, vc->dbi))) {
+		mdb_txn_abort(txn);
+		if(!cache)
+			dp_error_set(err, "%s: not a verdict cache (it holds "
+				"entries, none of them a verdict); left as it "
+				"is", path);
+		else
+			dp_error_set(err, "%s: cannot open verdict cache: %s",
+				path, mdb_strerror(rc));
+		dp_vcache_close(vc);
+		return DP_ERR_FORMAT;
+	}
+	if((rc = mdb_txn_commit(txn)) != 0 ||
 		(writer && (rc = hot_init(vc, map_size)) != 0)) {
 		dp_error_set(err, "%s: cannot open verdict cache: %s", path,
 			mdb_strerror(rc));
@@ -772,6 +873,11 @@ dp_vcache_close(struct dp_vcache* vc)
 		dp_vcache_flush(vc);
 	if(vc->env)
 		mdb_env_close(vc->env);
+	if(vc->made_lock) {
+		char lock[sizeof(vc->path) + 8];
+		snprintf(lock, sizeof(lock), "%s-lock", vc->path);
+		unlink(lock);
+	}
 	pthread_mutex_destroy(&vc->mx);
 	pthread_mutex_destroy(&vc->write_mx);
 	pthread_cond_destroy(&vc->cv);
@@ -844,6 +950,7 @@ dp_vcache_note(struct dp_vcache* vc, const char* name,
 	if(v->technique)
 		snprintf(r.technique, sizeof(r.technique), "%s", v->technique);
 	snprintf(r.countries, sizeof(r.countries), "%s", v->countries);
+	snprintf(r.why, sizeof(r.why), "%s", v->why);
 	r.first_seen = r.last_seen = now;
 	r.expiry = now + ttl;
 	r.hits = 1;
@@ -1009,4 +1116,17 @@ dp_vcache_get_stats(struct dp_vcache* vc, uint64_t now,
 		}
 		mdb_txn_abort(txn);
 	}
+}
+
+void
+dp_vcache_counts(struct dp_vcache* vc, uint64_t* written, uint64_t* dropped)
+{
+	uint64_t q;
+	pthread_mutex_lock(&vc->mx);
+	q = vc->dropped_queue;
+	pthread_mutex_unlock(&vc->mx);
+	pthread_mutex_lock(&vc->write_mx);
+	*written = vc->wrote;
+	*dropped = q + vc->dropped_write;
+	pthread_mutex_unlock(&vc->write_mx);
 }

@@ -31,6 +31,8 @@ struct dp_vrecord {
 	char target[DP_NAME_MAX];
 	char technique[32];
 	char countries[64];
+	/** the explanation given when the verdict was made */
+	char why[160];
 	/** seconds since the epoch */
 	uint64_t first_seen, last_seen, expiry;
 	uint64_t hits;
@@ -51,16 +53,30 @@ struct dp_vcache_stats {
 
 struct dp_vcache;
 
+/** How a cache is opened (flags of dp_vcache_open's mode). */
+enum {
+	/** start the background writer and answer from memory (the
+	 * module); without it, reads and writes go to the file directly */
+	DP_VCACHE_WRITER = 1,
+	/** the file must exist (never created), its map size is the one it
+	 * records (map_size is ignored), and the PATH-lock file is removed
+	 * at close if this open made it (the `doppel cache` commands) */
+	DP_VCACHE_EXISTING = 2,
+	/** read only: the file is not written */
+	DP_VCACHE_RDONLY = 4
+};
+
 /**
- * Open (creating it if needed) a verdict cache.
+ * Open (creating it if needed, unless DP_VCACHE_EXISTING) a verdict cache.
+ * A file that holds entries none of which is a verdict (a compiled
+ * policy, another program's LMDB file) is refused and left as it is.
  * @param path: the file (an LMDB environment without subdirectory; a
  *	PATH-lock file sits beside it).
  * @param map_size: most bytes it may hold.
- * @param writer: 1 to start the background writer (the module), 0 for
- *	tools that read and purge.
+ * @param mode: DP_VCACHE_* flags, 0 for a cache read and written in place.
  * @return DP_OK, or DP_ERR_IO / DP_ERR_FORMAT with a message.
  */
-dp_status dp_vcache_open(const char* path, uint64_t map_size, int writer,
+dp_status dp_vcache_open(const char* path, uint64_t map_size, int mode,
 	struct dp_vcache** out, struct dp_error* err);
 
 /** Flush the queue, stop the writer, close.  NULL is fine. */
@@ -101,7 +117,6 @@ size_t dp_vcache_each(struct dp_vcache* vc,
  */
 long dp_vcache_purge(struct dp_vcache* vc, const char* name);
 
-/** Fill counters. */
 /**
  * Where to say, once per streak, that verdicts cannot be stored (the map
  * is full, the file is not writable) and that storing works again.
@@ -119,7 +134,13 @@ void dp_vcache_set_log(struct dp_vcache* vc, void (*log_fn)(const char* msg),
  */
 int dp_vcache_decode(const void* data, size_t len, struct dp_vrecord* r);
 
+/** Fill counters (reads every entry of the file: for tools). */
 void dp_vcache_get_stats(struct dp_vcache* vc, uint64_t now,
 	struct dp_vcache_stats* st);
+
+/** What this process did, cheaply (no read of the file): verdicts
+ * written, and dropped (queue full, file full, failing or replaced). */
+void dp_vcache_counts(struct dp_vcache* vc, uint64_t* written,
+	uint64_t* dropped);
 
 #endif /* DOPPEL_VCACHE_H */

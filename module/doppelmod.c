@@ -78,6 +78,7 @@
 
 #include "doppel.h"
 #include "audit.h"
+#include "counters.h"
 #include "vcache.h"
 
 #include <dlfcn.h>
@@ -145,6 +146,12 @@ struct doppelmod_env {
 	size_t ncallbacks;
 	pthread_mutex_t watch_mx;
 	pthread_cond_t watch_cv;
+	/** the counters (lib/counters.h), published by the watcher to
+	 * settings.stats_file; the policy's figures they show (under the
+	 * lock); whether the last publishing failed (said once) */
+	struct dp_counters* counters;
+	uint64_t policy_built, policy_loaded, policy_domains;
+	int publish_failing;
 };
 
 /**
@@ -527,6 +534,42 @@ doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
 	return name;
 }
 
+/** The verdict cache's verdict for a name, made under the policy in force,
+ * not allow, and still vouched for by it (dp_policy_vouches: the policy's
+ * allow list wins), into v (whose strings then point into rec).  It says
+ * why as it said when it was made. */
+static int
+doppelmod_cached_verdict(struct doppelmod_env* g, const char* text,
+	uint64_t now, struct dp_vrecord* rec, struct dp_verdict* v)
+{
+	if(!g->vcache)
+		return 0;
+	if(!dp_vcache_get(g->vcache, text, now, rec) ||
+		rec->policy_hash != g->policy_hash || rec->action == DP_ALLOW ||
+		!dp_policy_vouches(g->policy, text, rec->target)) {
+		dp_counters_add(g->counters, DP_CTR_VCACHE_MISS, 1);
+		return 0;
+	}
+	dp_counters_add(g->counters, DP_CTR_VCACHE_HIT, 1);
+	memset(v, 0, sizeof(*v));
+	v->action = rec->action;
+	v->score = rec->score;
+	v->target = rec->target;
+	v->technique = rec->technique;
+	v->zone_labels = rec->zone_labels;
+	snprintf(v->countries, sizeof(v->countries), "%.23s", rec->countries);
+	if(rec->why[0])
+		snprintf(v->why, sizeof(v->why), "%s", rec->why);
+	else {
+		/* a record stored before explanations were kept */
+		char when[24];
+		dp_iso_time(rec->first_seen, when, sizeof(when));
+		snprintf(v->why, sizeof(v->why), "%.31s of %.60s, in the "
+			"verdict cache since %.23s", rec->technique, rec->target, when);
+	}
+	return 1;
+}
+
 /**
  * Check one wire-format name: the verdict cache first, then the engine;
  * a flagged name is queued for the verdict cache.
@@ -535,30 +578,6 @@ doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
  * @param rec: storage for a cached verdict, which v may point into.
  * @return 0 if the name could not be read (it is then allowed).
  */
-/** The verdict cache's verdict for a name, made under the policy in force,
- * not allow, and still vouched for by it (dp_policy_vouches: the policy's
- * allow list wins), into v (whose strings then point into rec). */
-static int
-doppelmod_cached_verdict(struct doppelmod_env* g, const char* text,
-	uint64_t now, struct dp_vrecord* rec, struct dp_verdict* v)
-{
-	if(!g->vcache || !dp_vcache_get(g->vcache, text, now, rec) ||
-		rec->policy_hash != g->policy_hash || rec->action == DP_ALLOW ||
-		!dp_policy_vouches(g->policy, text, rec->target))
-		return 0;
-	memset(v, 0, sizeof(*v));
-	v->action = rec->action;
-	v->score = rec->score;
-	v->target = rec->target;
-	v->technique = rec->technique;
-	v->zone_labels = rec->zone_labels;
-	snprintf(v->countries, sizeof(v->countries), "%.23s", rec->countries);
-	snprintf(v->why, sizeof(v->why), "verdict cache, first seen %llu, "
-		"%llu hits", (unsigned long long)rec->first_seen,
-		(unsigned long long)rec->hits);
-	return 1;
-}
-
 static int
 doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 	uint8_t* name, size_t len, struct dp_verdict* v, char* text,
@@ -568,6 +587,7 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 	if(dp_name_from_wire(name, len, text, DP_NAME_MAX) != DP_OK) {
 		memset(v, 0, sizeof(*v));
 		v->action = DP_ALLOW;
+		dp_counters_add(g->counters, DP_CTR_ERR_NAME, 1);
 		return 0;
 	}
 	if(!doppelmod_cached_verdict(g, text, now, rec, v))
@@ -664,10 +684,12 @@ doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
 {
 	struct doppelmod_qstate* mq = qstate->minfo[id];
 	struct doppelmod_seen* s;
+	if(v->action != DP_ALLOW) {
+		doppelmod_flag(g, qstate->qinfo.qname, qstate->qinfo.qname_len);
+		dp_counters_verdict(g->counters, v, g->settings.monitor);
+	}
 	if(!g->audit || !mq)
 		return;
-	if(v->action != DP_ALLOW)
-		doppelmod_flag(g, qstate->qinfo.qname, qstate->qinfo.qname_len);
 	if(!(s = mq->seen) && !(s = mq->seen = regional_alloc(qstate->region,
 		sizeof(*s))))
 		return;
@@ -702,6 +724,18 @@ doppelmod_log_verdict(struct doppelmod_env* g, struct module_qstate* qstate,
 		via ? ": " : "", v->technique, v->target, v->score, v->why);
 }
 
+/** Add Extended DNS Error 15, Blocked (RFC 8914), with the reason. */
+static void
+doppelmod_ede(struct edns_option** list, struct regional* region,
+	const struct dp_verdict* v)
+{
+	char ede[300];
+	snprintf(ede, sizeof(ede), "doppel: %s of %s: %s",
+		v->technique ? v->technique : "lookalike",
+		v->target ? v->target : "?", v->why);
+	(void)edns_opt_list_append_ede(list, region, LDNS_EDE_BLOCKED, ede);
+}
+
 /**
  * Block the query: answer NXDOMAIN with the SOA of the lookalike zone (the
  * trailing zone_labels labels of name) and cache that answer.
@@ -726,6 +760,7 @@ doppelmod_block(struct module_qstate* qstate, struct doppelmod_env* g,
 	msg = doppelmod_nxdomain_msg(qstate, g, &qstate->qinfo, apex, len);
 	if(!msg) {
 		log_err("doppel: out of memory answering a blocked name");
+		dp_counters_add(g->counters, DP_CTR_ERR_NOMEM, 1);
 		qstate->ext_state[id] = module_error;
 		return;
 	}
@@ -733,16 +768,9 @@ doppelmod_block(struct module_qstate* qstate, struct doppelmod_env* g,
 	/* The rcode travels in the reply flags; return_rcode stays NOERROR
 	 * or the mesh would send a bare error without the SOA. */
 	qstate->return_rcode = LDNS_RCODE_NOERROR;
-	/* RFC 8914 Extended DNS Error 15, Blocked.  Only the first answer
-	 * carries it; answers from the cache do not. */
-	{
-		char ede[300];
-		snprintf(ede, sizeof(ede), "doppel: %s of %s: %s",
-			v->technique ? v->technique : "lookalike",
-			v->target ? v->target : "?", v->why);
-		(void)edns_opt_list_append_ede(&qstate->edns_opts_front_out,
-			qstate->region, LDNS_EDE_BLOCKED, ede);
-	}
+	/* RFC 8914 Extended DNS Error 15, Blocked; repeats answered from
+	 * the message cache get it from doppelmod_reply_cb. */
+	doppelmod_ede(&qstate->edns_opts_front_out, qstate->region, v);
 	doppelmod_cache_store(qstate, g, msg);
 	qstate->ext_state[id] = module_finished;
 }
@@ -768,11 +796,13 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	}
 	if(!(mq = regional_alloc_zero(qstate->region, sizeof(*mq)))) {
 		log_err("doppel: out of memory");
+		dp_counters_add(g->counters, DP_CTR_ERR_NOMEM, 1);
 		qstate->ext_state[id] = module_error;
 		return;
 	}
 	mq->state = DOPPELMOD_PASSED_DOWN;
 	qstate->minfo[id] = mq;
+	dp_counters_add(g->counters, DP_CTR_QUERIES, 1);
 	if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
 		qstate->qinfo.qname_len, &v, text, &rec, 1))
 		doppelmod_note(qstate, g, &v, "name", id);
@@ -805,6 +835,7 @@ doppelmod_add_country(struct doppelmod_env* g, uint16_t type, uint8_t* rd,
 	} else
 		return;
 	/* An address the database does not place is neutral. */
+	dp_counters_add(g->counters, DP_CTR_GEO_LOOKUPS, 1);
 	if(!dp_geo_country(g->geo, (struct sockaddr*)&ss, c))
 		return;
 	for(i = 0; i < *n; i++)
@@ -1193,18 +1224,16 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	struct dp_vrecord rec;
 	int hit_clean;
 	(void)edns;
-	(void)opt_list_out;
-	(void)region;
 	(void)start_time;
 	if(!g)
 		return 1;
 	doppelmod_take_mail(g, DOPPELMOD_IN_CALLBACK);
-	if(!g->audit)
-		return 1;
 	/* A cache hit of a name never flagged: nothing to work out again,
 	 * and in flagged mode nothing to write. */
 	hit_clean = !qstate && !doppelmod_maybe_flagged(g, qinfo->qname,
 		qinfo->qname_len);
+	if(!g->audit && (qstate || hit_clean))
+		return 1;
 	if(hit_clean && g->settings.audit < 2)
 		return 1;
 	/* A reply worked out by operate() with nothing flagged: in flagged
@@ -1259,10 +1288,15 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		r.v = &allow;
 		r.stage = "name";
 	}
-	if(g->settings.audit < 2 && r.v->action == DP_ALLOW)
-		return 1;
 	if(!rcode && rep)
 		rcode = FLAGS_GET_RCODE(rep->flags);
+	/* A blocked answer repeated from the message cache carries the
+	 * reason as the first one did. */
+	if(!qstate && r.v->action == DP_BLOCK && rcode == LDNS_RCODE_NXDOMAIN &&
+		!g->settings.monitor && opt_list_out && region)
+		doppelmod_ede(opt_list_out, region, r.v);
+	if(!g->audit || (g->settings.audit < 2 && r.v->action == DP_ALLOW))
+		return 1;
 	rcode_str(rcode, rc, sizeof(rc));
 	type_str(qinfo->qtype, qtype, sizeof(qtype));
 	client[0] = 0;
@@ -1282,7 +1316,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 
 /** The reply lists the audit callback sits on; without an audit log,
  * only the first (cache hits, which never reach operate()), for the
- * mailbox. */
+ * mailbox and the reason (EDE) of blocked answers from the cache. */
 static const enum inplace_cb_list_type doppelmod_audit_lists[] = {
 	inplace_cb_reply_cache, inplace_cb_reply, inplace_cb_reply_servfail
 };
@@ -1301,7 +1335,7 @@ doppelmod_callbacks(struct doppelmod_env* g, struct dynlibmod_env* de,
 	if(g->audit)
 		n = sizeof(doppelmod_audit_lists) /
 			sizeof(doppelmod_audit_lists[0]);
-	else if(g->watching || g->vcache)
+	else
 		n = 1;
 	for(k = 0; k < n; k++) {
 		if(!de->inplace_cb_register_wrapped(cb,
@@ -1362,7 +1396,11 @@ doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
 	g->policy = p;
 	g->policy_hash = info.source_hash;
 	g->policy_countries = dp_policy_uses_countries(p);
+	g->policy_built = info.built;
+	g->policy_loaded = (uint64_t)time(NULL);
+	g->policy_domains = dp_policy_protected_count(p);
 	pthread_rwlock_unlock(&g->lock);
+	dp_counters_add(g->counters, DP_CTR_POLICY_LOADS, 1);
 	dp_policy_free(old);
 	doppelmod_post(1, DOPPELMOD_INFO, "doppel: policy %s changed: now "
 		"%zu protected domains; message cache flushed",
@@ -1395,6 +1433,7 @@ doppelmod_watch_once(struct doppelmod_env* g)
 	 * reported once, not every few seconds. */
 	g->seen = now;
 	if(!(p = doppelmod_load(g, &seen, &err))) {
+		dp_counters_add(g->counters, DP_CTR_ERR_POLICY, 1);
 		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s; keeping the "
 			"policy in force (the file is looked at again when it "
 			"changes)", err.msg);
@@ -1404,21 +1443,77 @@ doppelmod_watch_once(struct doppelmod_env* g)
 	doppelmod_swap(g, p);
 }
 
-/** The watcher thread: every policy-check-interval seconds. */
+/** Write the counters to the stats file (the watcher thread, and
+ * deinit()); a failure is said once, and its end too. */
+static void
+doppelmod_publish(struct doppelmod_env* g)
+{
+	struct dp_counters_extra x;
+	struct dp_error err;
+	memset(&x, 0, sizeof(x));
+	if(!g->counters || !g->settings.stats_file[0])
+		return;
+	if(g->vcache)
+		dp_vcache_counts(g->vcache, &x.vcache_written,
+			&x.vcache_dropped);
+	if(g->audit) {
+		x.audit_written = dp_audit_queued(g->audit);
+		x.audit_collapsed = dp_audit_collapsed(g->audit);
+		x.audit_dropped = dp_audit_dropped(g->audit);
+	}
+	pthread_rwlock_rdlock(&g->lock);
+	x.has_policy = g->policy != NULL;
+	x.policy_hash = g->policy_hash;
+	x.policy_built = g->policy_built;
+	x.policy_loaded = g->policy_loaded;
+	x.policy_domains = g->policy_domains;
+	pthread_rwlock_unlock(&g->lock);
+	x.monitor = g->settings.monitor;
+	err.msg[0] = 0;
+	if(dp_counters_publish(g->counters, &x, g->settings.stats_file,
+		(uint64_t)time(NULL), &err) != DP_OK) {
+		if(!g->publish_failing)
+			doppelmod_post(0, DOPPELMOD_WARN, "doppel: stats-file "
+				"%s; counters not published until it works",
+				err.msg);
+		g->publish_failing = 1;
+	} else if(g->publish_failing) {
+		g->publish_failing = 0;
+		doppelmod_post(0, DOPPELMOD_INFO, "doppel: stats-file %s: "
+			"published again", g->settings.stats_file);
+	}
+}
+
+/** Seconds between two publishings of the counters. */
+#define DOPPELMOD_STATS_EVERY 5
+
+/** The watcher thread: the policy file every policy-check-interval
+ * seconds, the counters every DOPPELMOD_STATS_EVERY. */
 static void*
 doppelmod_watch(void* arg)
 {
 	struct doppelmod_env* g = arg;
+	uint32_t every = g->settings.policy_check_interval;
+	time_t last_check = time(NULL);
+	if(g->settings.stats_file[0] && (every == 0 ||
+		every > DOPPELMOD_STATS_EVERY))
+		every = DOPPELMOD_STATS_EVERY;
+	doppelmod_publish(g);
 	pthread_mutex_lock(&g->watch_mx);
 	while(!g->stopping) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)g->settings.policy_check_interval;
+		until.tv_sec += (time_t)every;
 		pthread_cond_timedwait(&g->watch_cv, &g->watch_mx, &until);
 		if(g->stopping)
 			break;
 		pthread_mutex_unlock(&g->watch_mx);
-		doppelmod_watch_once(g);
+		if(g->settings.policy_check_interval > 0 && time(NULL) -
+			last_check >= (time_t)g->settings.policy_check_interval) {
+			last_check = time(NULL);
+			doppelmod_watch_once(g);
+		}
+		doppelmod_publish(g);
 		pthread_mutex_lock(&g->watch_mx);
 	}
 	pthread_mutex_unlock(&g->watch_mx);
@@ -1454,7 +1549,9 @@ init(struct module_env* env, int id)
 	if(!(g = calloc(1, sizeof(*g)))) {
 		log_err("doppel: out of memory");
 		return 0;
-	}
+	}	/* without counters (out of memory) nothing is counted */
+	g->counters = dp_counters_create();
+
 	pthread_rwlock_init(&g->lock, NULL);
 	pthread_mutex_init(&g->watch_mx, NULL);
 	pthread_cond_init(&g->watch_cv, NULL);
@@ -1503,7 +1600,12 @@ init(struct module_env* env, int id)
 		dp_policy_get_info(g->policy, &info);
 		g->policy_hash = info.source_hash;
 		g->policy_countries = dp_policy_uses_countries(g->policy);
-	}
+		g->policy_built = info.built;
+		g->policy_loaded = (uint64_t)time(NULL);
+		g->policy_domains = dp_policy_protected_count(g->policy);
+		dp_counters_add(g->counters, DP_CTR_POLICY_LOADS, 1);
+	} else
+		dp_counters_add(g->counters, DP_CTR_ERR_POLICY, 1);
 #ifdef DOPPEL_GEOIP_DEFAULT
 	/* No geoip: setting: the database `make` built, if it is there. */
 	if(st == DP_OK && !g->settings.geoip[0] &&
@@ -1539,7 +1641,8 @@ init(struct module_env* env, int id)
 			dp_vcache_set_log(g->vcache, doppelmod_audit_said,
 				g->settings.verdict_cache);
 	}
-	if(st == DP_OK && g->settings.policy_check_interval > 0) {
+	if(st == DP_OK && (g->settings.policy_check_interval > 0 ||
+		g->settings.stats_file[0])) {
 		if(pthread_create(&g->watcher, NULL, doppelmod_watch, g) == 0)
 			g->watching = 1;
 		else
@@ -1567,7 +1670,8 @@ deinit(struct module_env* env, int id)
 	while(g->ncallbacks > 0)
 		de->inplace_cb_delete_wrapped(env,
 			doppelmod_audit_lists[--g->ncallbacks], id);
-	/* Write what is queued, then close. */
+	/* The last figures, then write what is queued and close. */
+	doppelmod_publish(g);
 	dp_audit_close(g->audit);
 	dp_vcache_close(g->vcache);
 	/* Our threads are gone: log what they left. */
@@ -1581,6 +1685,7 @@ deinit(struct module_env* env, int id)
 	pthread_rwlock_destroy(&g->lock);
 	pthread_mutex_destroy(&g->watch_mx);
 	pthread_cond_destroy(&g->watch_cv);
+	dp_counters_free(g->counters);
 	free(g);
 	de->dyn_env = NULL;
 }

@@ -15,8 +15,13 @@ dp_audit_summary_init(struct dp_audit_summary* s)
 	s->by_tech = json_object();
 	s->by_country = json_object();
 	s->top = json_object();
+	s->by_client = json_object();
+	s->by_day = json_object();
+	s->day_tech = json_object();
+	s->would_block = json_object();
 	if(!s->by_verdict || !s->by_target || !s->by_tech || !s->by_country ||
-		!s->top) {
+		!s->top || !s->by_client || !s->by_day || !s->day_tech ||
+		!s->would_block) {
 		dp_audit_summary_free(s);
 		return -1;
 	}
@@ -43,7 +48,8 @@ dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
 	json_t* rec = json_loadb(line, len, 0, &je);
 	json_t* rep;
 	json_int_t w;
-	const char *verdict, *cc;
+	const char *verdict, *cc, *t;
+	char day[16];
 	s->lines++;
 	if(!rec || !json_is_object(rec)) {
 		s->bad++;
@@ -59,7 +65,25 @@ dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
 	s->queries += (uint64_t)w;
 	verdict = json_string_value(json_object_get(rec, "verdict"));
 	count_in(s->by_verdict, verdict, w);
+	count_in(s->by_client, json_string_value(json_object_get(rec,
+		"client")), w);
+	if((t = json_string_value(json_object_get(rec, "time"))) &&
+		strlen(t) >= 10) {
+		snprintf(day, sizeof(day), "%.10s", t);
+		count_in(s->by_day, day, w);
+	} else
+		snprintf(day, sizeof(day), "-");
+	if(verdict && strcmp(verdict, "would-block") == 0)
+		count_in(s->would_block, json_string_value(
+			json_object_get(rec, "qname")), w);
 	if(verdict && strcmp(verdict, "allow") != 0) {
+		json_t* dt = json_object_get(s->day_tech, day);
+		if(!dt && (dt = json_object()) != NULL &&
+			json_object_set_new(s->day_tech, day, dt) != 0)
+			dt = NULL;
+		if(dt)
+			count_in(dt, json_string_value(json_object_get(rec,
+				"technique")), w);
 		count_in(s->by_target, json_string_value(
 			json_object_get(rec, "target")), w);
 		count_in(s->by_tech, json_string_value(
@@ -82,12 +106,14 @@ dp_audit_summary_line(struct dp_audit_summary* s, const char* line,
 json_t*
 dp_audit_summary_json(const struct dp_audit_summary* s)
 {
-	return json_pack("{s:I,s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "records",
-		(json_int_t)(s->lines - s->bad), "queries",
+	return json_pack("{s:I,s:I,s:I,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
+		"records", (json_int_t)(s->lines - s->bad), "queries",
 		(json_int_t)s->queries, "unreadable",
 		(json_int_t)s->bad, "verdicts", s->by_verdict, "targets",
 		s->by_target, "techniques", s->by_tech, "countries",
-		s->by_country, "lookalikes", s->top);
+		s->by_country, "lookalikes", s->top, "clients", s->by_client,
+		"days", s->by_day, "days_by_technique", s->day_tech,
+		"would_block", s->would_block);
 }
 
 void
@@ -98,6 +124,11 @@ dp_audit_summary_free(struct dp_audit_summary* s)
 	json_decref(s->by_tech);
 	json_decref(s->by_country);
 	json_decref(s->top);
+	json_decref(s->by_client);
+	json_decref(s->by_day);
+	json_decref(s->day_tech);
+	json_decref(s->would_block);
 	s->by_verdict = s->by_target = s->by_tech = s->by_country = s->top =
 		NULL;
+	s->by_client = s->by_day = s->day_tech = s->would_block = NULL;
 }

@@ -21,6 +21,10 @@ struct dp_audit_summary {
 	/** counts by verdict; by target, technique and queried name of the
 	 * non-allow records; by country of the answers */
 	json_t *by_verdict, *by_target, *by_tech, *by_country, *top;
+	/** counts by client and by UTC day ("2026-12-06") of all records;
+	 * by day and technique of the non-allow ones ({day: {tech: n}});
+	 * by queried name of the would-block ones (monitor mode) */
+	json_t *by_client, *by_day, *day_tech, *would_block;
 	/** the parser's message for the last bad line */
 	char last_error[160];
 };

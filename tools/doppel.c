@@ -1,10 +1,14 @@
 /*
  * tools/doppel.c - the doppel command line: explain verdicts, scan name
- * lists, validate settings.  One binary, git-style subcommands.
+ * lists, validate settings.  One binary, git-style subcommands; options
+ * parsed, help given and exit statuses chosen the same way for all
+ * (tools/cli.h).
  */
 #include "doppel.h"
+#include "cli.h"
 #include "mmdb_write.h"
 #include "audit_summary.h"
+#include "commands.h"
 #include "review.h"
 #include "rpz.h"
 #include "vcache.h"
@@ -20,34 +24,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static void
-usage(FILE* out)
-{
-	fprintf(out,
-		"usage: doppel COMMAND [ARGS]\n"
-		"\n"
-		"commands:\n"
-		"  check -p POLICY [--json] [--answer IP]... [--geoip MMDB] NAME...\n"
-		"                                    explain the verdict for each NAME\n"
-		"  scan -p POLICY [--json]           read names on stdin, one verdict a line\n"
-		"  compile SRC -o DB                 check a policy source, write it compiled\n"
-		"  compile SRC --rpz ZONE -o FILE    write its lookalikes as an RPZ zone\n"
-		"  info DB                           what a compiled policy records\n"
-		"  audit summary LOG [--json]        counts of an audit log, top lookalikes\n"
-		"  review [--min-clients N] [--top N] [--json] LOG...\n"
-		"                                    rank flagged names, suggest policy lines\n"
-		"  geo build -o OUT.mmdb [--tor4 P] [--tor6 P] | [--fixture F]...\n"
-		"                                    write the country database\n"
-		"  cache list|show NAME|purge [NAME]|stats -d CACHE [--json]\n"
-		"                                    the module's verdict cache\n"
-		"  conf-check [FILE]                 validate doppel.conf and its policy\n"
-		"                                    (default: $DOPPEL_CONF, then %s)\n"
-		"  version                           print the version\n"
-		"\n"
-		"exit status: 0 ok, 1 a name was blocked (check), 2 usage or input error\n",
-		DP_SETTINGS_DEFAULT_PATH);
-}
 
 /** Write s as a JSON string literal. */
 static void
@@ -70,16 +46,25 @@ json_str(FILE* out, const char* s)
 	fputc('"', out);
 }
 
-/** Print one verdict, for people or as a JSON object. */
+/** Print one verdict, for people or as a JSON object.
+ * @param name: the canonical name, NULL if input is not one (v->why then
+ *	says why). */
 static void
 print_verdict(FILE* out, const char* input, const char* name,
-	const struct dp_verdict* v, int json)
+	const struct dp_verdict* v, int json, int verbose)
 {
+	const char* detail = dp_verdict_detail(v);
 	if(json) {
 		fputs("{\"name\":", out);
-		json_str(out, name ? name : input);
+		json_str(out, name);
 		fputs(",\"input\":", out);
 		json_str(out, input);
+		if(!name) {
+			fputs(",\"verdict\":\"error\",\"error\":", out);
+			json_str(out, v->why);
+			fputs("}\n", out);
+			return;
+		}
 		fprintf(out, ",\"verdict\":\"%s\",\"target\":",
 			dp_action_str(v->action));
 		json_str(out, v->target);
@@ -89,197 +74,273 @@ print_verdict(FILE* out, const char* input, const char* name,
 		json_str(out, v->why);
 		fputs(",\"countries\":", out);
 		json_str(out, v->countries[0] ? v->countries : NULL);
+		if(verbose) {
+			fputs(",\"detail\":", out);
+			json_str(out, detail[0] ? detail : NULL);
+		}
 		fputs("}\n", out);
 		return;
 	}
 	if(!name) {
-		fprintf(out, "%s: %s\n", input, v->why);
+		cli_put_safe(out, input);
+		fputs(": error: ", out);
+		cli_put_safe(out, v->why);
+		fputc('\n', out);
 		return;
 	}
 	fprintf(out, "%s: %s", name, dp_action_str(v->action));
 	if(v->action != DP_ALLOW)
 		fprintf(out, " (%s of %s, score %.2f)", v->technique, v->target,
 			v->score);
-	fprintf(out, ": %s\n", v->why);
+	fputs(": ", out);
+	cli_put_safe(out, v->why);
+	if(verbose && detail[0]) {
+		fputs(" [", out);
+		cli_put_safe(out, detail);
+		fputc(']', out);
+	}
+	fputc('\n', out);
 }
 
-/** Answers given with --answer, and the database to place them. */
-static const char* answers[16];
-static int nanswers;
-static const char* geoip_path = "build/geo/country.mmdb";
+/** What check and scan share: the policy, the answers given with
+ * --answer and the database to place them, the output form. */
+struct checker {
+	struct dp_policy* policy;
+	struct dp_geo* geo;
+	const char* answers[16];
+	int nanswers;
+	int json, verbose;
+};
 
 /** The countries of the --answer addresses. @return how many. */
 static size_t
-answer_countries(const struct dp_geo* g, char (*cc)[3])
+answer_countries(const struct checker* c, char (*cc)[3])
 {
 	size_t n = 0;
 	int i;
-	for(i = 0; i < nanswers; i++) {
+	for(i = 0; i < c->nanswers; i++) {
 		struct sockaddr_storage ss;
 		struct sockaddr_in* s4 = (struct sockaddr_in*)&ss;
 		struct sockaddr_in6* s6 = (struct sockaddr_in6*)&ss;
 		memset(&ss, 0, sizeof(ss));
-		if(inet_pton(AF_INET, answers[i], &s4->sin_addr) == 1)
+		if(inet_pton(AF_INET, c->answers[i], &s4->sin_addr) == 1)
 			s4->sin_family = AF_INET;
-		else if(inet_pton(AF_INET6, answers[i], &s6->sin6_addr) == 1)
+		else if(inet_pton(AF_INET6, c->answers[i], &s6->sin6_addr) == 1)
 			s6->sin6_family = AF_INET6;
 		else
 			continue;
-		if(dp_geo_country(g, (struct sockaddr*)&ss, cc[n]))
+		if(dp_geo_country(c->geo, (struct sockaddr*)&ss, cc[n]))
 			n++;
 	}
 	return n;
 }
 
-static struct dp_geo* geo;
-
-/** Check one name from text; an unreadable name is reported, not fatal. */
-static enum dp_action
-check_one(const struct dp_policy* p, const char* input, int json)
+/** Check one name from text and print its verdict.
+ * @return CLI_OK, CLI_FOUND (blocked) or CLI_USAGE (not a name). */
+static int
+check_one(const struct checker* c, const char* input)
 {
 	char name[DP_NAME_MAX];
 	struct dp_verdict v;
-	dp_status st = dp_name_from_text(input, name, sizeof(name));
+	const char* why;
+	dp_status st = dp_name_from_text_why(input, name, sizeof(name), &why);
 	if(st != DP_OK) {
 		memset(&v, 0, sizeof(v));
-		snprintf(v.why, sizeof(v.why), "not a domain name (%s)",
-			dp_strerror(st));
-		print_verdict(stdout, input, NULL, &v, json);
-		return DP_ALLOW;
+		snprintf(v.why, sizeof(v.why), "not a domain name: %s",
+			why ? why : dp_strerror(st));
+		print_verdict(stdout, input, NULL, &v, c->json, 0);
+		return CLI_USAGE;
 	}
-	dp_policy_check(p, name, &v);
-	if(geo) {
+	dp_policy_check(c->policy, name, &v);
+	if(c->geo) {
 		char cc[16][3];
-		size_t n = answer_countries(geo, cc);
-		dp_policy_check_answer(p, name, (const char(*)[3])cc, n, &v);
+		size_t n = answer_countries(c, cc);
+		dp_policy_check_answer(c->policy, name, (const char(*)[3])cc,
+			n, &v);
 	}
-	print_verdict(stdout, input, name, &v, json);
-	return v.action;
+	print_verdict(stdout, input, name, &v, c->json, c->verbose);
+	return v.action == DP_BLOCK ? CLI_FOUND : CLI_OK;
 }
 
-/** Parse "-p POLICY [--json]" and load the policy. @return argv index of
- * the first operand, or -1 on error. */
+/** The worse of two statuses: an error over a finding over nothing. */
 static int
-policy_args(int argc, char** argv, struct dp_policy** p, int* json)
+worse(int a, int b)
 {
-	const char* path = NULL;
+	return a > b ? a : b;
+}
+
+/** Load a policy for a command. @return CLI_OK or CLI_USAGE (said). */
+static int
+load_policy(const char* cmd, const char* path, struct dp_policy** p)
+{
 	struct dp_error err;
-	int i;
 	dp_status st;
-	*json = 0;
-	for(i = 2; i < argc; i++) {
-		if(strcmp(argv[i], "-p") == 0 && i + 1 < argc)
-			path = argv[++i];
-		else if(strcmp(argv[i], "--json") == 0)
-			*json = 1;
-		else if(strcmp(argv[i], "--answer") == 0 && i + 1 < argc &&
-			strcmp(argv[1], "check") == 0) {
-			if(nanswers == (int)(sizeof(answers) /
-				sizeof(answers[0]))) {
-				fprintf(stderr, "doppel check: at most %d "
-					"answers\n", nanswers);
-				return -1;
-			}
-			answers[nanswers++] = argv[++i];
-		} else if(strcmp(argv[i], "--geoip") == 0 && i + 1 < argc)
-			geoip_path = argv[++i];
-		else if(strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		} else if(argv[i][0] == '-' && argv[i][1] != 0) {
-			fprintf(stderr, "doppel %s: unknown option '%s'\n",
-				argv[1], argv[i]);
-			return -1;
-		} else
-			break;
-	}
-	if(!path) {
-		fprintf(stderr, "doppel %s: -p POLICY is required\n", argv[1]);
-		return -1;
-	}
+	if(!path)
+		return cli_usage_error(cmd, "-p POLICY is required");
 	if((st = dp_policy_load(path, p, &err)) != DP_OK) {
 		fprintf(stderr, "doppel: %s\n",
 			err.msg[0] ? err.msg : dp_strerror(st));
-		return -1;
+		return CLI_USAGE;
 	}
-	return i;
+	return CLI_OK;
+}
+
+enum { CK_POLICY, CK_JSON, CK_VERBOSE, CK_ANSWER, CK_GEOIP };
+static const struct cli_opt check_opts[] = {
+	{ "-p", "--policy", 1 }, { "--json", NULL, 0 },
+	{ "--verbose", "-v", 0 }, { "--answer", NULL, 1 },
+	{ "--geoip", NULL, 1 }, { NULL, NULL, 0 }
+};
+
+/** Parse check's and scan's options into c. @return -1 to go on, or the
+ * status to exit with. */
+static int
+checker_args(int argc, char** argv, const char* cmd, struct checker* c,
+	struct cli_args* a)
+{
+	int rc, k;
+	memset(c, 0, sizeof(*c));
+	if((rc = cli_parse(argc, argv, 2, cmd, check_opts, a)) >= 0)
+		return rc;
+	c->json = cli_given(a, CK_JSON);
+	c->verbose = cli_given(a, CK_VERBOSE);
+	for(k = 0; k < a->nopts; k++) {
+		if(a->opts[k].opt != CK_ANSWER)
+			continue;
+		if(strcmp(cmd, "check") != 0)
+			return cli_usage_error(cmd, "--answer is for check");
+		if(c->nanswers == (int)(sizeof(c->answers) /
+			sizeof(c->answers[0])))
+			return cli_usage_error(cmd, "at most %d answers",
+				c->nanswers);
+		c->answers[c->nanswers++] = a->opts[k].value;
+	}
+	return -1;
+}
+
+static void
+checker_free(struct checker* c, struct cli_args* a)
+{
+	dp_geo_close(c->geo);
+	dp_policy_free(c->policy);
+	free(a->ops);
 }
 
 static int
 cmd_check(int argc, char** argv)
 {
-	struct dp_policy* p;
-	int json, i, first, blocked = 0;
-	if((first = policy_args(argc, argv, &p, &json)) < 0)
-		return 2;
-	if(first >= argc) {
-		fprintf(stderr, "doppel check: no NAME given\n");
-		dp_policy_free(p);
-		return 2;
+	struct checker c;
+	struct cli_args a;
+	int rc, i;
+	if((rc = checker_args(argc, argv, "check", &c, &a)) >= 0) {
+		free(a.ops);
+		return rc;
 	}
-	if(nanswers) {
+	if(a.nops == 0) {
+		free(a.ops);
+		return cli_usage_error("check", "no NAME given");
+	}
+	if((rc = load_policy("check", cli_value(&a, CK_POLICY),
+		&c.policy)) != CLI_OK) {
+		free(a.ops);
+		return rc;
+	}
+	if(c.nanswers) {
 		struct dp_error err;
-		if(dp_geo_open(geoip_path, &geo, &err) != DP_OK) {
+		const char* g = cli_value(&a, CK_GEOIP);
+		if(dp_geo_open(g ? g : "build/geo/country.mmdb", &c.geo,
+			&err) != DP_OK) {
 			fprintf(stderr, "doppel: %s (--geoip PATH)\n", err.msg);
-			dp_policy_free(p);
-			return 2;
+			checker_free(&c, &a);
+			return CLI_USAGE;
 		}
 	}
-	for(i = first; i < argc; i++)
-		if(check_one(p, argv[i], json) == DP_BLOCK)
-			blocked = 1;
-	dp_geo_close(geo);
-	dp_policy_free(p);
-	return blocked;
+	for(i = 0; i < a.nops; i++)
+		rc = worse(rc, check_one(&c, a.ops[i]));
+	checker_free(&c, &a);
+	return rc;
+}
+
+/** A line of scan's input, trimmed: NULL if blank or a comment. */
+static char*
+scan_line(char* line)
+{
+	size_t n;
+	char* hash;
+	while(*line == ' ' || *line == '\t')
+		line++;
+	/* a name in presentation form has no unescaped '#'; a comment
+	 * follows blanks */
+	for(hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+		if(hash == line || hash[-1] == ' ' || hash[-1] == '\t') {
+			*hash = 0;
+			break;
+		}
+	n = strlen(line);
+	while(n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+		line[n - 1] == ' ' || line[n - 1] == '\t'))
+		line[--n] = 0;
+	return n ? line : NULL;
 }
 
 static int
 cmd_scan(int argc, char** argv)
 {
-	struct dp_policy* p;
+	struct checker c;
+	struct cli_args a;
 	char line[4096];
-	int json, first;
-	if((first = policy_args(argc, argv, &p, &json)) < 0)
-		return 2;
-	if(first < argc) {
-		fprintf(stderr, "doppel scan: names come on stdin, not as "
-			"arguments\n");
-		dp_policy_free(p);
-		return 2;
+	char* stdin_only[] = { (char*)"-" };
+	char** files;
+	int rc, i, nfiles;
+	if((rc = checker_args(argc, argv, "scan", &c, &a)) >= 0) {
+		free(a.ops);
+		return rc;
 	}
-	while(fgets(line, sizeof(line), stdin)) {
-		size_t n = strlen(line);
-		while(n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
-			line[n - 1] == ' ' || line[n - 1] == '\t'))
-			line[--n] = 0;
-		check_one(p, line, json);
+	if((rc = load_policy("scan", cli_value(&a, CK_POLICY),
+		&c.policy)) != CLI_OK) {
+		free(a.ops);
+		return rc;
 	}
-	dp_policy_free(p);
-	return 0;
-}
-
-static int
-cmd_conf_check(int argc, char** argv)
-{
-	struct dp_settings s;
-	struct dp_policy* p;
-	struct dp_error err;
-	const char* path = argc > 2 ? argv[2] : getenv(DP_SETTINGS_ENV);
-	dp_status st;
-	if(!path || !*path)
-		path = DP_SETTINGS_DEFAULT_PATH;
-	if((st = dp_settings_load(path, &s, &err)) != DP_OK ||
-		(st = dp_policy_load(s.policy, &p, &err)) != DP_OK) {
-		fprintf(stderr, "doppel: %s\n",
-			err.msg[0] ? err.msg : dp_strerror(st));
-		return 2;
+	files = a.nops ? a.ops : stdin_only;
+	nfiles = a.nops ? a.nops : 1;
+	for(i = 0; i < nfiles; i++) {
+		struct cli_in* in = cli_open(files[i]);
+		long n;
+		if(!in) {
+			fprintf(stderr, "doppel: %s: %s\n", files[i],
+				strerror(errno));
+			rc = worse(rc, CLI_USAGE);
+			continue;
+		}
+		while((n = cli_gets(in, line, sizeof(line))) >= 0) {
+			char* name;
+			if(n == (long)sizeof(line) - 1 && line[n - 1] != '\n') {
+				/* longer than any name: say so, skip the rest */
+				fprintf(stderr, "doppel: %s: a line over %zu "
+					"bytes, not a name; skipped\n",
+					files[i], sizeof(line) - 2);
+				while((n = cli_gets(in, line, sizeof(line))) > 0
+					&& line[n - 1] != '\n')
+					;
+				rc = worse(rc, CLI_USAGE);
+				continue;
+			}
+			if((name = scan_line(line)) != NULL)
+				rc = worse(rc, check_one(&c, name));
+		}
+		if(cli_error(in)) {
+			fprintf(stderr, "doppel: %s: cannot read it to the "
+				"end\n", files[i]);
+			rc = worse(rc, CLI_USAGE);
+		}
+		cli_close(in);
 	}
-	printf("%s: ok; policy %s: %zu protected domains; on-error %s; "
-		"block-ttl %u\n", path, s.policy, dp_policy_protected_count(p),
-		s.on_error == DP_ON_ERROR_CLOSED ? "closed" : "open",
-		(unsigned)s.block_ttl);
-	dp_policy_free(p);
-	return 0;
+	if(fflush(stdout) != 0) {
+		fprintf(stderr, "doppel: cannot write: %s\n", strerror(errno));
+		rc = CLI_FAIL;
+	}
+	checker_free(&c, &a);
+	return rc;
 }
 
 /** Print one problem of a policy source, compiler style. */
@@ -294,59 +355,56 @@ print_problem(void* arg, const char* file, int line, int col,
 	fprintf(stderr, "%s\n", e.msg);
 }
 
+enum { CO_OUT, CO_RPZ };
+static const struct cli_opt compile_opts[] = {
+	{ "-o", "--output", 1 }, { "--rpz", NULL, 1 }, { NULL, NULL, 0 }
+};
+
 static int
 cmd_compile(int argc, char** argv)
 {
-	const char *src = NULL, *out = NULL, *rpz = NULL;
+	const char *src, *out, *rpz;
 	struct dp_policy* p;
 	struct dp_error err;
 	struct dp_policy_info info;
-	int i, problems = 0;
+	struct cli_args a;
+	int problems = 0, rc;
 	dp_status st;
-	for(i = 2; i < argc; i++) {
-		if(strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if(strcmp(argv[i], "--rpz") == 0 && i + 1 < argc)
-			rpz = argv[++i];
-		else if(argv[i][0] == '-' && argv[i][1] != 0) {
-			fprintf(stderr, "doppel compile: unknown option '%s'\n",
-				argv[i]);
-			return 2;
-		} else if(!src)
-			src = argv[i];
-		else {
-			fprintf(stderr, "doppel compile: one source only\n");
-			return 2;
-		}
-	}
-	if(!src || !out) {
-		fprintf(stderr, "usage: doppel compile SRC [--rpz ZONE] -o "
-			"FILE\n");
-		return 2;
-	}
+	if((rc = cli_parse(argc, argv, 2, "compile", compile_opts, &a)) >= 0)
+		return rc;
+	out = cli_value(&a, CO_OUT);
+	rpz = cli_value(&a, CO_RPZ);
+	src = a.nops ? a.ops[0] : NULL;
+	rc = a.nops;
+	free(a.ops);
+	if(rc != 1)
+		return cli_usage_error("compile", rc ? "one source only" :
+			"no SRC given");
+	if(!out)
+		return cli_usage_error("compile", "-o FILE is required");
 	st = dp_policy_parse(src, &p, print_problem, &problems);
 	if(st != DP_OK) {
 		fprintf(stderr, "doppel compile: %d problem%s in %s; %s left "
 			"as it was\n", problems, problems == 1 ? "" : "s", src,
 			out);
-		return 1;
+		return CLI_USAGE;
 	}
 	if(rpz) {
-		int rc = dp_rpz_write(p, src, rpz, out, DP_PSL_DEFAULT);
+		rc = dp_rpz_write(p, src, rpz, out, DP_PSL_DEFAULT);
 		dp_policy_free(p);
 		return rc;
 	}
 	if(dp_policy_compile(p, out, &err) != DP_OK) {
 		fprintf(stderr, "doppel compile: %s\n", err.msg);
 		dp_policy_free(p);
-		return 1;
+		return CLI_FAIL;
 	}
 	dp_policy_get_info(p, &info);
 	printf("%s: %" PRIu64 " protected domains, %" PRIu64 " listed names, "
 		"%" PRIu64 " index keys\n", out, info.protected_domains,
 		info.names, info.index_keys);
 	dp_policy_free(p);
-	return 0;
+	return CLI_OK;
 }
 
 static int
@@ -355,23 +413,26 @@ cmd_info(int argc, char** argv)
 	struct dp_policy* p;
 	struct dp_error err;
 	struct dp_policy_info info;
+	struct cli_args a;
 	char when[64] = "-";
+	const char* path;
+	int rc;
 	dp_status st;
-	if(argc != 3) {
-		fprintf(stderr, "usage: doppel info DB\n");
-		return 2;
-	}
-	if((st = dp_policy_load(argv[2], &p, &err)) != DP_OK) {
+	if((rc = cli_parse(argc, argv, 2, "info", NULL, &a)) >= 0)
+		return rc;
+	path = a.nops == 1 ? a.ops[0] : NULL;
+	free(a.ops);
+	if(!path)
+		return cli_usage_error("info", "one DB, please");
+	if((st = dp_policy_load(path, &p, &err)) != DP_OK) {
 		fprintf(stderr, "doppel: %s\n",
 			err.msg[0] ? err.msg : dp_strerror(st));
-		return 1;
+		return CLI_USAGE;
 	}
 	dp_policy_get_info(p, &info);
-	if(info.built) {
-		time_t t = (time_t)info.built;
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	}
-	printf("file:              %s\n", argv[2]);
+	if(info.built)
+		dp_iso_time(info.built, when, sizeof(when));
+	printf("file:              %s\n", path);
 	printf("kind:              %s\n", info.version ?
 		"compiled policy" : "policy source");
 	if(info.version)
@@ -388,14 +449,18 @@ cmd_info(int argc, char** argv)
 			info.file_size);
 	printf("memory:            %zu bytes\n", dp_policy_memory(p));
 	dp_policy_free(p);
-	return 0;
+	return CLI_OK;
 }
 
-/** One cache entry, for people or as JSON. */
+/** One cache entry, for people or as JSON; times in ISO 8601. */
 static void
 print_entry(void* arg, const char* name, const struct dp_vrecord* r)
 {
 	const int* json = arg;
+	char first[24], last[24], expiry[24];
+	dp_iso_time(r->first_seen, first, sizeof(first));
+	dp_iso_time(r->last_seen, last, sizeof(last));
+	dp_iso_time(r->expiry, expiry, sizeof(expiry));
 	if(*json) {
 		printf("{\"name\":");
 		json_str(stdout, name);
@@ -406,88 +471,88 @@ print_entry(void* arg, const char* name, const struct dp_vrecord* r)
 		json_str(stdout, r->technique[0] ? r->technique : NULL);
 		printf(",\"countries\":");
 		json_str(stdout, r->countries[0] ? r->countries : NULL);
-		printf(",\"score\":%.3f,\"first_seen\":%llu,\"last_seen\":"
-			"%llu,\"hits\":%llu,\"expiry\":%llu}\n", r->score,
-			(unsigned long long)r->first_seen,
-			(unsigned long long)r->last_seen,
-			(unsigned long long)r->hits,
-			(unsigned long long)r->expiry);
+		printf(",\"why\":");
+		json_str(stdout, r->why[0] ? r->why : NULL);
+		printf(",\"score\":%.3f,\"first_seen\":\"%s\",\"last_seen\":"
+			"\"%s\",\"hits\":%llu,\"expires\":\"%s\"}\n", r->score,
+			first, last, (unsigned long long)r->hits, expiry);
 		return;
 	}
-	printf("%s %s %s %s %.2f hits=%llu first=%llu last=%llu "
-		"expires=%llu\n", name, dp_action_str(r->action),
+	printf("%s %s %s %s %.2f hits=%llu first=%s last=%s expires=%s",
+		name, dp_action_str(r->action),
 		r->target[0] ? r->target : "-",
 		r->technique[0] ? r->technique : "-", r->score,
-		(unsigned long long)r->hits, (unsigned long long)r->first_seen,
-		(unsigned long long)r->last_seen,
-		(unsigned long long)r->expiry);
+		(unsigned long long)r->hits, first, last, expiry);
+	if(r->why[0]) {
+		fputs(": ", stdout);
+		cli_put_safe(stdout, r->why);
+	}
+	fputc('\n', stdout);
 }
+
+enum { CA_DB, CA_JSON };
+static const struct cli_opt cache_opts[] = {
+	{ "-d", "--cache", 1 }, { "--json", NULL, 0 }, { NULL, NULL, 0 }
+};
 
 static int
 cmd_cache(int argc, char** argv)
 {
-	const char *sub = argc > 2 ? argv[2] : "", *db = NULL, *arg = NULL;
+	const char *sub, *db, *arg;
 	struct dp_vcache* vc;
 	struct dp_error err;
-	int i, json = 0, rc = 0;
-	for(i = 3; i < argc; i++) {
-		if(strcmp(argv[i], "-d") == 0 && i + 1 < argc)
-			db = argv[++i];
-		else if(strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if(!arg)
-			arg = argv[i];
-		else {
-			fprintf(stderr, "doppel cache: too many arguments\n");
-			return 2;
-		}
+	struct cli_args a;
+	char name[DP_NAME_MAX];
+	int json, rc, mode = DP_VCACHE_EXISTING;
+	if((rc = cli_parse(argc, argv, 2, "cache", cache_opts, &a)) >= 0)
+		return rc;
+	sub = a.nops > 0 ? a.ops[0] : "";
+	arg = a.nops > 1 ? a.ops[1] : NULL;
+	db = cli_value(&a, CA_DB);
+	json = cli_given(&a, CA_JSON);
+	rc = a.nops;
+	free(a.ops);
+	if(strcmp(sub, "list") && strcmp(sub, "show") &&
+		strcmp(sub, "purge") && strcmp(sub, "stats"))
+		return *sub ? cli_usage_error("cache", "unknown subcommand "
+			"'%s'", sub) : cli_usage_error("cache", "list, show, "
+			"purge or stats?");
+	if(!db)
+		return cli_usage_error("cache", "-d CACHE is required");
+	if(rc > 2 || (rc > 1 && (!strcmp(sub, "list") ||
+		!strcmp(sub, "stats"))))
+		return cli_usage_error("cache", "too many arguments");
+	if(strcmp(sub, "show") == 0 && !arg)
+		return cli_usage_error("cache", "show which NAME?");
+	if(arg && dp_name_from_text(arg, name, sizeof(name)) != DP_OK) {
+		fprintf(stderr, "doppel: '");
+		cli_put_safe(stderr, arg);
+		fprintf(stderr, "' is not a domain name\n");
+		return CLI_USAGE;
 	}
-	if(!db || (strcmp(sub, "list") && strcmp(sub, "show") &&
-		strcmp(sub, "purge") && strcmp(sub, "stats")) ||
-		(strcmp(sub, "show") == 0 && !arg)) {
-		fprintf(stderr, "usage: doppel cache list|show NAME|purge "
-			"[NAME]|stats -d CACHE [--json]\n");
-		return 2;
-	}
-	if(access(db, F_OK) != 0) {
-		fprintf(stderr, "doppel: %s: no verdict cache there\n", db);
-		return 1;
-	}
-	/* A small map size: LMDB then takes the one the file records, so
-	 * a tool never grows the module's cache. */
-	if(dp_vcache_open(db, 1ULL << 20, 0, &vc, &err) != DP_OK) {
+	if(strcmp(sub, "purge") != 0)
+		mode |= DP_VCACHE_RDONLY;
+	if(dp_vcache_open(db, 0, mode, &vc, &err) != DP_OK) {
 		fprintf(stderr, "doppel: %s\n", err.msg);
-		return 1;
+		return CLI_USAGE;
 	}
+	rc = CLI_OK;
 	if(strcmp(sub, "list") == 0)
 		dp_vcache_each(vc, print_entry, &json);
 	else if(strcmp(sub, "show") == 0) {
-		char name[DP_NAME_MAX];
 		struct dp_vrecord r;
-		if(dp_name_from_text(arg, name, sizeof(name)) != DP_OK) {
-			fprintf(stderr, "doppel: '%s' is not a domain name\n",
-				arg);
-			rc = 2;
-		} else if(dp_vcache_get(vc, name, 0, &r))
+		if(dp_vcache_get(vc, name, 0, &r))
 			print_entry(&json, name, &r);
 		else {
 			fprintf(stderr, "doppel: %s is not in the cache\n",
 				name);
-			rc = 1;
+			rc = CLI_FOUND;
 		}
 	} else if(strcmp(sub, "purge") == 0) {
-		char name[DP_NAME_MAX];
-		long n;
-		if(arg && dp_name_from_text(arg, name, sizeof(name)) != DP_OK) {
-			fprintf(stderr, "doppel: '%s' is not a domain name\n",
-				arg);
-			dp_vcache_close(vc);
-			return 2;
-		}
-		n = dp_vcache_purge(vc, arg ? name : NULL);
+		long n = dp_vcache_purge(vc, arg ? name : NULL);
 		if(n < 0) {
 			fprintf(stderr, "doppel: cannot purge %s\n", db);
-			rc = 1;
+			rc = CLI_FAIL;
 		} else
 			printf("%ld entr%s removed\n", n, n == 1 ? "y" : "ies");
 	} else {
@@ -549,164 +614,264 @@ print_counts(const char* title, json_t* obj, size_t top)
 		t = kv[j];
 		kv[j] = kv[best];
 		kv[best] = t;
-		printf("  %8lld  %s\n", (long long)kv[j].v, kv[j].k);
+		printf("  %8lld  ", (long long)kv[j].v);
+		cli_put_safe(stdout, kv[j].k);
+		fputc('\n', stdout);
 	}
 	free(kv);
 }
 
+/** Read audit logs into a summary. @return CLI_OK, or CLI_USAGE when a
+ * log could not be read (said). */
+static int
+read_logs(struct dp_audit_summary* sum, char** logs, int nlogs)
+{
+	char line[8192];
+	int i, rc = CLI_OK;
+	for(i = 0; i < nlogs; i++) {
+		struct cli_in* in = cli_open(logs[i]);
+		size_t lineno = 0, bad = sum->bad;
+		if(!in) {
+			fprintf(stderr, "doppel: %s: %s\n", logs[i],
+				strerror(errno));
+			rc = CLI_USAGE;
+			continue;
+		}
+		while(cli_gets(in, line, sizeof(line)) >= 0) {
+			lineno++;
+			if(!dp_audit_summary_line(sum, line, strlen(line)) &&
+				sum->bad - bad <= 5) {
+				fprintf(stderr, "doppel: %s:%zu: not a JSON "
+					"object: ", logs[i], lineno);
+				cli_put_safe(stderr, sum->last_error);
+				fputc('\n', stderr);
+			}
+		}
+		if(cli_error(in)) {
+			fprintf(stderr, "doppel: %s: cannot read it to the "
+				"end (a damaged .gz?)\n", logs[i]);
+			rc = CLI_USAGE;
+		}
+		cli_close(in);
+	}
+	return rc;
+}
+
+enum { AU_JSON, AU_OUT };
+static const struct cli_opt audit_opts[] = {
+	{ "--json", NULL, 0 }, { "-o", "--output", 1 }, { NULL, NULL, 0 }
+};
+
 static int
 cmd_audit(int argc, char** argv)
 {
-	const char* path = NULL;
 	struct dp_audit_summary sum;
-	int json = 0, i;
-	char line[8192];
-	FILE* f;
-	for(i = 3; i < argc; i++) {
-		if(strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if(!path)
-			path = argv[i];
+	struct cli_args a;
+	const char* sub;
+	int rc;
+	if((rc = cli_parse(argc, argv, 2, "audit", audit_opts, &a)) >= 0)
+		return rc;
+	sub = a.nops ? a.ops[0] : "";
+	if(strcmp(sub, "summary") != 0 && strcmp(sub, "report") != 0) {
+		free(a.ops);
+		return *sub ? cli_usage_error("audit", "unknown subcommand "
+			"'%s'", sub) : cli_usage_error("audit", "summary or "
+			"report?");
 	}
-	if(argc < 3 || strcmp(argv[2], "summary") != 0 || !path) {
-		fprintf(stderr, "usage: doppel audit summary LOG [--json]\n");
-		return 2;
+	if(a.nops < 2) {
+		free(a.ops);
+		return cli_usage_error("audit", "no LOG given (- reads "
+			"standard input)");
 	}
-	if(!(f = fopen(path, "r"))) {
-		fprintf(stderr, "doppel: %s: %s\n", path, strerror(errno));
-		return 1;
+	if(strcmp(sub, "report") == 0 && !cli_value(&a, AU_OUT)) {
+		free(a.ops);
+		return cli_usage_error("audit", "report needs -o "
+			"REPORT.html");
 	}
 	if(dp_audit_summary_init(&sum) != 0) {
-		fclose(f);
+		free(a.ops);
 		fprintf(stderr, "doppel: out of memory\n");
-		return 1;
+		return CLI_FAIL;
 	}
-	while(fgets(line, sizeof(line), f)) {
-		if(!dp_audit_summary_line(&sum, line, strlen(line)) &&
-			sum.bad <= 5)
-			fprintf(stderr, "doppel: %s:%zu: not a JSON object: "
-				"%s\n", path, sum.lines, sum.last_error);
-	}
-	fclose(f);
-	if(json) {
+	rc = read_logs(&sum, a.ops + 1, a.nops - 1);
+	if(sum.lines && sum.bad == sum.lines)
+		rc = CLI_USAGE;
+	if(strcmp(sub, "report") == 0) {
+		if(dp_report_write(&sum, cli_value(&a, AU_OUT)) != 0)
+			rc = CLI_FAIL;
+	} else if(cli_given(&a, AU_JSON)) {
 		json_t* out = dp_audit_summary_json(&sum);
 		json_dumpf(out, stdout, JSON_SORT_KEYS | JSON_COMPACT);
 		printf("\n");
 		json_decref(out);
 	} else {
-		printf("%s: %zu records", path, sum.lines - sum.bad);
+		printf("%zu records", sum.lines - sum.bad);
 		if(sum.queries != sum.lines - sum.bad)
 			printf(" for %llu queries (collapsed repeats)",
 				(unsigned long long)sum.queries);
 		if(sum.bad)
 			printf(" (%zu unreadable lines)", sum.bad);
-		printf("\n");
+		printf(" from %d log%s\n", a.nops - 1, a.nops == 2 ? "" : "s");
 		print_counts("verdicts", sum.by_verdict, 10);
 		print_counts("protected domains imitated", sum.by_target, 20);
 		print_counts("techniques", sum.by_tech, 20);
 		print_counts("countries of answers", sum.by_country, 20);
 		print_counts("top lookalikes", sum.top, 20);
+		print_counts("clients", sum.by_client, 20);
+		print_counts("days", sum.by_day, 31);
+		if(json_object_size(sum.would_block))
+			print_counts("would block (monitor mode)",
+				sum.would_block, 50);
 	}
 	dp_audit_summary_free(&sum);
-	return sum.bad && sum.bad == sum.lines ? 1 : 0;
+	free(a.ops);
+	return rc;
 }
+
+enum { GE_OUT, GE_TOR4, GE_TOR6, GE_FIXTURE };
+static const struct cli_opt geo_opts[] = {
+	{ "-o", "--output", 1 }, { "--tor4", NULL, 1 }, { "--tor6", NULL, 1 },
+	{ "--fixture", NULL, 1 }, { NULL, NULL, 0 }
+};
 
 static int
 cmd_geo(int argc, char** argv)
 {
-	const char *out = NULL, *tor4 = DP_GEO_TOR4_PATH,
-		*tor6 = DP_GEO_TOR6_PATH, *fixtures[32];
+	const char *out, *tor4, *tor6;
 	struct dp_geo_ranges* gr;
 	struct dp_geo_info info;
 	struct dp_error err;
-	int i, nfix = 0;
+	struct cli_args a;
+	int k, nfix = 0, rc;
 	dp_status st = DP_OK;
-	if(argc < 3 || strcmp(argv[2], "build") != 0) {
-		fprintf(stderr, "usage: doppel geo build -o OUT.mmdb [--tor4 "
-			"PATH] [--tor6 PATH] | [--fixture FILE]...\n");
-		return 2;
+	if((rc = cli_parse(argc, argv, 2, "geo", geo_opts, &a)) >= 0)
+		return rc;
+	if(a.nops != 1 || strcmp(a.ops[0], "build") != 0) {
+		free(a.ops);
+		return cli_usage_error("geo", "geo build, please");
 	}
-	for(i = 3; i < argc; i++) {
-		if(strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if(strcmp(argv[i], "--tor4") == 0 && i + 1 < argc)
-			tor4 = argv[++i];
-		else if(strcmp(argv[i], "--tor6") == 0 && i + 1 < argc)
-			tor6 = argv[++i];
-		else if(strcmp(argv[i], "--fixture") == 0 && i + 1 < argc &&
-			nfix < 32)
-			fixtures[nfix++] = argv[++i];
-		else {
-			fprintf(stderr, "doppel geo build: unexpected '%s'\n",
-				argv[i]);
-			return 2;
-		}
-	}
+	out = cli_value(&a, GE_OUT);
+	tor4 = cli_value(&a, GE_TOR4);
+	tor6 = cli_value(&a, GE_TOR6);
 	if(!out) {
-		fprintf(stderr, "doppel geo build: -o OUT.mmdb is required\n");
-		return 2;
+		free(a.ops);
+		return cli_usage_error("geo", "-o OUT.mmdb is required");
 	}
 	if(!(gr = dp_geo_ranges_create())) {
+		free(a.ops);
 		fprintf(stderr, "doppel: out of memory\n");
-		return 1;
+		return CLI_FAIL;
 	}
 	err.msg[0] = 0;
-	if(nfix)
-		for(i = 0; i < nfix && st == DP_OK; i++)
-			st = dp_geo_ranges_read_cidr(gr, fixtures[i], &err);
-	else {
-		st = dp_geo_ranges_read_tor(gr, tor4, DP_GEO_V4, &err);
+	for(k = 0; k < a.nopts && st == DP_OK; k++)
+		if(a.opts[k].opt == GE_FIXTURE) {
+			st = dp_geo_ranges_read_cidr(gr, a.opts[k].value, &err);
+			nfix++;
+		}
+	if(!nfix) {
+		st = dp_geo_ranges_read_tor(gr, tor4 ? tor4 : DP_GEO_TOR4_PATH,
+			DP_GEO_V4, &err);
 		if(st == DP_OK)
-			st = dp_geo_ranges_read_tor(gr, tor6, DP_GEO_V6, &err);
+			st = dp_geo_ranges_read_tor(gr, tor6 ? tor6 :
+				DP_GEO_TOR6_PATH, DP_GEO_V6, &err);
 	}
-	if(st == DP_OK)
-		st = dp_geo_write_mmdb(gr, out, nfix ? "doppel test fixture (not "
-			"real location data)" : NULL, &info, &err);
+	free(a.ops);
+	if(st != DP_OK) {
+		dp_geo_ranges_free(gr);
+		fprintf(stderr, "doppel: %s\n",
+			err.msg[0] ? err.msg : dp_strerror(st));
+		return CLI_USAGE;
+	}
+	st = dp_geo_write_mmdb(gr, out, nfix ? "doppel test fixture (not "
+		"real location data)" : NULL, &info, &err);
 	dp_geo_ranges_free(gr);
 	if(st != DP_OK) {
 		fprintf(stderr, "doppel: %s\n",
 			err.msg[0] ? err.msg : dp_strerror(st));
-		return 1;
+		return CLI_FAIL;
 	}
 	printf("%s: %llu bytes\n", out, (unsigned long long)info.file_size);
-	return 0;
+	return CLI_OK;
 }
+
+static int
+cmd_version(int argc, char** argv)
+{
+	struct cli_args a;
+	int rc;
+	if((rc = cli_parse(argc, argv, 2, "version", NULL, &a)) >= 0)
+		return rc;
+	rc = a.nops;
+	free(a.ops);
+	if(rc)
+		return cli_usage_error("version", "no arguments, please");
+	printf("doppel %s\n", DP_VERSION);
+	return CLI_OK;
+}
+
+static int
+cmd_help(int argc, char** argv)
+{
+	struct cli_args a;
+	int rc;
+	if((rc = cli_parse(argc, argv, 2, "help", NULL, &a)) >= 0)
+		return rc;
+	if(a.nops > 1) {
+		free(a.ops);
+		return cli_usage_error("help", "one COMMAND at most");
+	}
+	if(cli_help(stdout, a.nops ? a.ops[0] : NULL) != 0) {
+		fprintf(stderr, "doppel: no command '");
+		cli_put_safe(stderr, a.ops[0]);
+		fprintf(stderr, "'\n");
+		cli_help(stderr, NULL);
+		free(a.ops);
+		return CLI_USAGE;
+	}
+	free(a.ops);
+	return CLI_OK;
+}
+
+static const struct {
+	const char* name;
+	int (*fn)(int argc, char** argv);
+} commands[] = {
+	{ "check", cmd_check }, { "scan", cmd_scan },
+	{ "compile", cmd_compile }, { "info", cmd_info },
+	{ "cache", cmd_cache }, { "geo", cmd_geo }, { "audit", cmd_audit },
+	{ "review", dp_review_main }, { "conf-check", dp_conf_check_main },
+	{ "stats", dp_stats_main }, { "version", cmd_version },
+	{ "help", cmd_help },
+};
 
 int
 main(int argc, char** argv)
 {
+	size_t i;
+	int rc;
 	if(argc < 2) {
-		usage(stderr);
-		return 2;
+		cli_help(stderr, NULL);
+		return CLI_USAGE;
 	}
-	if(strcmp(argv[1], "check") == 0)
-		return cmd_check(argc, argv);
-	if(strcmp(argv[1], "scan") == 0)
-		return cmd_scan(argc, argv);
-	if(strcmp(argv[1], "conf-check") == 0)
-		return cmd_conf_check(argc, argv);
-	if(strcmp(argv[1], "compile") == 0)
-		return cmd_compile(argc, argv);
-	if(strcmp(argv[1], "info") == 0)
-		return cmd_info(argc, argv);
-	if(strcmp(argv[1], "cache") == 0)
-		return cmd_cache(argc, argv);
-	if(strcmp(argv[1], "geo") == 0)
-		return cmd_geo(argc, argv);
-	if(strcmp(argv[1], "audit") == 0)
-		return cmd_audit(argc, argv);
-	if(strcmp(argv[1], "review") == 0)
-		return dp_review_main(argc, argv);
-	if(strcmp(argv[1], "version") == 0) {
-		printf("doppel %s\n", DP_VERSION);
-		return 0;
+	if(strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(1, argv);
+	if(strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cli_help(stdout, NULL);
+		return CLI_OK;
 	}
-	if(strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
-		strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	fprintf(stderr, "doppel: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	for(i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if(strcmp(argv[1], commands[i].name) == 0) {
+			rc = commands[i].fn(argc, argv);
+			if(fflush(stdout) != 0 || ferror(stdout)) {
+				fprintf(stderr, "doppel: cannot write: %s\n",
+					strerror(errno));
+				return CLI_FAIL;
+			}
+			return rc;
+		}
+	fprintf(stderr, "doppel: unknown command '");
+	cli_put_safe(stderr, argv[1]);
+	fprintf(stderr, "'\n");
+	cli_help(stderr, NULL);
+	return CLI_USAGE;
 }

@@ -758,8 +758,10 @@ dp_review_main(int argc, char** argv)
 	char* line = NULL;
 	size_t cap = 0;
 	int i, nlogs = 0, nread = 0, json = 0, opts = 1, rc = 1, oom = 1;
-	if(!logs)
+	if(!logs) {
+		rc = 3;
 		goto cleanup;
+	}
 	oom = 0;
 	rc = 2;
 	for(i = 2; i < argc; i++) {
@@ -789,9 +791,9 @@ dp_review_main(int argc, char** argv)
 		review_usage();
 		goto cleanup;
 	}
-	/* From here on every failure is 1; out of memory is said at the
-	 * end. */
-	rc = 1;
+	/* From here on a log that cannot be read is 2, out of memory 3
+	 * (said at the end). */
+	rc = 3;
 	oom = 1;
 	if(!(r = dp_review_create()))
 		goto cleanup;
@@ -812,6 +814,7 @@ dp_review_main(int argc, char** argv)
 	if(dp_review_records(r) == 0) {
 		fprintf(stderr, "doppel: no audit record read\n");
 		oom = 0;
+		rc = 2;
 		goto cleanup;
 	}
 	if(shown && !(psl = psl_load_file(DP_PSL_DEFAULT)))
@@ -827,7 +830,8 @@ dp_review_main(int argc, char** argv)
 	} else if(dp_review_print(r, shown, min_clients, stdout) != 0)
 		goto cleanup;
 	oom = 0;
-	rc = 0;
+	/* a log that could not be read: the others' figures, and 2 */
+	rc = nread < nlogs ? 2 : 0;
 cleanup:
 	if(oom)
 		fprintf(stderr, "doppel: out of memory\n");

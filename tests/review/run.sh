@@ -278,22 +278,22 @@ same skipped-at-most-10 10 "$(grep -c ': skipped: no "verdict"' "$tmp/manybad.er
 has skipped-count "$tmp/manybad.err" "^doppel: $tmp/many-bad.jsonl: 2 more lines skipped\$"
 has skipped-summary "$tmp/manybad.out" '^1 records read, 12 lines skipped'
 
-# Every line bad: nothing read, status 1.
+# Every line bad: nothing read, status 2 (an input that is malformed).
 printf 'not json\n[1,2]\n\n' >"$tmp/all-bad.jsonl"
 run allbad "$tmp/all-bad.jsonl"
-status allbad 1
+status allbad 2
 has allbad-says "$tmp/allbad.err" '^doppel: no audit record read$'
 
-# An unreadable file is named; alone it is status 1, beside a readable
-# log the rest is still reviewed (status 0).
+# An unreadable file is named and is status 2 (doppel's exit-code table);
+# beside a readable log the rest is still reviewed.
 run missing "$tmp/no-such.jsonl"
-status missing 1
+status missing 2
 has missing-named "$tmp/missing.err" "^doppel: $tmp/no-such.jsonl: cannot read: No such file or directory\$"
 run dir "$tmp"
-status dir 1
+status dir 2
 has dir-named "$tmp/dir.err" "^doppel: $tmp: cannot read: Is a directory\$"
 run partly "$tmp/no-such.jsonl" "$log"
-status partly 0
+status partly 2
 has partly-named "$tmp/partly.err" "^doppel: $tmp/no-such.jsonl: cannot read"
 has partly-summary "$tmp/partly.out" '^41 records read, 4 lines skipped, from 1 of 2 logs;'
 

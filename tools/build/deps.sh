@@ -12,7 +12,7 @@ set -eu
 
 PKGS="bison flex libevent-dev libssl-dev libexpat1-dev dpkg-dev gcc make
 libldns-dev ldnsutils bind9-dnsutils libmaxminddb-dev mmdb-bin liblmdb-dev libpsl-dev libidn2-dev
-libicu-dev publicsuffix tor-geoipdb libjansson-dev clang libclang-rt-14-dev
+libicu-dev publicsuffix tor-geoipdb libjansson-dev zlib1g-dev clang libclang-rt-14-dev
 pkg-config dns-root-data dnstwist python3 python3-dev swig wamerican
 wamerican-small
 dnsperf valgrind"
