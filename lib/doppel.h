@@ -300,6 +300,15 @@ size_t dp_policy_protected_count(const struct dp_policy* p);
 size_t dp_policy_memory(const struct dp_policy* p);
 
 /**
+ * The i-th listed name of a policy, if it is a block entry.
+ * @param name: receives the canonical name (owned by the policy), or NULL
+ *	when the i-th listed name is not a block entry.
+ * @return 1, or 0 if i is past the last listed name.
+ */
+int dp_policy_blocked_at(const struct dp_policy* p, size_t i,
+	const char** name);
+
+/**
  * The i-th protected domain of a policy.
  * @param name: receives the canonical name (owned by the policy).
  * @param label_off: receives where its registered label starts in name.

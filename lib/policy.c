@@ -177,6 +177,16 @@ dp_policy_protected_at(const struct dp_policy* p, size_t i,
 	return 1;
 }
 
+int
+dp_policy_blocked_at(const struct dp_policy* p, size_t i, const char** name)
+{
+	if(i >= p->nnames)
+		return 0;
+	*name = (p->names[i].flags & DP_NAME_BLOCK) ? p->strings +
+		p->names[i].name : NULL;
+	return 1;
+}
+
 size_t
 dp_policy_protected_count(const struct dp_policy* p)
 {

@@ -392,7 +392,7 @@ cmd_compile(int argc, char** argv)
 	if(rpz) {
 		rc = dp_rpz_write(p, src, rpz, out, DP_PSL_DEFAULT);
 		dp_policy_free(p);
-		return rc;
+		return rc ? CLI_FAIL : CLI_OK;
 	}
 	if(dp_policy_compile(p, out, &err) != DP_OK) {
 		fprintf(stderr, "doppel compile: %s\n", err.msg);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /** Characters a typo may bring into a label. */
@@ -194,6 +195,35 @@ check_zone(const char* path, const char* zone)
 	return 0;
 }
 
+/** The TTL of the zone's records when the policy sets no negative-ttl:
+ * doppel.conf's block-ttl default. */
+#define DP_RPZ_DEFAULT_TTL 300
+
+/**
+ * The SOA serial of a new version of the zone at path: the time (seconds
+ * since the epoch, as a 32-bit serial), or one more than the serial the
+ * file there has if that is not less (two compiles in one second, or a
+ * clock set back), so that secondaries always see a newer zone.
+ */
+static unsigned
+next_serial(const char* path)
+{
+	FILE* f = fopen(path, "r");
+	char line[512];
+	unsigned serial = (unsigned)time(NULL), old;
+	if(!f)
+		return serial;
+	while(fgets(line, sizeof(line), f))
+		if(sscanf(line, "@ SOA %*s %*s %u", &old) == 1) {
+			/* RFC 1982 serial arithmetic: old is not behind */
+			if((int)(old - serial) >= 0)
+				serial = old + 1;
+			break;
+		}
+	fclose(f);
+	return serial;
+}
+
 int
 dp_rpz_write(struct dp_policy* p, const char* src, const char* zone,
 	const char* path, const char* psl_path)
@@ -203,6 +233,7 @@ dp_rpz_write(struct dp_policy* p, const char* src, const char* zone,
 	char** tlds;
 	size_t ntld, i, off, len;
 	const char* name;
+	unsigned ttl, serial;
 
 	memset(&c, 0, sizeof(c));
 	c.p = p;
@@ -216,10 +247,25 @@ dp_rpz_write(struct dp_policy* p, const char* src, const char* zone,
 		fprintf(stderr, "doppel: %s: %s\n", tmp, strerror(errno));
 		return 1;
 	}
+	ttl = dp_policy_negative_ttl(p) >= 0 ?
+		(unsigned)dp_policy_negative_ttl(p) : DP_RPZ_DEFAULT_TTL;
+	serial = next_serial(path);
 	fprintf(c.out, "; Response Policy Zone written by doppel compile "
 		"from %s\n; every name below answers NXDOMAIN (CNAME .)\n"
-		"$ORIGIN %s.\n$TTL 300\n@ SOA localhost. hostmaster.localhost. "
-		"1 3600 600 86400 300\n@ NS localhost.\n", src, zone);
+		"$ORIGIN %s.\n$TTL %u\n@ SOA localhost. hostmaster.localhost. "
+		"%u 3600 600 86400 %u\n@ NS localhost.\n", src, zone, ttl,
+		serial, ttl);
+	/* the policy's own block entries, with what is under them */
+	for(i = 0; dp_policy_blocked_at(p, i, &name); i++) {
+		struct dp_verdict v;
+		if(!name)
+			continue;
+		dp_policy_check(p, name, &v);
+		if(v.action != DP_BLOCK)
+			continue;
+		fprintf(c.out, "%s CNAME .\n*.%s CNAME .\n", name, name);
+		c.written++;
+	}
 	for(i = 0; dp_policy_protected_at(p, i, &name, &off, &len); i++) {
 		char label[300];
 		size_t t;

@@ -43,6 +43,14 @@ else
 	fail vcache-reload "unbound-control reload said: $out"
 fi
 expect_blocked vcache-blocks-after-reload army.ml A
+# After the reload the verdict comes from the cache (read back from the
+# file): its answer gives the reason the engine gave, not the cache's.
+out=$(dig +tries=1 +time=3 -p "$RESOLVER_PORT" @127.0.0.1 army.ml AAAA 2>&1)
+if printf '%s\n' "$out" | grep -q 'EDE: 15 (Blocked): (doppel: tld-swap of army\.mil: army\.ml is army\.mil under'; then
+	pass vcache-hit-keeps-reason
+else
+	fail vcache-hit-keeps-reason "$(printf '%s' "$out" | grep -i ede)"
+fi
 hits=""
 for i in $(seq 1 50); do
 	hits=$("$DOPPEL" cache show -d "$cache" army.ml --json 2>/dev/null |

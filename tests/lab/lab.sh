@@ -23,6 +23,8 @@
 #   LAB_DOPPEL_CONF  the settings file the resolver is given instead of
 #                    the doppel.conf written in RUNDIR (a test of a bad one)
 #   LAB_THREADS      the resolver's num-threads (default: 1)
+#   LAB_UNBOUND_EXTRA more resolver.conf lines (clauses: rpz:, ...),
+#                    appended verbatim
 #   SAN_PRELOAD      a sanitizer runtime to LD_PRELOAD into the resolver
 #                    (Unbound itself is not instrumented; see make asan)
 #   LAB_WRAPPER      a command prefix for the resolver, e.g. "valgrind -q"
@@ -203,6 +205,9 @@ start_once() {
 
 	render "$labconf/auth.conf.in" "$rundir/auth.conf"
 	render "$labconf/resolver.conf.in" "$rundir/resolver.conf"
+	if [ -n "${LAB_UNBOUND_EXTRA:-}" ]; then
+		printf '%s\n' "$LAB_UNBOUND_EXTRA" >>"$rundir/resolver.conf"
+	fi
 	{
 		echo "# written by tests/lab/lab.sh"
 		echo "policy: $policy"
