@@ -198,6 +198,15 @@ metric(FILE* f, const char* name, const char* type, const char* help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/** A metric of one sample without labels. */
+static void
+scalar(FILE* f, const char* name, const char* type, const char* help,
+	uint64_t value)
+{
+	metric(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)value);
+}
+
 /** Write the counters to f. */
 static void
 write_all(struct dp_counters* c, const struct dp_counters_extra* x,
@@ -245,10 +254,8 @@ write_all(struct dp_counters* c, const struct dp_counters_extra* x,
 			ts[j].n += n;
 		}
 	}
-	metric(f, "doppel_queries_total", "counter", "Names checked on the "
-		"way down (queries that reached doppel).");
-	fprintf(f, "doppel_queries_total %llu\n",
-		(unsigned long long)sum[DP_CTR_QUERIES]);
+	scalar(f, "doppel_queries_total", "counter", "Names checked on the "
+		"way down (queries that reached doppel).", sum[DP_CTR_QUERIES]);
 	metric(f, "doppel_verdicts_total", "counter", "Verdicts other than "
 		"allow, by action and technique.");
 	for(a = 0; a < NACT; a++)
@@ -293,10 +300,9 @@ write_all(struct dp_counters* c, const struct dp_counters_extra* x,
 		(unsigned long long)x->audit_written,
 		(unsigned long long)x->audit_collapsed,
 		(unsigned long long)x->audit_dropped);
-	metric(f, "doppel_country_lookups_total", "counter", "Answer "
-		"addresses whose country was looked up.");
-	fprintf(f, "doppel_country_lookups_total %llu\n",
-		(unsigned long long)sum[DP_CTR_GEO_LOOKUPS]);
+	scalar(f, "doppel_country_lookups_total", "counter", "Answer "
+		"addresses whose country was looked up.",
+		sum[DP_CTR_GEO_LOOKUPS]);
 	metric(f, "doppel_errors_total", "counter", "Errors by kind: names "
 		"that could not be read, out of memory, policy files that "
 		"could not be loaded.");
@@ -304,31 +310,22 @@ write_all(struct dp_counters* c, const struct dp_counters_extra* x,
 		if(k >= DP_CTR_ERR_NAME && k <= DP_CTR_ERR_POLICY)
 			fprintf(f, "doppel_errors_total{kind=\"%s\"} %llu\n",
 				ctr_names[k], (unsigned long long)sum[k]);
-	metric(f, "doppel_policy_loads_total", "counter", "Policies loaded "
-		"(the first and every new version).");
-	fprintf(f, "doppel_policy_loads_total %llu\n",
-		(unsigned long long)sum[DP_CTR_POLICY_LOADS]);
+	scalar(f, "doppel_policy_loads_total", "counter", "Policies loaded "
+		"(the first and every new version).", sum[DP_CTR_POLICY_LOADS]);
 	metric(f, "doppel_policy_info", "gauge", "The policy in force: its "
 		"source's hash (serial) and the mode; 0 if none is.");
 	fprintf(f, "doppel_policy_info{hash=\"%016llx\",mode=\"%s\"} %d\n",
 		(unsigned long long)x->policy_hash, x->monitor ? "monitor" :
 		"enforce", x->has_policy);
-	metric(f, "doppel_policy_protected_domains", "gauge", "Protected "
-		"domains of the policy in force.");
-	fprintf(f, "doppel_policy_protected_domains %llu\n",
-		(unsigned long long)x->policy_domains);
-	metric(f, "doppel_policy_built_timestamp_seconds", "gauge", "When "
-		"the policy in force was compiled (0: a source).");
-	fprintf(f, "doppel_policy_built_timestamp_seconds %llu\n",
-		(unsigned long long)x->policy_built);
-	metric(f, "doppel_policy_loaded_timestamp_seconds", "gauge", "When "
-		"the policy in force was loaded.");
-	fprintf(f, "doppel_policy_loaded_timestamp_seconds %llu\n",
-		(unsigned long long)x->policy_loaded);
-	metric(f, "doppel_stats_timestamp_seconds", "gauge", "When these "
-		"figures were written.");
-	fprintf(f, "doppel_stats_timestamp_seconds %llu\n",
-		(unsigned long long)now);
+	scalar(f, "doppel_policy_protected_domains", "gauge", "Protected "
+		"domains of the policy in force.", x->policy_domains);
+	scalar(f, "doppel_policy_built_timestamp_seconds", "gauge", "When "
+		"the policy in force was compiled (0: a source).",
+		x->policy_built);
+	scalar(f, "doppel_policy_loaded_timestamp_seconds", "gauge", "When "
+		"the policy in force was loaded.", x->policy_loaded);
+	scalar(f, "doppel_stats_timestamp_seconds", "gauge", "When these "
+		"figures were written.", now);
 	free(ts);
 }
 

@@ -22,7 +22,8 @@ sed -e "s|@PORT@|$port|g" -e "s|@RUNDIR@|$rundir|g" \
 	-e "s|@CONTROL_PORT@|$control_port|g" \
 	"$top/conf/unbound.conf" >"$rundir/unbound.conf"
 export DOPPEL_CONF="${DOPPEL_CONF:-$top/conf/doppel.conf}"
-"$build/bin/doppel" conf-check "$DOPPEL_CONF"
+# conf/unbound.conf keeps Unbound as the user who starts it (username: "")
+"$build/bin/doppel" conf-check --user "$(id -un)" "$DOPPEL_CONF"
 echo "doppel: resolver on 127.0.0.1 port $port; try: drill -p $port @127.0.0.1 army.ml MX"
 echo "doppel: unbound-control: $build/unbound/sbin/unbound-control -c $rundir/unbound.conf reload"
 "$build/unbound/sbin/unbound" -d -c "$rundir/unbound.conf"

@@ -34,8 +34,10 @@ for i in $(seq 1 50); do
 	case $rec in *'"verdict":"block"'*) break ;; esac
 	sleep 0.1
 done
-kept=$(printf '%s' "$rec" | python3 -c 'import json,sys
-r = json.load(sys.stdin); print(r["expiry"] - r["last_seen"])' 2>/dev/null)
+kept=$(printf '%s' "$rec" | python3 -c 'import json,sys,datetime
+r = json.load(sys.stdin)
+t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+print(int((t(r["expires"]) - t(r["last_seen"])).total_seconds()))' 2>/dev/null)
 if [ -n "$kept" ] && [ "$kept" -gt 0 ] && [ "$kept" -le 3600 ]; then
 	pass geo-mismatch-kept-as-long-as-the-answer
 else

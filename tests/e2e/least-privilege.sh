@@ -29,6 +29,10 @@ chmod 0755 "$work"
 prefix=$work/inst
 root=$prefix/chroot
 pid=
+# install.sh creates the system user unbound if there is none: the test
+# removes it again, to leave the machine as it found it.
+had_user=""
+id unbound >/dev/null 2>&1 && had_user=1
 cleanup_priv() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null
@@ -36,6 +40,10 @@ cleanup_priv() {
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	rm -rf "$work"
+	if [ -z "$had_user" ] && id unbound >/dev/null 2>&1; then
+		userdel unbound 2>/dev/null
+		getent group unbound >/dev/null && groupdel unbound 2>/dev/null
+	fi
 }
 trap 'cleanup_priv; e2e_cleanup' EXIT
 

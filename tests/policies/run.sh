@@ -10,7 +10,8 @@
 #   expect line stands for the physical path of bad/ (cycle messages name
 #   the real path of the including file).  The output path already holds a
 #   compiled policy: it must be byte-identical afterwards, with no
-#   temporary file left beside it, and the exit status must be 1.
+#   temporary file left beside it, and the exit status must be 2 (an
+#   input that is malformed, in doppel's exit-code table).
 # good/NAME.policy: a policy that must compile (exit 0, nothing left
 #   beside the database), open with `doppel info`, and give the verdicts of
 #   its "# check: NAME VERDICT [TECHNIQUE]" lines, compiled and as source
@@ -81,8 +82,8 @@ for f in "$bad_dir"/*.policy; do
 	: >"$tmp/details"
 	if [ "$nwant" -eq 0 ]; then
 		why="no '# expect:' lines"
-	elif [ "$got_rc" -ne 1 ]; then
-		why="exit status $got_rc, want 1"
+	elif [ "$got_rc" -ne 2 ]; then
+		why="exit status $got_rc, want 2"
 		cat "$tmp/stderr" >"$tmp/details"
 	else
 		# The summary is the last line; the error lines come before it.
