@@ -100,6 +100,8 @@
 
 /** Words of the flagged-name filter: 2^14 x 64 bits = 128 KiB. */
 #define DOPPELMOD_FLAG_WORDS (1u << 14)
+/** Slots of the reasons of cached blocked answers (a power of two). */
+#define DOPPELMOD_REASONS 1024
 
 /** Global state of the module. */
 struct doppelmod_env {
@@ -135,6 +137,18 @@ struct doppelmod_env {
 	 * and read with relaxed atomics by all worker threads.
 	 */
 	_Atomic uint64_t flagged[DOPPELMOD_FLAG_WORDS];
+	/**
+	 * The reasons of the blocked answers stored in the message cache,
+	 * by a hash of the query name (the newest wins a slot): a repeat
+	 * served from the cache gets its EDE text from here, whatever stage
+	 * blocked it (the name, an alias, the countries).  Cleared with the
+	 * message cache; under reasons_mx, taken only for names flagged.
+	 */
+	struct doppelmod_reason {
+		uint64_t hash;
+		char text[256];
+	} reasons[DOPPELMOD_REASONS];
+	pthread_mutex_t reasons_mx;
 	/** the message cache, flushed when a new policy comes in */
 	struct slabhash* msg_cache;
 	/** the policy file as last seen by the watcher */
@@ -675,6 +689,37 @@ doppelmod_flags_clear(struct doppelmod_env* g)
 	size_t i;
 	for(i = 0; i < DOPPELMOD_FLAG_WORDS; i++)
 		atomic_store_explicit(&g->flagged[i], 0, memory_order_relaxed);
+	pthread_mutex_lock(&g->reasons_mx);
+	memset(g->reasons, 0, sizeof(g->reasons));
+	pthread_mutex_unlock(&g->reasons_mx);
+}
+
+/** Keep the reason of a blocked answer for its repeats from the cache. */
+static void
+doppelmod_reason_keep(struct doppelmod_env* g, const uint8_t* name,
+	size_t len, const char* text)
+{
+	uint64_t h = doppelmod_name_hash(name, len) | 1;
+	struct doppelmod_reason* r = &g->reasons[h & (DOPPELMOD_REASONS - 1)];
+	pthread_mutex_lock(&g->reasons_mx);
+	r->hash = h;
+	snprintf(r->text, sizeof(r->text), "%s", text);
+	pthread_mutex_unlock(&g->reasons_mx);
+}
+
+/** The reason kept for a name, into text. @return 0 if none. */
+static int
+doppelmod_reason_find(struct doppelmod_env* g, const uint8_t* name,
+	size_t len, char* text, size_t cap)
+{
+	uint64_t h = doppelmod_name_hash(name, len) | 1;
+	struct doppelmod_reason* r = &g->reasons[h & (DOPPELMOD_REASONS - 1)];
+	int found;
+	pthread_mutex_lock(&g->reasons_mx);
+	if((found = r->hash == h))
+		snprintf(text, cap, "%s", r->text);
+	pthread_mutex_unlock(&g->reasons_mx);
+	return found;
 }
 
 /** Keep a verdict for the audit record of this query's reply. */
@@ -724,16 +769,13 @@ doppelmod_log_verdict(struct doppelmod_env* g, struct module_qstate* qstate,
 		via ? ": " : "", v->technique, v->target, v->score, v->why);
 }
 
-/** Add Extended DNS Error 15, Blocked (RFC 8914), with the reason. */
+/** The text of Extended DNS Error 15 for a verdict. */
 static void
-doppelmod_ede(struct edns_option** list, struct regional* region,
-	const struct dp_verdict* v)
+doppelmod_ede_text(const struct dp_verdict* v, char* ede, size_t cap)
 {
-	char ede[300];
-	snprintf(ede, sizeof(ede), "doppel: %s of %s: %s",
+	snprintf(ede, cap, "doppel: %s of %s: %s",
 		v->technique ? v->technique : "lookalike",
 		v->target ? v->target : "?", v->why);
-	(void)edns_opt_list_append_ede(list, region, LDNS_EDE_BLOCKED, ede);
 }
 
 /**
@@ -770,7 +812,14 @@ doppelmod_block(struct module_qstate* qstate, struct doppelmod_env* g,
 	qstate->return_rcode = LDNS_RCODE_NOERROR;
 	/* RFC 8914 Extended DNS Error 15, Blocked; repeats answered from
 	 * the message cache get it from doppelmod_reply_cb. */
-	doppelmod_ede(&qstate->edns_opts_front_out, qstate->region, v);
+	{
+		char ede[256];
+		doppelmod_ede_text(v, ede, sizeof(ede));
+		(void)edns_opt_list_append_ede(&qstate->edns_opts_front_out,
+			qstate->region, LDNS_EDE_BLOCKED, ede);
+		doppelmod_reason_keep(g, qstate->qinfo.qname,
+			qstate->qinfo.qname_len, ede);
+	}
 	doppelmod_cache_store(qstate, g, msg);
 	qstate->ext_state[id] = module_finished;
 }
@@ -1292,9 +1341,15 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		rcode = FLAGS_GET_RCODE(rep->flags);
 	/* A blocked answer repeated from the message cache carries the
 	 * reason as the first one did. */
-	if(!qstate && r.v->action == DP_BLOCK && rcode == LDNS_RCODE_NXDOMAIN &&
-		!g->settings.monitor && opt_list_out && region)
-		doppelmod_ede(opt_list_out, region, r.v);
+	if(!qstate && rcode == LDNS_RCODE_NXDOMAIN && !g->settings.monitor &&
+		opt_list_out && region) {
+		char ede[256];
+		if(doppelmod_reason_find(g, qinfo->qname, qinfo->qname_len,
+			ede, sizeof(ede)) || (r.v->action == DP_BLOCK &&
+			(doppelmod_ede_text(r.v, ede, sizeof(ede)), 1)))
+			(void)edns_opt_list_append_ede(opt_list_out, region,
+				LDNS_EDE_BLOCKED, ede);
+	}
 	if(!g->audit || (g->settings.audit < 2 && r.v->action == DP_ALLOW))
 		return 1;
 	rcode_str(rcode, rc, sizeof(rc));
@@ -1554,6 +1609,7 @@ init(struct module_env* env, int id)
 
 	pthread_rwlock_init(&g->lock, NULL);
 	pthread_mutex_init(&g->watch_mx, NULL);
+	pthread_mutex_init(&g->reasons_mx, NULL);
 	pthread_cond_init(&g->watch_cv, NULL);
 	g->msg_cache = env->msg_cache;
 	de->dyn_env = g;
@@ -1685,6 +1741,7 @@ deinit(struct module_env* env, int id)
 	pthread_rwlock_destroy(&g->lock);
 	pthread_mutex_destroy(&g->watch_mx);
 	pthread_cond_destroy(&g->watch_cv);
+	pthread_mutex_destroy(&g->reasons_mx);
 	dp_counters_free(g->counters);
 	free(g);
 	de->dyn_env = NULL;

@@ -23,6 +23,14 @@ fi
 # chain the iterator fetched, must be what the cache now holds.
 expect_blocked cname-into-lookalike-cached go.example.com A
 expect_blocked cname-into-lookalike-aaaa go.example.com AAAA
+# The repeat from the cache carries the reason, though the name itself
+# is clean: the alias gave the verdict.
+out=$(dig +tries=1 +time=3 -p "$RESOLVER_PORT" @127.0.0.1 go.example.com A 2>&1)
+if printf '%s\n' "$out" | grep -q 'EDE: 15 (Blocked): (doppel: tld-swap of army\.mil: '; then
+	pass cname-cached-ede
+else
+	fail cname-cached-ede "$(printf '%s' "$out" | grep -Ei 'ede|status')"
+fi
 
 # The lookalike itself, asked directly after the chain put its address in
 # Unbound's RRset cache.
