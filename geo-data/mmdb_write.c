@@ -92,25 +92,6 @@ struct builder {
 	int nomem;
 };
 
-/** Format an error message into err, which may be NULL. */
-static void
-seterr(struct dp_error* err, const char* fmt, ...)
-#ifdef __GNUC__
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static void
-seterr(struct dp_error* err, const char* fmt, ...)
-{
-	va_list ap;
-	if(!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 /** a < b, for 128-bit numbers given as halves */
 static int
 lt128(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo)
@@ -273,7 +254,7 @@ check_order(const char* path, uint32_t line, int v6, uint64_t shi,
 		return 1;
 	fmt_addr(shi, slo, !v6, s, sizeof(s));
 	fmt_addr(ehi, elo, !v6, e, sizeof(e));
-	seterr(err, "%s:%u: range start %s is after its end %s", path,
+	dp_error_set(err, "%s:%u: range start %s is after its end %s", path,
 		(unsigned)line, s, e);
 	return 0;
 }
@@ -295,7 +276,7 @@ add_range(struct dp_geo_ranges* gr, uint16_t fidx, uint32_t line, int v6,
 	if(v6 && shi == 0 && (slo <= 0xffffffffULL ||
 		(slo <= (MAPPED_LO | 0xffffffffULL) &&
 		(ehi != 0 || elo >= MAPPED_LO)))) {
-		seterr(err, "%s:%u: IPv6 range touches ::/96 or ::ffff:0:0/96, "
+		dp_error_set(err, "%s:%u: IPv6 range touches ::/96 or ::ffff:0:0/96, "
 			"where the IPv4 ranges live; give IPv4 ranges as IPv4",
 			path, (unsigned)line);
 		return DP_ERR_SYNTAX;
@@ -304,7 +285,7 @@ add_range(struct dp_geo_ranges* gr, uint16_t fidx, uint32_t line, int v6,
 		size_t cap = gr->cap ? gr->cap * 2 : 4096;
 		struct dp_geo_range* n = realloc(gr->r, cap * sizeof(*n));
 		if(!n) {
-			seterr(err, "%s:%u: out of memory", path,
+			dp_error_set(err, "%s:%u: out of memory", path,
 				(unsigned)line);
 			return DP_ERR_NOMEM;
 		}
@@ -366,7 +347,7 @@ sort_and_check(struct dp_geo_ranges* gr, struct dp_error* err)
 		}
 		fmt_range(late, lr, sizeof(lr));
 		fmt_range(early, er, sizeof(er));
-		seterr(err, "%s:%u: range %s overlaps range %s at %s:%u",
+		dp_error_set(err, "%s:%u: range %s overlaps range %s at %s:%u",
 			gr->files[late->file], (unsigned)late->line, lr, er,
 			gr->files[early->file], (unsigned)early->line);
 		return DP_ERR_SYNTAX;
@@ -397,24 +378,24 @@ open_ranges(struct dp_geo_ranges* gr, const char* path, dp_status* st,
 	FILE* f;
 	char** nf;
 	if(gr->num_files >= 0xffff) {
-		seterr(err, "%s: too many range files", path);
+		dp_error_set(err, "%s: too many range files", path);
 		*st = DP_ERR_SPACE;
 		return NULL;
 	}
 	nf = realloc(gr->files, (gr->num_files + 1) * sizeof(*nf));
 	if(!nf) {
-		seterr(err, "%s: out of memory", path);
+		dp_error_set(err, "%s: out of memory", path);
 		*st = DP_ERR_NOMEM;
 		return NULL;
 	}
 	gr->files = nf;
 	if(!(gr->files[gr->num_files] = strdup(path))) {
-		seterr(err, "%s: out of memory", path);
+		dp_error_set(err, "%s: out of memory", path);
 		*st = DP_ERR_NOMEM;
 		return NULL;
 	}
 	if(!(f = fopen(path, "r"))) {
-		seterr(err, "%s: cannot open: %s", path, strerror(errno));
+		dp_error_set(err, "%s: cannot open: %s", path, strerror(errno));
 		free(gr->files[gr->num_files]);
 		*st = DP_ERR_IO;
 		return NULL;
@@ -455,7 +436,7 @@ tor_line(struct dp_geo_ranges* gr, char* s, int v6, uint32_t line,
 	f[0] = s;
 	for(i = 1; i < 3; i++) {
 		if(!(c = strchr(f[i - 1], ','))) {
-			seterr(err, "%s:%u: expected START,END,COUNTRY, got "
+			dp_error_set(err, "%s:%u: expected START,END,COUNTRY, got "
 				"'%s'", path, (unsigned)line, s);
 			return DP_ERR_SYNTAX;
 		}
@@ -465,7 +446,7 @@ tor_line(struct dp_geo_ranges* gr, char* s, int v6, uint32_t line,
 	for(i = 0; i < 3; i++)
 		f[i] = trim(f[i]);
 	if(strchr(f[2], ',')) {
-		seterr(err, "%s:%u: expected START,END,COUNTRY, got more "
+		dp_error_set(err, "%s:%u: expected START,END,COUNTRY, got more "
 			"fields", path, (unsigned)line);
 		return DP_ERR_SYNTAX;
 	}
@@ -474,7 +455,7 @@ tor_line(struct dp_geo_ranges* gr, char* s, int v6, uint32_t line,
 		uint64_t* lo = i == 0 ? &slo : &elo;
 		int ok = v6 ? parse_v6(f[i], hi, lo) : parse_v4(f[i], 1, lo);
 		if(!ok) {
-			seterr(err, "%s:%u: bad %s %s '%s': expected %s", path,
+			dp_error_set(err, "%s:%u: bad %s %s '%s': expected %s", path,
 				(unsigned)line, v6 ? "IPv6" : "IPv4",
 				i == 0 ? "start" : "end", f[i],
 				v6 ? "an IPv6 address" :
@@ -483,7 +464,7 @@ tor_line(struct dp_geo_ranges* gr, char* s, int v6, uint32_t line,
 		}
 	}
 	if((r = parse_cc(f[2], 1, cc)) == 0) {
-		seterr(err, "%s:%u: bad country code '%s': expected two letters "
+		dp_error_set(err, "%s:%u: bad country code '%s': expected two letters "
 			"A-Z, or ?? for unknown", path, (unsigned)line, f[2]);
 		return DP_ERR_SYNTAX;
 	}
@@ -519,7 +500,7 @@ cidr_line(struct dp_geo_ranges* gr, char* s, uint32_t line,
 		*rest++ = 0;
 	rest += strspn(rest, " \t");
 	if(!*ccs || *rest) {
-		seterr(err, "%s:%u: expected 'CIDR COUNTRY' (e.g. "
+		dp_error_set(err, "%s:%u: expected 'CIDR COUNTRY' (e.g. "
 			"'192.0.2.0/24 ML'), got '%s%s%s%s%s'", path,
 			(unsigned)line, addr, *ccs ? " " : "", ccs,
 			*rest ? " " : "", rest);
@@ -530,14 +511,14 @@ cidr_line(struct dp_geo_ranges* gr, char* s, uint32_t line,
 	v6 = strchr(addr, ':') != NULL;
 	max = v6 ? 128 : 32;
 	if(!(v6 ? parse_v6(addr, &hi, &lo) : parse_v4(addr, 0, &lo))) {
-		seterr(err, "%s:%u: bad address '%s': expected an IPv4 or IPv6 "
+		dp_error_set(err, "%s:%u: bad address '%s': expected an IPv4 or IPv6 "
 			"address, optionally with /LENGTH", path,
 			(unsigned)line, addr);
 		return DP_ERR_SYNTAX;
 	}
 	len = (uint32_t)max;
 	if(slash && (!parse_u32(slash + 1, &len) || len > (uint32_t)max)) {
-		seterr(err, "%s:%u: bad prefix length '/%s' for %s: expected "
+		dp_error_set(err, "%s:%u: bad prefix length '/%s' for %s: expected "
 			"0..%d", path, (unsigned)line, slash + 1, addr, max);
 		return DP_ERR_SYNTAX;
 	}
@@ -552,13 +533,13 @@ cidr_line(struct dp_geo_ranges* gr, char* s, uint32_t line,
 	if((hi & mhi) || (lo & mlo)) {
 		char fixed[INET6_ADDRSTRLEN];
 		fmt_addr(hi & ~mhi, lo & ~mlo, !v6, fixed, sizeof(fixed));
-		seterr(err, "%s:%u: %s/%u has host bits set; did you mean "
+		dp_error_set(err, "%s:%u: %s/%u has host bits set; did you mean "
 			"%s/%u?", path, (unsigned)line, addr, (unsigned)len,
 			fixed, (unsigned)len);
 		return DP_ERR_SYNTAX;
 	}
 	if(parse_cc(ccs, 0, cc) != 1) {
-		seterr(err, "%s:%u: bad country code '%s': expected two letters "
+		dp_error_set(err, "%s:%u: bad country code '%s': expected two letters "
 			"A-Z", path, (unsigned)line, ccs);
 		return DP_ERR_SYNTAX;
 	}
@@ -583,13 +564,13 @@ read_file(struct dp_geo_ranges* gr, const char* path, int tor, int v6,
 		char* s;
 		line++;
 		if(r == -1) {
-			seterr(err, "%s:%u: line longer than %d characters",
+			dp_error_set(err, "%s:%u: line longer than %d characters",
 				path, (unsigned)line, LINE_MAX_LEN - 2);
 			st = DP_ERR_SYNTAX;
 			goto cleanup;
 		}
 		if(r == -2) {
-			seterr(err, "%s:%u: read error: %s", path,
+			dp_error_set(err, "%s:%u: read error: %s", path,
 				(unsigned)line, strerror(errno));
 			st = DP_ERR_IO;
 			goto cleanup;
@@ -617,7 +598,7 @@ dp_geo_ranges_read_tor(struct dp_geo_ranges* gr, const char* path,
 	int family, struct dp_error* err)
 {
 	if(family != DP_GEO_V4 && family != DP_GEO_V6) {
-		seterr(err, "%s: unknown address family %d", path, family);
+		dp_error_set(err, "%s: unknown address family %d", path, family);
 		return DP_ERR_SYNTAX;
 	}
 	return read_file(gr, path, 1, family == DP_GEO_V6, err);
@@ -945,14 +926,14 @@ dp_geo_write_mmdb(const struct dp_geo_ranges* gr, const char* out_path,
 	bd.v4root = REC_EMPTY;
 	(void)tree_build(&bd, 0, gr->num, 0, 0, 0);
 	if(bd.nomem || data.nomem) {
-		seterr(err, "%s: out of memory building the search tree",
+		dp_error_set(err, "%s: out of memory building the search tree",
 			out_path);
 		st = DP_ERR_NOMEM;
 		goto cleanup;
 	}
 	node_count = (uint32_t)bd.num;
 	if((uint64_t)node_count + 16 + data.n >= 0xffffffffULL) {
-		seterr(err, "%s: %u nodes do not fit 32-bit records", out_path,
+		dp_error_set(err, "%s: %u nodes do not fit 32-bit records", out_path,
 			(unsigned)node_count);
 		st = DP_ERR_SPACE;
 		goto cleanup;
@@ -985,20 +966,20 @@ dp_geo_write_mmdb(const struct dp_geo_ranges* gr, const char* out_path,
 	enc_str(&meta, "record_size");
 	enc_uint(&meta, MM_UINT16, (uint64_t)record_size);
 	if(meta.nomem) {
-		seterr(err, "%s: out of memory", out_path);
+		dp_error_set(err, "%s: out of memory", out_path);
 		st = DP_ERR_NOMEM;
 		goto cleanup;
 	}
 
 	/* Write beside the target, then rename over it. */
 	if(!(tmp = malloc(strlen(out_path) + 8))) {
-		seterr(err, "%s: out of memory", out_path);
+		dp_error_set(err, "%s: out of memory", out_path);
 		st = DP_ERR_NOMEM;
 		goto cleanup;
 	}
 	snprintf(tmp, strlen(out_path) + 8, "%s.XXXXXX", out_path);
 	if((fd = mkstemp(tmp)) < 0) {
-		seterr(err, "%s: cannot create a temporary file beside it: %s",
+		dp_error_set(err, "%s: cannot create a temporary file beside it: %s",
 			out_path, strerror(errno));
 		free(tmp);
 		tmp = NULL;
@@ -1006,7 +987,7 @@ dp_geo_write_mmdb(const struct dp_geo_ranges* gr, const char* out_path,
 		goto cleanup;
 	}
 	if(!(f = fdopen(fd, "wb"))) {
-		seterr(err, "%s: %s", tmp, strerror(errno));
+		dp_error_set(err, "%s: %s", tmp, strerror(errno));
 		st = DP_ERR_IO;
 		goto cleanup;
 	}
@@ -1017,19 +998,19 @@ dp_geo_write_mmdb(const struct dp_geo_ranges* gr, const char* out_path,
 		(data.n > 0 && fwrite(data.p, 1, data.n, f) != data.n) ||
 		fwrite(meta.p, 1, meta.n, f) != meta.n || fflush(f) != 0 ||
 		fchmod(fileno(f), 0644) != 0 || fsync(fileno(f)) != 0) {
-		seterr(err, "%s: cannot write: %s", tmp, strerror(errno));
+		dp_error_set(err, "%s: cannot write: %s", tmp, strerror(errno));
 		st = DP_ERR_IO;
 		goto cleanup;
 	}
 	if(fclose(f) != 0) {
 		f = NULL;
-		seterr(err, "%s: cannot write: %s", tmp, strerror(errno));
+		dp_error_set(err, "%s: cannot write: %s", tmp, strerror(errno));
 		st = DP_ERR_IO;
 		goto cleanup;
 	}
 	f = NULL;
 	if(rename(tmp, out_path) != 0) {
-		seterr(err, "%s: cannot rename %s to it: %s", out_path, tmp,
+		dp_error_set(err, "%s: cannot rename %s to it: %s", out_path, tmp,
 			strerror(errno));
 		st = DP_ERR_IO;
 		goto cleanup;

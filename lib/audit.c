@@ -76,9 +76,8 @@ struct dp_audit {
 	uint64_t collapsed;
 };
 
-/** Append s as a JSON string (escaped) at buf + *o. @return 0 if full. */
-static int
-put_json_str(char* buf, size_t len, size_t* o, const char* s)
+int
+dp_json_str(char* buf, size_t len, size_t* o, const char* s)
 {
 	static const char hex[] = "0123456789abcdef";
 	if(!s) {
@@ -201,20 +200,20 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 		PUT_LIT(buf, len, &o, ".") &&
 		put_digits(buf, len, &o, (unsigned)(r->usec % 1000000), 6) &&
 		PUT_LIT(buf, len, &o, "Z\",\"client\":") &&
-		put_json_str(buf, len, &o, r->client && r->client[0] ?
+		dp_json_str(buf, len, &o, r->client && r->client[0] ?
 		r->client : NULL) &&
 		PUT_LIT(buf, len, &o, ",\"qname\":") &&
-		put_json_str(buf, len, &o, r->qname) &&
+		dp_json_str(buf, len, &o, r->qname) &&
 		PUT_LIT(buf, len, &o, ",\"qtype\":") &&
-		put_json_str(buf, len, &o, r->qtype) &&
+		dp_json_str(buf, len, &o, r->qtype) &&
 		PUT_LIT(buf, len, &o, ",\"rcode\":") &&
-		put_json_str(buf, len, &o, r->rcode) &&
+		dp_json_str(buf, len, &o, r->rcode) &&
 		PUT_LIT(buf, len, &o, ",\"verdict\":\"") &&
 		put_raw(buf, len, &o, act, strlen(act)) &&
 		PUT_LIT(buf, len, &o, "\",\"technique\":") &&
-		put_json_str(buf, len, &o, v->technique) &&
+		dp_json_str(buf, len, &o, v->technique) &&
 		PUT_LIT(buf, len, &o, ",\"target\":") &&
-		put_json_str(buf, len, &o, v->target) &&
+		dp_json_str(buf, len, &o, v->target) &&
 		PUT_LIT(buf, len, &o, ",\"score\":");
 	if(!ok)
 		return 0;
@@ -226,16 +225,16 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 	} else
 		ok = put_fmt(buf, len, &o, "%.3f", v->score);
 	ok = ok && PUT_LIT(buf, len, &o, ",\"stage\":") &&
-		put_json_str(buf, len, &o, r->stage) &&
+		dp_json_str(buf, len, &o, r->stage) &&
 		PUT_LIT(buf, len, &o, ",\"countries\":") &&
-		put_json_str(buf, len, &o, v->countries[0] ? v->countries :
+		dp_json_str(buf, len, &o, v->countries[0] ? v->countries :
 		NULL) &&
 		(r->from_cache ? PUT_LIT(buf, len, &o, ",\"cache\":true") :
 		PUT_LIT(buf, len, &o, ",\"cache\":false")) &&
 		(r->monitor ? PUT_LIT(buf, len, &o, ",\"mode\":\"monitor\"") :
 		PUT_LIT(buf, len, &o, ",\"mode\":\"enforce\"")) &&
 		PUT_LIT(buf, len, &o, ",\"why\":") &&
-		put_json_str(buf, len, &o, v->why) &&
+		dp_json_str(buf, len, &o, v->why) &&
 		PUT_LIT(buf, len, &o, "}\n");
 	if(!ok)
 		return 0;

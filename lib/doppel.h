@@ -459,6 +459,23 @@ int dp_policy_check_answer(const struct dp_policy* p, const char* name,
  * internals for --verbose, not part of the explanation. */
 const char* dp_verdict_detail(const struct dp_verdict* v);
 
+/** Format "what" into err (printf style); err may be NULL.  Octets of
+ * the result below 0x20 and 0x7f are written as \DDD. */
+void dp_error_set(struct dp_error* err, const char* fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/**
+ * Append s as a JSON string literal at buf + *o ("null" for NULL): '"'
+ * and '\\' escaped, octets below 0x20 and from 0x7f up as \u00XX, so that
+ * the text is valid JSON whatever it holds.  The one JSON escaper of the
+ * audit log and the command line.
+ * @return 1, or 0 if buf is full (*o then says how far it got).
+ */
+int dp_json_str(char* buf, size_t len, size_t* o, const char* s);
+
 /**
  * Write a time for people: ISO 8601 in UTC ("2026-12-06T10:55:59Z").
  * @param t: seconds since the epoch.

@@ -259,12 +259,6 @@ size_t dp_format(char* out, size_t cap, const char* fmt, ...)
 #endif
 	;
 
-/** Format "what" into err (printf style); err may be NULL. */
-void dp_error_set(struct dp_error* err, const char* fmt, ...)
-#ifdef __GNUC__
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
 
 /**
  * Read one line of a configuration file into buf, without its newline;

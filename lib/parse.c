@@ -573,11 +573,7 @@ parse_directive(struct parse_ctx* c, char* line)
 static void
 hash_bytes(struct parse_ctx* c, const char* s, size_t n)
 {
-	size_t i;
-	for(i = 0; i < n; i++) {
-		c->hash ^= (unsigned char)s[i];
-		c->hash *= 1099511628211ULL;
-	}
+	c->hash = dp_fnv1a(c->hash, s, n);
 }
 
 /**
@@ -693,7 +689,7 @@ dp_policy_parse(const char* path, struct dp_policy** out, dp_diag_fn diag,
 	c.diag = diag;
 	c.diag_arg = arg;
 	c.file = path;
-	c.hash = 1469598103934665603ULL;
+	c.hash = DP_FNV_SEED;
 	if(!(c.p = dp_policy_new())) {
 		if(diag)
 			diag(arg, path, 0, 0, "out of memory");

@@ -25,25 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/** Write s as a JSON string literal. */
+/** Write s as a JSON string literal (dp_json_str). */
 static void
 json_str(FILE* out, const char* s)
 {
-	if(!s) {
+	size_t cap = (s ? strlen(s) : 0) * 6 + 8, o = 0;
+	char* buf = malloc(cap);
+	if(buf && dp_json_str(buf, cap, &o, s))
+		fwrite(buf, 1, o, out);
+	else
 		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for(; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if(c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if(c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	free(buf);
 }
 
 /** Print one verdict, for people or as a JSON object.
@@ -742,8 +734,11 @@ cmd_geo(int argc, char** argv)
 	struct dp_geo_info info;
 	struct dp_error err;
 	struct cli_args a;
+	struct timespec t0, t1;
+	size_t nranges, nskipped;
 	int k, nfix = 0, rc;
 	dp_status st = DP_OK;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if((rc = cli_parse(argc, argv, 2, "geo", geo_opts, &a)) >= 0)
 		return rc;
 	if(a.nops != 1 || strcmp(a.ops[0], "build") != 0) {
@@ -782,6 +777,8 @@ cmd_geo(int argc, char** argv)
 			err.msg[0] ? err.msg : dp_strerror(st));
 		return CLI_USAGE;
 	}
+	nranges = gr->num;
+	nskipped = gr->skipped;
 	st = dp_geo_write_mmdb(gr, out, nfix ? "doppel test fixture (not "
 		"real location data)" : NULL, &info, &err);
 	dp_geo_ranges_free(gr);
@@ -790,7 +787,13 @@ cmd_geo(int argc, char** argv)
 			err.msg[0] ? err.msg : dp_strerror(st));
 		return CLI_FAIL;
 	}
-	printf("%s: %llu bytes\n", out, (unsigned long long)info.file_size);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%s: %zu ranges (%zu unknown skipped), %u countries, %u "
+		"nodes, %u-bit records, %llu bytes, %.2f s\n", out, nranges,
+		nskipped, (unsigned)info.countries, (unsigned)info.node_count,
+		(unsigned)info.record_size, (unsigned long long)info.file_size,
+		(double)(t1.tv_sec - t0.tv_sec) +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return CLI_OK;
 }
 

@@ -3,7 +3,7 @@
 #
 # Compiles geo-data/ and tests/geo/test_geo.c into $BUILD/geo/ (default
 # build/), runs test_geo against Debian's tor-geoipdb files, then checks
-# the standalone geo_build tool.  One line per check, "PASS geo/NAME" or
+# `doppel geo build`.  One line per check, "PASS geo/NAME" or
 # "FAIL geo/NAME: why"; "# " lines carry figures (build time, size, ns per
 # lookup).  Exits non-zero if anything failed.
 #
@@ -21,7 +21,9 @@ mkdir -p "$OUT" || exit 2
 CFLAGS="-std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wpedantic -Wshadow \
 -Wstrict-prototypes -Wformat=2 -Wvla $SAN"
 SRC="geo-data/mmdb_write.c"
-HDR="geo-data/mmdb_write.h geo-data/geo_build.h lib/doppel.h"
+HDR="geo-data/mmdb_write.h lib/doppel.h"
+LIB="$BUILD/lib/libdoppel.a"
+DOPPEL=${DOPPEL_BIN:-$BUILD/bin/doppel}
 
 # build NAME SOURCES...: compile if any input is newer than the program.
 build() {
@@ -29,21 +31,18 @@ build() {
 	shift
 	stale=0
 	[ -x "$bin" ] || stale=1
-	for f in "$@" $HDR; do
+	for f in "$@" $HDR "$LIB"; do
 		[ "$f" -nt "$bin" ] && stale=1
 	done
 	[ $stale -eq 0 ] && return 0
 	# shellcheck disable=SC2086 # word splitting of flags is wanted
-	$CC $CFLAGS -Igeo-data -Ilib -o "$bin" "$@" -lmaxminddb
+	$CC $CFLAGS -Igeo-data -Ilib -o "$bin" "$@" "$LIB" -lmaxminddb -lpsl \
+		-lidn2 -llmdb -licui18n -licuuc -licudata -lpthread
 }
 
 failed=0
 if ! build test_geo tests/geo/test_geo.c $SRC; then
 	echo "FAIL geo/compile: test_geo did not compile"
-	exit 1
-fi
-if ! build geo_build geo-data/geo_build.c $SRC; then
-	echo "FAIL geo/compile: geo_build did not compile"
 	exit 1
 fi
 echo "PASS geo/compile"
@@ -53,9 +52,10 @@ echo "PASS geo/compile"
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# geo_build with a fixture: exit 0, a summary line, a readable database.
+# doppel geo build with a fixture: exit 0, a summary line, a readable
+# database.
 printf '192.0.2.0/24 ML\n2001:db8::/32 US\n' >"$tmp/fx.txt"
-if "$OUT/geo_build" "$tmp/fx.mmdb" --fixture "$tmp/fx.txt" >"$tmp/out" 2>&1 &&
+if "$DOPPEL" geo build -o "$tmp/fx.mmdb" --fixture "$tmp/fx.txt" >"$tmp/out" 2>&1 &&
 	grep -q "2 ranges" "$tmp/out" &&
 	mmdblookup --file "$tmp/fx.mmdb" --ip 192.0.2.7 country iso_code |
 	grep -q '"ML"'; then
@@ -65,11 +65,11 @@ else
 	failed=1
 fi
 
-# A malformed fixture: exit 1 and "FILE:LINE: what" on stderr.
+# A malformed fixture: exit 2 (an input error) and "FILE:LINE: what".
 printf '192.0.2.0/24 ML\n192.0.2.1/24 ML\n' >"$tmp/bad.txt"
-"$OUT/geo_build" "$tmp/bad.mmdb" --fixture "$tmp/bad.txt" >"$tmp/out" 2>&1
+"$DOPPEL" geo build -o "$tmp/bad.mmdb" --fixture "$tmp/bad.txt" >"$tmp/out" 2>&1
 rc=$?
-if [ $rc -eq 1 ] && grep -q "^geo_build: $tmp/bad.txt:2: .*host bits" "$tmp/out" &&
+if [ $rc -eq 2 ] && grep -q "^doppel: $tmp/bad.txt:2: .*host bits" "$tmp/out" &&
 	[ ! -e "$tmp/bad.mmdb" ]; then
 	echo "PASS geo/cli_bad_fixture"
 else
@@ -78,17 +78,17 @@ else
 fi
 
 # Bad usage: exit 2 and the usage text.
-"$OUT/geo_build" >"$tmp/out" 2>&1
+"$DOPPEL" geo build >"$tmp/out" 2>&1
 rc=$?
-if [ $rc -eq 2 ] && grep -q "^usage: geo_build" "$tmp/out"; then
+if [ $rc -eq 2 ] && grep -q "^usage: doppel geo build" "$tmp/out"; then
 	echo "PASS geo/cli_usage"
 else
 	echo "FAIL geo/cli_usage: status $rc"
 	failed=1
 fi
 
-# The real build through the tool, with its figures.
-if "$OUT/geo_build" "$tmp/country.mmdb" >"$tmp/out" 2>&1; then
+# The real build through the command, with its figures.
+if "$DOPPEL" geo build -o "$tmp/country.mmdb" >"$tmp/out" 2>&1; then
 	echo "# geo: $(cat "$tmp/out")"
 	echo "PASS geo/cli_tor"
 else
