@@ -130,6 +130,14 @@ enum dp_on_error {
 };
 
 /** Settings read from doppel.conf. */
+/** Which replies get an audit record (doppel.conf's audit). */
+enum dp_audit_level {
+	DP_AUDIT_OFF = 0,
+	/** those with a verdict other than allow */
+	DP_AUDIT_FLAGGED = 1,
+	DP_AUDIT_ALL = 2
+};
+
 struct dp_settings {
 	/** path of the policy file */
 	char policy[4096];
@@ -154,8 +162,8 @@ struct dp_settings {
 	/** path of the country database (MaxMind DB); "" for the default
 	 * (the one `make` built, if any), "off" for none */
 	char geoip[4096];
-	/** what goes to the audit log: 0 off, 1 flagged, 2 all */
-	int audit;
+	/** what goes to the audit log */
+	enum dp_audit_level audit;
 	/** path of the audit log, "" for none */
 	char audit_log[4096];
 	/** seconds within which repeats of a record are collapsed into one

@@ -7,6 +7,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,7 @@ dp_settings_default(struct dp_settings* s)
 	s->policy_check_interval = 5;
 	s->verdict_cache_size = 64ULL << 20;
 	s->verdict_ttl = 86400;
-	s->audit = 1;
+	s->audit = DP_AUDIT_FLAGGED;
 	s->audit_collapse = 60;
 }
 
@@ -35,17 +37,6 @@ parse_uint(const char* val, unsigned long max, unsigned long* out)
 		*out <= max;
 }
 
-/** Parse yes/no. @return 1, 0, or -1 if neither. */
-static int
-parse_bool(const char* v)
-{
-	if(strcmp(v, "yes") == 0)
-		return 1;
-	if(strcmp(v, "no") == 0)
-		return 0;
-	return -1;
-}
-
 /** Strip one pair of matching double quotes, as unbound.conf allows. */
 static char*
 unquote(char* v)
@@ -58,12 +49,154 @@ unquote(char* v)
 	return v;
 }
 
+/** What a setting's value is. */
+enum kind {
+	/** a path, relative to the settings file's directory */
+	K_PATH,
+	/** a path, or "off" (stored as "off") */
+	K_PATH_OFF,
+	/** a whole number in [min, max]; times scale (MB: 1 << 20) */
+	K_NUMBER,
+	/** one of choices, stored as its index (a bool: no, yes) */
+	K_CHOICE
+};
+
+/** One setting: its key, kind, bounds or choices, and where it goes. */
+struct setting {
+	const char* key;
+	enum kind kind;
+	/** K_NUMBER: bounds, the unit said in messages, and the scale */
+	uint64_t min, max;
+	const char* unit;
+	uint64_t scale;
+	/** K_CHOICE: the words, in the order of their values; NULL ends */
+	const char* const* choices;
+	/** the field, and its size */
+	size_t off, size;
+};
+
+static const char* const on_error_words[] = { "open", "closed", NULL };
+static const char* const mode_words[] = { "enforce", "monitor", NULL };
+static const char* const bool_words[] = { "no", "yes", NULL };
+static const char* const audit_words[] = { "off", "flagged", "all", NULL };
+
+/* K_CHOICE stores an int: the enums it fills are ints */
+_Static_assert(sizeof(enum dp_on_error) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum dp_audit_level) == sizeof(int), "enum size");
+
+#define F(field) offsetof(struct dp_settings, field), \
+	sizeof(((struct dp_settings*)0)->field)
+
+/** Every setting of doppel.conf, one line each. */
+static const struct setting settings[] = {
+	{ "policy", K_PATH, 0, 0, NULL, 0, NULL, F(policy) },
+	{ "mode", K_CHOICE, 0, 0, NULL, 0, mode_words, F(monitor) },
+	{ "on-error", K_CHOICE, 0, 0, NULL, 0, on_error_words, F(on_error) },
+	{ "block-ttl", K_NUMBER, 0, 86400, "seconds", 1, NULL, F(block_ttl) },
+	{ "log-verdicts", K_CHOICE, 0, 0, NULL, 0, bool_words,
+		F(log_verdicts) },
+	{ "policy-check-interval", K_NUMBER, 0, 86400, "seconds", 1, NULL,
+		F(policy_check_interval) },
+	{ "verdict-cache", K_PATH, 0, 0, NULL, 0, NULL, F(verdict_cache) },
+	{ "verdict-cache-size", K_NUMBER, 1, 1048576, "megabytes", 1 << 20,
+		NULL, F(verdict_cache_size) },
+	{ "verdict-ttl", K_NUMBER, 1, 31536000, "seconds", 1, NULL,
+		F(verdict_ttl) },
+	{ "geoip", K_PATH_OFF, 0, 0, NULL, 0, NULL, F(geoip) },
+	{ "audit", K_CHOICE, 0, 0, NULL, 0, audit_words, F(audit) },
+	{ "audit-log", K_PATH, 0, 0, NULL, 0, NULL, F(audit_log) },
+	{ "audit-collapse", K_NUMBER, 0, 86400, "seconds", 1, NULL,
+		F(audit_collapse) },
+	{ "stats-file", K_PATH, 0, 0, NULL, 0, NULL, F(stats_file) },
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/** Store an integer value in a field of 4 or 8 bytes. */
+static void
+store_uint(void* field, size_t size, uint64_t v)
+{
+	if(size == sizeof(uint64_t)) {
+		uint64_t w = v;
+		memcpy(field, &w, sizeof(w));
+	} else {
+		uint32_t w = (uint32_t)v;
+		memcpy(field, &w, sizeof(w));
+	}
+}
+
+/** Say what a choice setting expects: 'a' or 'b'; a, b or c. */
+static void
+expected_choices(const struct setting* d, char* out, size_t cap)
+{
+	size_t n = 0, i, o = 0;
+	while(d->choices[n])
+		n++;
+	out[0] = 0;
+	for(i = 0; i < n && o < cap; i++) {
+		const char* sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+		o += (size_t)snprintf(out + o, cap - o, n == 2 ? "%s'%s'" :
+			"%s%s", sep, d->choices[i]);
+	}
+}
+
+/**
+ * Read one value into s.
+ * @return DP_OK, or DP_ERR_SYNTAX with err set ("path:line: key: what").
+ */
+static dp_status
+set_one(const struct setting* d, const char* path, int lineno,
+	const char* val, struct dp_settings* s, struct dp_error* err)
+{
+	char* field = (char*)s + d->off;
+	char words[64];
+	unsigned long v;
+	int i;
+	switch(d->kind) {
+	case K_PATH_OFF:
+		if(strcmp(val, "off") == 0) {
+			/* no such feature, not even the default */
+			snprintf(field, d->size, "off");
+			return DP_OK;
+		}
+		/* fall through */
+	case K_PATH:
+		if(val[0] != 0 && dp_path_relative(path, val, field,
+			d->size) == DP_OK)
+			return DP_OK;
+		dp_error_set(err, "%s:%d: %s: needs a path (shorter than %zu "
+			"bytes)", path, lineno, d->key, d->size);
+		return DP_ERR_SYNTAX;
+	case K_NUMBER:
+		if(!parse_uint(val, (unsigned long)d->max, &v) || v < d->min) {
+			dp_error_set(err, "%s:%d: %s: expected %s from %llu to "
+				"%llu, got '%s'", path, lineno, d->key, d->unit,
+				(unsigned long long)d->min,
+				(unsigned long long)d->max, val);
+			return DP_ERR_SYNTAX;
+		}
+		store_uint(field, d->size, (uint64_t)v * d->scale);
+		return DP_OK;
+	case K_CHOICE:
+		for(i = 0; d->choices[i]; i++)
+			if(strcmp(val, d->choices[i]) == 0) {
+				memcpy(field, &i, sizeof(i));
+				return DP_OK;
+			}
+		expected_choices(d, words, sizeof(words));
+		dp_error_set(err, "%s:%d: %s: expected %s, got '%s'", path,
+			lineno, d->key, words, val);
+		return DP_ERR_SYNTAX;
+	}
+	return DP_ERR_SYNTAX;
+}
+
 dp_status
 dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 {
-	char line[4200];
+	char line[4200], known[512];
 	FILE* f;
 	int lineno = 0, r;
+	size_t i, o;
 	dp_status st = DP_OK;
 
 	dp_settings_default(s);
@@ -94,159 +227,22 @@ dp_settings_load(const char* path, struct dp_settings* s, struct dp_error* err)
 		while(*val == ' ' || *val == '\t')
 			val++;
 		val = unquote(val);
-		if(strcmp(key, "policy") == 0) {
-			if(val[0] == 0 || dp_path_relative(path, val, s->policy,
-				sizeof(s->policy)) != DP_OK) {
-				dp_error_set(err, "%s:%d: policy: needs a path "
-					"(shorter than %zu bytes)", path, lineno,
-					sizeof(s->policy));
-				st = DP_ERR_SYNTAX;
+		for(i = 0; i < NSETTINGS; i++)
+			if(strcmp(key, settings[i].key) == 0)
+				break;
+		if(i < NSETTINGS) {
+			if((st = set_one(&settings[i], path, lineno, val, s,
+				err)) != DP_OK)
 				goto cleanup;
-			}
-		} else if(strcmp(key, "on-error") == 0) {
-			if(strcmp(val, "open") == 0)
-				s->on_error = DP_ON_ERROR_OPEN;
-			else if(strcmp(val, "closed") == 0)
-				s->on_error = DP_ON_ERROR_CLOSED;
-			else {
-				dp_error_set(err, "%s:%d: on-error: expected "
-					"'open' or 'closed', got '%s'", path,
-					lineno, val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-		} else if(strcmp(key, "block-ttl") == 0) {
-			unsigned long v;
-			if(!parse_uint(val, 86400, &v)) {
-				dp_error_set(err, "%s:%d: block-ttl: expected "
-					"seconds from 0 to 86400, got '%s'",
-					path, lineno, val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-			s->block_ttl = (uint32_t)v;
-		} else if(strcmp(key, "policy-check-interval") == 0) {
-			unsigned long v;
-			if(!parse_uint(val, 86400, &v)) {
-				dp_error_set(err, "%s:%d: policy-check-interval: "
-					"expected seconds from 0 to 86400, got "
-					"'%s'", path, lineno, val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-			s->policy_check_interval = (uint32_t)v;
-		} else if(strcmp(key, "verdict-ttl") == 0) {
-			unsigned long v;
-			if(!parse_uint(val, 31536000, &v) || v == 0) {
-				dp_error_set(err, "%s:%d: verdict-ttl: expected "
-					"seconds from 1 to 31536000, got '%s'",
-					path, lineno, val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-			s->verdict_ttl = (uint32_t)v;
-		} else if(strcmp(key, "verdict-cache-size") == 0) {
-			unsigned long v;
-			if(!parse_uint(val, 1048576, &v) || v == 0) {
-				dp_error_set(err, "%s:%d: verdict-cache-size: "
-					"expected megabytes from 1 to 1048576, got "
-					"'%s'", path, lineno, val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-			s->verdict_cache_size = (uint64_t)v << 20;
-		} else if(strcmp(key, "audit") == 0) {
-			if(strcmp(val, "off") == 0)
-				s->audit = 0;
-			else if(strcmp(val, "flagged") == 0)
-				s->audit = 1;
-			else if(strcmp(val, "all") == 0)
-				s->audit = 2;
-			else {
-				dp_error_set(err, "%s:%d: audit: expected all, "
-					"flagged or off, got '%s'", path, lineno,
-					val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-		} else if(strcmp(key, "audit-collapse") == 0) {
-			unsigned long v;
-			if(!parse_uint(val, 86400, &v)) {
-				dp_error_set(err, "%s:%d: audit-collapse: expected "
-					"seconds from 0 to 86400, got '%s'", path,
-					lineno, val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-			s->audit_collapse = (uint32_t)v;
-		} else if(strcmp(key, "audit-log") == 0) {
-			if(val[0] == 0 || dp_path_relative(path, val,
-				s->audit_log, sizeof(s->audit_log)) != DP_OK) {
-				dp_error_set(err, "%s:%d: audit-log: needs a path",
-					path, lineno);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-		} else if(strcmp(key, "geoip") == 0 &&
-			strcmp(val, "off") == 0) {
-			/* no country checks, not even with the default */
-			strcpy(s->geoip, "off");
-		} else if(strcmp(key, "geoip") == 0) {
-			if(val[0] == 0 || dp_path_relative(path, val, s->geoip,
-				sizeof(s->geoip)) != DP_OK) {
-				dp_error_set(err, "%s:%d: geoip: needs a path",
-					path, lineno);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-		} else if(strcmp(key, "verdict-cache") == 0) {
-			if(val[0] == 0 || dp_path_relative(path, val,
-				s->verdict_cache, sizeof(s->verdict_cache))
-				!= DP_OK) {
-				dp_error_set(err, "%s:%d: verdict-cache: needs a "
-					"path", path, lineno);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-		} else if(strcmp(key, "stats-file") == 0) {
-			if(val[0] == 0 || dp_path_relative(path, val,
-				s->stats_file, sizeof(s->stats_file)) != DP_OK) {
-				dp_error_set(err, "%s:%d: stats-file: needs a "
-					"path", path, lineno);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-		} else if(strcmp(key, "mode") == 0) {
-			if(strcmp(val, "enforce") == 0)
-				s->monitor = 0;
-			else if(strcmp(val, "monitor") == 0)
-				s->monitor = 1;
-			else {
-				dp_error_set(err, "%s:%d: mode: expected enforce "
-					"or monitor, got '%s'", path, lineno, val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-		} else if(strcmp(key, "log-verdicts") == 0) {
-			int b = parse_bool(val);
-			if(b < 0) {
-				dp_error_set(err, "%s:%d: log-verdicts: expected "
-					"'yes' or 'no', got '%s'", path, lineno,
-					val);
-				st = DP_ERR_SYNTAX;
-				goto cleanup;
-			}
-			s->log_verdicts = b;
-		} else {
-			dp_error_set(err, "%s:%d: unknown setting '%s' (known: "
-				"policy, mode, on-error, block-ttl, log-verdicts, "
-				"policy-check-interval, verdict-cache, "
-				"verdict-cache-size, verdict-ttl, geoip, audit, "
-				"audit-log, audit-collapse, stats-file)", path,
-				lineno, key);
-			st = DP_ERR_SYNTAX;
-			goto cleanup;
+			continue;
 		}
+		for(i = 0, o = 0; i < NSETTINGS && o < sizeof(known); i++)
+			o += (size_t)snprintf(known + o, sizeof(known) - o,
+				"%s%s", i ? ", " : "", settings[i].key);
+		dp_error_set(err, "%s:%d: unknown setting '%s' (known: %s)",
+			path, lineno, key, known);
+		st = DP_ERR_SYNTAX;
+		goto cleanup;
 	}
 	if(ferror(f)) {
 		dp_error_set(err, "%s: cannot read it: %s", path,

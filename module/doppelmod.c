@@ -1283,11 +1283,11 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		qinfo->qname_len);
 	if(!g->audit && (qstate || hit_clean))
 		return 1;
-	if(hit_clean && g->settings.audit < 2)
+	if(hit_clean && g->settings.audit != DP_AUDIT_ALL)
 		return 1;
 	/* A reply worked out by operate() with nothing flagged: in flagged
 	 * mode there is nothing to write either. */
-	if(qstate && g->settings.audit < 2 && (!mq || !mq->seen ||
+	if(qstate && g->settings.audit != DP_AUDIT_ALL && (!mq || !mq->seen ||
 		mq->seen->v.action == DP_ALLOW))
 		return 1;
 	memset(&r, 0, sizeof(r));
@@ -1350,7 +1350,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 			(void)edns_opt_list_append_ede(opt_list_out, region,
 				LDNS_EDE_BLOCKED, ede);
 	}
-	if(!g->audit || (g->settings.audit < 2 && r.v->action == DP_ALLOW))
+	if(!g->audit || (g->settings.audit != DP_AUDIT_ALL && r.v->action == DP_ALLOW))
 		return 1;
 	rcode_str(rcode, rc, sizeof(rc));
 	type_str(qinfo->qtype, qtype, sizeof(qtype));
