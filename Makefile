@@ -53,8 +53,13 @@ FUZZ_TARGETS = check policy dbfile geo vcache vcachefile audit review
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 
+# The programs; what the tests need besides (unit tests, fuzz targets,
+# the country database) is built by `make test`.
 all: deps-check unbound $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so \
-	$(BUILD)/bin/doppel $(UNIT_BIN) $(BUILD)/tests/mkcache $(FUZZ_BIN) \
+	$(BUILD)/bin/doppel
+
+# What the tests run besides the programs.
+TEST_BIN = $(UNIT_BIN) $(BUILD)/tests/mkcache $(FUZZ_BIN) \
 	$(BUILD)/geo/country.mmdb
 
 # Install missing packages when root, otherwise say what to run.
@@ -75,9 +80,11 @@ unbound:
 	@grep -q '^#define WITH_DYNLIBMODULE 1' $(UNBOUND_SRC)/config.h || { echo "$(UNBOUND_SRC) was configured without --with-dynlibmodule" >&2; exit 1; }
 endif
 
-$(BUILD)/obj/%.o: %.c $(LIB_HDR)
+# Each object depends on the headers it includes (-MMD: build/obj/*.d).
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -Ilib -c $< -o $@
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/module/doppelmod.d
 
 $(BUILD)/lib/libdoppel.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -86,9 +93,10 @@ $(BUILD)/lib/libdoppel.a: $(LIB_OBJ)
 
 # Unbound's headers are not ours to warn about: -isystem.
 # The module's default country database: the one `make` builds.
-$(BUILD)/obj/module/doppelmod.o: module/doppelmod.c $(LIB_HDR) $(UNBOUND_DEP)
+$(BUILD)/obj/module/doppelmod.o: module/doppelmod.c $(UNBOUND_DEP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-strict-prototypes -Ilib -isystem $(UNBOUND_TREE) \
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -Wno-strict-prototypes -Ilib \
+		-isystem $(UNBOUND_TREE) \
 		-DDOPPEL_GEOIP_DEFAULT='"$(abspath $(BUILD))/geo/country.mmdb"' \
 		-c $< -o $@
 
@@ -102,7 +110,8 @@ CLI_HDR = tools/cli.h tools/commands.h tools/rpz.h tools/audit_summary.h \
 	tools/review.h geo-data/mmdb_write.h
 $(BUILD)/bin/doppel: $(CLI_SRC) $(CLI_HDR) $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools -Igeo-data -o $@ \
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -fvisibility=default -Ilib -Itools \
+		-Igeo-data -o $@ \
 		$(CLI_SRC) $(BUILD)/lib/libdoppel.a $(LIBS) -lldns -ljansson -lz \
 		$(LDFLAGS)
 
@@ -146,13 +155,13 @@ fuzz: $(FUZZ_BIN)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 FUZZ_JOBS=2 \
 		tests/fuzz/run.sh
 
-test: all
+test: all $(TEST_BIN)
 	@BUILD=$(BUILD) tests/run.sh
 
 # The load soak (tests/soak/soak.py): the ASan build of the module under
 # dnsperf for SOAK_SECONDS (default 120); not part of make test.
 SOAK_SECONDS ?= 120
-soak: all
+soak: all $(BUILD)/geo/country.mmdb
 	@$(MAKE) --no-print-directory BUILD=build-asan UNBOUND_SRC=$(abspath $(BUILD)/unbound-src) \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OPT="-O1 -g" \
 		build-asan/lib/doppel.so
@@ -163,7 +172,7 @@ soak: all
 # The resolver laid out to run chrooted as the user unbound (as root):
 # see tools/install.sh and README.md, "Least privilege".
 PREFIX ?= /opt/doppel
-install: all
+install: all $(BUILD)/geo/country.mmdb
 	BUILD=$(BUILD) tools/install.sh $(PREFIX)
 
 
@@ -181,18 +190,18 @@ $(BUILD)/bench/memlat: tests/bench/memlat.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS)
 
-bench: all $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_vcache \
+bench: all $(BUILD)/geo/country.mmdb $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_vcache \
 	$(BUILD)/bench/memlat
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 # The sanitised build goes to its own directory and reuses the Unbound
 # built for the plain one.  Unbound itself is not instrumented, so the
 # ASan runtime is preloaded into it by the test scripts (SAN_PRELOAD).
-asan: all
+asan: all $(TEST_BIN)
 	@$(MAKE) --no-print-directory BUILD=build-asan UNBOUND_SRC=$(abspath $(BUILD)/unbound-src) \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OPT="-O1 -g" \
 		build-asan/lib/doppel.so build-asan/bin/doppel \
-		$(UNIT_BIN:$(BUILD)/%=build-asan/%)
+		$(UNIT_BIN:$(BUILD)/%=build-asan/%) build-asan/tests/mkcache
 	@BUILD=build-asan UNBOUND_DIR=$(abspath $(BUILD)/unbound) \
 		SUITES="unit symbols cli policies geo recall testbound e2e" \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -218,15 +227,18 @@ tsan: deps-check
 		SUITES="e2e" tests/run.sh; rc=$$?; \
 		tests/tsan-check.sh build-tsan/reports || rc=1; exit $$rc
 
-demo: all
+demo: all $(BUILD)/geo/country.mmdb
 	@tests/lab/demo.sh
 
-run: all
+run: all $(BUILD)/geo/country.mmdb
 	@tools/run-resolver.sh
 
+# Everything doppel built; the Unbound trees stay (distclean removes them).
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests build-asan \
-		build-tsan
+	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests \
+		$(BUILD)/fuzz $(BUILD)/geo $(BUILD)/bench $(BUILD)/report.png \
+		$(BUILD)/doppel-stats.prom $(BUILD)/doppel-stats.prom.tmp \
+		build-asan build-tsan
 
 distclean:
 	rm -rf $(BUILD) build-asan build-tsan
