@@ -213,7 +213,7 @@ add_name(struct parse_ctx* c, uint32_t flag, const struct word_at* w)
  * the engine looks up for a name it would flag.
  */
 static void
-d_ours(struct parse_ctx* c, const struct word_at* w, int n)
+d_ours(struct parse_ctx* c, struct word_at* w, int n)
 {
 	int i;
 	for(i = 1; i < n; i++) {
@@ -452,6 +452,104 @@ d_technique(struct parse_ctx* c, struct word_at* w, int n)
 	c->p->tech[t] = r;
 }
 
+static void
+d_allow(struct parse_ctx* c, struct word_at* w, int n)
+{
+	(void)n;
+	add_name(c, DP_NAME_ALLOW, &w[1]);
+}
+
+static void
+d_block(struct parse_ctx* c, struct word_at* w, int n)
+{
+	(void)n;
+	add_name(c, DP_NAME_BLOCK, &w[1]);
+}
+
+static void
+d_negative_ttl(struct parse_ctx* c, struct word_at* w, int n)
+{
+	char* end;
+	unsigned long v;
+	(void)n;
+	errno = 0;
+	v = strtoul(w[1].s, &end, 10);
+	if(*end || end == w[1].s || errno || v > 86400 || w[1].s[0] == '-')
+		problem(c, w[1].col, "negative-ttl: expected seconds from 0 "
+			"to 86400, got '%s'", w[1].s);
+	else
+		c->p->negative_ttl = (int32_t)v;
+}
+
+/** country-mismatch and hijack: what to do with such an answer. */
+static void
+d_answer_action(struct parse_ctx* c, struct word_at* w, int n)
+{
+	enum dp_action* a = w[0].s[0] == 'c' ? &c->p->country_mismatch :
+		&c->p->hijack;
+	(void)n;
+	if(strcmp(w[1].s, "block") == 0)
+		*a = DP_BLOCK;
+	else if(strcmp(w[1].s, "warn") == 0)
+		*a = DP_WARN;
+	else if(strcmp(w[1].s, "log") == 0)
+		*a = DP_WARN; /* resolve and log: what warn does */
+	else
+		problem(c, w[1].col, "%s: expected block, warn or log, got "
+			"'%s'", w[0].s, w[1].s);
+}
+
+/** The directives that name a file: psl-file, include and the lists. */
+static void
+d_file(struct parse_ctx* c, struct word_at* w, int n)
+{
+	char path[PATH_MAX];
+	const char* d = w[0].s;
+	(void)n;
+	if(!directive_path(c, &w[1], path, sizeof(path)))
+		return;
+	if(strcmp(d, "psl-file") == 0) {
+		if(c->p->psl)
+			problem(c, w[0].col, "psl-file must come before the "
+				"first protect line");
+		else if(dp_policy_load_psl(c->p, path) != DP_OK)
+			problem(c, w[1].col, "cannot load public suffix list "
+				"'%s'", path);
+	} else if(strcmp(d, "include") == 0)
+		parse_file(c, path, w[1].col, 0, 0);
+	else if(strcmp(d, "protect-file") == 0)
+		parse_file(c, path, w[1].col, 1, DP_NAME_PROTECTED);
+	else if(strcmp(d, "allow-file") == 0)
+		parse_file(c, path, w[1].col, 1, DP_NAME_ALLOW);
+	else
+		parse_file(c, path, w[1].col, 1, DP_NAME_KNOWN);
+}
+
+/** Every directive: its name, whether it takes exactly one argument
+ * (else one or more), what a line without one needs, its reader. */
+static const struct directive {
+	const char* name;
+	int one;
+	const char* needs;
+	void (*fn)(struct parse_ctx* c, struct word_at* w, int n);
+} directives[] = {
+	{ "protect", 0, NULL, d_protect },
+	{ "protect-file", 1, NULL, d_file },
+	{ "allow", 1, NULL, d_allow },
+	{ "allow-file", 1, NULL, d_file },
+	{ "ours", 0, NULL, d_ours },
+	{ "block", 1, NULL, d_block },
+	{ "known-good-file", 1, NULL, d_file },
+	{ "include", 1, NULL, d_file },
+	{ "threshold", 0, "block=SCORE and/or warn=SCORE", d_threshold },
+	{ "technique", 0, NULL, d_technique },
+	{ "country-mismatch", 1, NULL, d_answer_action },
+	{ "hijack", 1, NULL, d_answer_action },
+	{ "negative-ttl", 1, NULL, d_negative_ttl },
+	{ "psl-file", 1, NULL, d_file },
+};
+#define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
+
 /** Handle one policy line (already stripped of comments). */
 static void
 parse_directive(struct parse_ctx* c, char* line)
@@ -459,8 +557,7 @@ parse_directive(struct parse_ctx* c, char* line)
 	struct word_at w[8];
 	char* s = line;
 	int n = 0;
-	char path[PATH_MAX];
-	const char* d;
+	size_t k;
 
 	while(*s) {
 		if(n == 8) {
@@ -481,92 +578,31 @@ parse_directive(struct parse_ctx* c, char* line)
 	}
 	if(n == 0)
 		return;
-	d = w[0].s;
-	/* Directives with exactly one argument. */
-	if(strcmp(d, "allow") == 0 || strcmp(d, "block") == 0 ||
-		strcmp(d, "protect-file") == 0 || strcmp(d, "allow-file") == 0 ||
-		strcmp(d, "known-good-file") == 0 || strcmp(d, "include") == 0 ||
-		strcmp(d, "psl-file") == 0 || strcmp(d, "negative-ttl") == 0 ||
-		strcmp(d, "country-mismatch") == 0 || strcmp(d, "hijack") == 0) {
-		if(n != 2) {
-			problem(c, n < 2 ? (int)strlen(line) + 1 : w[2].col,
-				"'%s' takes exactly one argument", d);
-			return;
-		}
-	} else if(strcmp(d, "protect") == 0 || strcmp(d, "technique") == 0 ||
-		strcmp(d, "ours") == 0) {
-		if(n < 2) {
-			problem(c, (int)strlen(line) + 1, "'%s' needs an "
-				"argument", d);
-			return;
-		}
-	} else if(strcmp(d, "threshold") == 0) {
-		if(n < 2) {
-			problem(c, (int)strlen(line) + 1, "'threshold' needs "
-				"block=SCORE and/or warn=SCORE");
-			return;
-		}
-	} else {
-		problem(c, w[0].col, "unknown directive '%s' (known: protect, "
-			"protect-file, allow, allow-file, ours, block, "
-			"known-good-file, include, threshold, technique, "
-			"country-mismatch, hijack, negative-ttl, psl-file)", d);
+	for(k = 0; k < NDIRECTIVES; k++)
+		if(strcmp(w[0].s, directives[k].name) == 0)
+			break;
+	if(k == NDIRECTIVES) {
+		char known[300];
+		size_t i, o = 0;
+		for(i = 0; i < NDIRECTIVES && o < sizeof(known); i++)
+			o += (size_t)snprintf(known + o, sizeof(known) - o,
+				"%s%s", i ? ", " : "", directives[i].name);
+		problem(c, w[0].col, "unknown directive '%s' (known: %s)",
+			w[0].s, known);
 		return;
 	}
-
-	if(strcmp(d, "protect") == 0)
-		d_protect(c, w, n);
-	else if(strcmp(d, "allow") == 0)
-		add_name(c, DP_NAME_ALLOW, &w[1]);
-	else if(strcmp(d, "ours") == 0)
-		d_ours(c, w, n);
-	else if(strcmp(d, "block") == 0)
-		add_name(c, DP_NAME_BLOCK, &w[1]);
-	else if(strcmp(d, "threshold") == 0)
-		d_threshold(c, w, n);
-	else if(strcmp(d, "technique") == 0)
-		d_technique(c, w, n);
-	else if(strcmp(d, "negative-ttl") == 0) {
-		char* end;
-		unsigned long v;
-		errno = 0;
-		v = strtoul(w[1].s, &end, 10);
-		if(*end || end == w[1].s || errno || v > 86400 ||
-			w[1].s[0] == '-')
-			problem(c, w[1].col, "negative-ttl: expected seconds "
-				"from 0 to 86400, got '%s'", w[1].s);
-		else
-			c->p->negative_ttl = (int32_t)v;
-	} else if(strcmp(d, "country-mismatch") == 0 ||
-		strcmp(d, "hijack") == 0) {
-		enum dp_action* a = d[0] == 'c' ? &c->p->country_mismatch :
-			&c->p->hijack;
-		if(strcmp(w[1].s, "block") == 0)
-			*a = DP_BLOCK;
-		else if(strcmp(w[1].s, "warn") == 0)
-			*a = DP_WARN;
-		else if(strcmp(w[1].s, "log") == 0)
-			*a = DP_WARN; /* resolve and log: what warn does */
-		else
-			problem(c, w[1].col, "%s: expected block, warn or log, "
-				"got '%s'", d, w[1].s);
-	} else if(directive_path(c, &w[1], path, sizeof(path))) {
-		if(strcmp(d, "psl-file") == 0) {
-			if(c->p->psl)
-				problem(c, w[0].col, "psl-file must come before "
-					"the first protect line");
-			else if(dp_policy_load_psl(c->p, path) != DP_OK)
-				problem(c, w[1].col, "cannot load public suffix "
-					"list '%s'", path);
-		} else if(strcmp(d, "include") == 0)
-			parse_file(c, path, w[1].col, 0, 0);
-		else if(strcmp(d, "protect-file") == 0)
-			parse_file(c, path, w[1].col, 1, DP_NAME_PROTECTED);
-		else if(strcmp(d, "allow-file") == 0)
-			parse_file(c, path, w[1].col, 1, DP_NAME_ALLOW);
-		else
-			parse_file(c, path, w[1].col, 1, DP_NAME_KNOWN);
+	if(directives[k].one && n != 2) {
+		problem(c, n < 2 ? (int)strlen(line) + 1 : w[2].col,
+			"'%s' takes exactly one argument", w[0].s);
+		return;
 	}
+	if(n < 2) {
+		problem(c, (int)strlen(line) + 1, "'%s' needs %s", w[0].s,
+			directives[k].needs ? directives[k].needs :
+			"an argument");
+		return;
+	}
+	directives[k].fn(c, w, n);
 }
 
 /** Feed bytes to the source fingerprint (FNV-1a, 64 bits). */
