@@ -3,11 +3,11 @@
  */
 #include "audit.h"
 #include "internal.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,14 +61,11 @@ struct dp_audit {
 	uint64_t lost;
 	/** the file at path could not be created again (reported once) */
 	int reopen_failed;
-	pthread_mutex_t mx;
-	pthread_cond_t cv;
-	pthread_t writer;
-	int stopping;
-	/** the writer is done (signalled on done_cv); the closer left it
-	 * behind, stuck in a write, and it frees everything itself */
-	int finished, orphaned;
-	pthread_cond_t done_cv;
+	/** the writer thread; its mx guards the queue and the counters */
+	struct dp_writer w;
+	/** what the writer took: its bytes, and the drops counted by then */
+	size_t batch_len;
+	uint64_t dropped_taken;
 	/** seconds repeats are collapsed for (0: never), and their table
 	 * (under mx) */
 	unsigned window;
@@ -353,12 +350,12 @@ repeat_of_group(struct dp_audit* a, const struct dp_audit_rec* r,
 void
 dp_audit_set_collapse(struct dp_audit* a, unsigned seconds)
 {
-	pthread_mutex_lock(&a->mx);
+	pthread_mutex_lock(&a->w.mx);
 	close_groups(a, 0, 1);
 	if(seconds && !a->groups)
 		a->groups = calloc(AUDIT_GROUPS, sizeof(*a->groups));
 	a->window = a->groups ? seconds : 0;
-	pthread_mutex_unlock(&a->mx);
+	pthread_mutex_unlock(&a->w.mx);
 }
 
 /** Say something through the log callback. */
@@ -377,9 +374,9 @@ say(struct dp_audit* a, const char* fmt, ...)
 	va_list ap;
 	/* a writer left behind by dp_audit_close says nothing more: the
 	 * callback may be gone with the module that gave it */
-	pthread_mutex_lock(&a->mx);
+	pthread_mutex_lock(&a->w.mx);
 	log_fn = a->log_fn;
-	pthread_mutex_unlock(&a->mx);
+	pthread_mutex_unlock(&a->w.mx);
 	if(!log_fn)
 		return;
 	va_start(ap, fmt);
@@ -393,9 +390,7 @@ static void
 audit_free(struct dp_audit* a)
 {
 	close(a->fd);
-	pthread_mutex_destroy(&a->mx);
-	pthread_cond_destroy(&a->cv);
-	pthread_cond_destroy(&a->done_cv);
+	dp_writer_destroy(&a->w);
 	if(a->groups) {
 		size_t i;
 		for(i = 0; i < AUDIT_GROUPS; i++)
@@ -494,57 +489,57 @@ write_all(struct dp_audit* a, const char* buf, size_t n)
 	a->lost = 0;
 }
 
-static void*
-writer_main(void* arg)
+/* The writer's side (lib/writer.h). */
+
+static int
+audit_due(void* owner)
 {
-	struct dp_audit* a = arg;
-	sigset_t xfsz;
-	/* Past a file-size limit, write() fails with EFBIG; unblocked,
-	 * SIGXFSZ would kill the whole resolver. */
-	sigemptyset(&xfsz);
-	sigaddset(&xfsz, SIGXFSZ);
-	pthread_sigmask(SIG_BLOCK, &xfsz, NULL);
-	pthread_mutex_lock(&a->mx);
-	for(;;) {
-		char* b;
-		size_t n;
-		uint64_t dropped;
-		if(!a->stopping && a->nq < AUDIT_QCAP / 2) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 1;
-			pthread_cond_timedwait(&a->cv, &a->mx, &until);
-		}
-		close_groups(a, time(NULL), a->stopping);
-		b = a->q;
-		a->q = a->batch;
-		a->batch = b;
-		n = a->qlen;
-		a->qlen = 0;
-		a->nq = 0;
-		dropped = a->dropped;
-		pthread_mutex_unlock(&a->mx);
-		write_all(a, b, n);
-		if(dropped != a->reported) {
-			say(a, "audit log %s: %llu records dropped so far (the "
-				"queue was full: the writer could not keep up)",
-				a->path, (unsigned long long)dropped);
-			a->reported = dropped;
-		}
-		pthread_mutex_lock(&a->mx);
-		if(a->stopping && a->qlen == 0)
-			break;
-	}
-	a->finished = 1;
-	pthread_cond_broadcast(&a->done_cv);
-	if(a->orphaned) {
-		pthread_mutex_unlock(&a->mx);
-		audit_free(a);
-		return NULL;
-	}
-	pthread_mutex_unlock(&a->mx);
-	return NULL;
+	struct dp_audit* a = owner;
+	return a->nq >= AUDIT_QCAP / 2;
 }
+
+static void
+audit_take(void* owner, int last)
+{
+	struct dp_audit* a = owner;
+	char* b = a->q;
+	close_groups(a, time(NULL), last);
+	a->q = a->batch;
+	a->batch = b;
+	a->batch_len = a->qlen;
+	a->qlen = 0;
+	a->nq = 0;
+	a->dropped_taken = a->dropped;
+}
+
+static void
+audit_write_batch(void* owner)
+{
+	struct dp_audit* a = owner;
+	write_all(a, a->batch, a->batch_len);
+	if(a->dropped_taken != a->reported) {
+		say(a, "audit log %s: %llu records dropped so far (the queue "
+			"was full: the writer could not keep up)", a->path,
+			(unsigned long long)a->dropped_taken);
+		a->reported = a->dropped_taken;
+	}
+}
+
+static int
+audit_empty(void* owner)
+{
+	return ((struct dp_audit*)owner)->qlen == 0;
+}
+
+static void
+audit_release(void* owner)
+{
+	audit_free(owner);
+}
+
+static const struct dp_writer_ops audit_ops = {
+	audit_due, audit_take, audit_write_batch, audit_empty, audit_release
+};
 
 dp_status
 dp_audit_open(const char* path, void (*log_fn)(const char* msg),
@@ -572,10 +567,8 @@ dp_audit_open(const char* path, void (*log_fn)(const char* msg),
 		free(a);
 		return DP_ERR_IO;
 	}
-	pthread_mutex_init(&a->mx, NULL);
-	pthread_cond_init(&a->cv, NULL);
-	pthread_cond_init(&a->done_cv, NULL);
-	if(pthread_create(&a->writer, NULL, writer_main, a) != 0) {
+	dp_writer_init(&a->w, &audit_ops, a);
+	if(dp_writer_start(&a->w) != 0) {
 		dp_error_set(err, "%s: cannot start the audit writer", path);
 		audit_free(a);
 		return DP_ERR_NOMEM;
@@ -584,44 +577,40 @@ dp_audit_open(const char* path, void (*log_fn)(const char* msg),
 	return DP_OK;
 }
 
+/** What dp_audit_close says of a writer it leaves behind. */
+struct abandoned {
+	char msg[4400];
+	void (*log_fn)(const char*);
+};
+
+/** With the queue's lock held: the writer is left behind, stuck in a
+ * write; it says nothing more (the callback may go with the module). */
+static void
+audit_abandon(void* owner, void* arg)
+{
+	struct dp_audit* a = owner;
+	struct abandoned* ab = arg;
+	snprintf(ab->msg, sizeof(ab->msg), "audit log %s: a write has not "
+		"returned for %d seconds; leaving it behind, with %zu records "
+		"queued", a->path, AUDIT_CLOSE_WAIT, a->nq);
+	ab->log_fn = a->log_fn;
+	a->log_fn = NULL;
+}
+
 void
 dp_audit_close(struct dp_audit* a)
 {
+	struct abandoned ab;
 	if(!a)
 		return;
-	struct timespec until;
-	void (*log_fn)(const char*);
-	pthread_t writer = a->writer;
-	char msg[4400];
-	pthread_mutex_lock(&a->mx);
-	a->stopping = 1;
-	pthread_cond_signal(&a->cv);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += AUDIT_CLOSE_WAIT;
-	while(!a->finished && pthread_cond_timedwait(&a->done_cv, &a->mx,
-		&until) != ETIMEDOUT)
-		;
-	if(a->finished) {
-		pthread_mutex_unlock(&a->mx);
-		pthread_join(writer, NULL);
+	ab.log_fn = NULL;
+	if(dp_writer_stop(&a->w, AUDIT_CLOSE_WAIT, audit_abandon, &ab) == 0) {
 		audit_free(a);
 		return;
 	}
-	/* The writer is stuck in a write (a hung network file system, a
-	 * frozen one, a FIFO nobody reads): waiting for it would hold up
-	 * whoever closes, Unbound's reload.  It is left to finish on its
-	 * own and free everything; it says nothing more. */
-	snprintf(msg, sizeof(msg), "audit log %s: a write has not returned "
-		"for %d seconds; leaving it behind, with %zu records queued",
-		a->path, AUDIT_CLOSE_WAIT, a->nq);
-	log_fn = a->log_fn;
-	a->log_fn = NULL;
-	a->orphaned = 1;
-	pthread_mutex_unlock(&a->mx);
 	/* a is the writer's from here on */
-	pthread_detach(writer);
-	if(log_fn)
-		log_fn(msg);
+	if(ab.log_fn)
+		ab.log_fn(ab.msg);
 }
 
 void
@@ -631,16 +620,16 @@ dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 	 * calls this keeps a small frame */
 	static _Thread_local char line[DP_AUDIT_REC_MAX];
 	size_t n = dp_audit_format(r, line, sizeof(line));
-	pthread_mutex_lock(&a->mx);
+	pthread_mutex_lock(&a->w.mx);
 	/* a record that does not fit (fields beyond their bounds: never
 	 * from the module) is counted as dropped, as a full queue's are */
 	if(n > 0 && a->window && repeat_of_group(a, r, line, n)) {
-		pthread_mutex_unlock(&a->mx);
+		pthread_mutex_unlock(&a->w.mx);
 		return;
 	}
 	if(n == 0 || a->nq >= AUDIT_QCAP || a->qlen + n > AUDIT_QBYTES) {
 		a->dropped++;
-		pthread_mutex_unlock(&a->mx);
+		pthread_mutex_unlock(&a->w.mx);
 		return;
 	}
 	memcpy(a->q + a->qlen, line, n);
@@ -648,17 +637,17 @@ dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 	a->nq++;
 	a->queued++;
 	if(a->nq == AUDIT_QCAP / 2)
-		pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mx);
+		dp_writer_kick(&a->w);
+	pthread_mutex_unlock(&a->w.mx);
 }
 
 uint64_t
 dp_audit_dropped(struct dp_audit* a)
 {
 	uint64_t d;
-	pthread_mutex_lock(&a->mx);
+	pthread_mutex_lock(&a->w.mx);
 	d = a->dropped;
-	pthread_mutex_unlock(&a->mx);
+	pthread_mutex_unlock(&a->w.mx);
 	return d;
 }
 
@@ -666,9 +655,9 @@ uint64_t
 dp_audit_collapsed(struct dp_audit* a)
 {
 	uint64_t c;
-	pthread_mutex_lock(&a->mx);
+	pthread_mutex_lock(&a->w.mx);
 	c = a->collapsed;
-	pthread_mutex_unlock(&a->mx);
+	pthread_mutex_unlock(&a->w.mx);
 	return c;
 }
 
@@ -676,8 +665,8 @@ uint64_t
 dp_audit_queued(struct dp_audit* a)
 {
 	uint64_t n;
-	pthread_mutex_lock(&a->mx);
+	pthread_mutex_lock(&a->w.mx);
 	n = a->queued;
-	pthread_mutex_unlock(&a->mx);
+	pthread_mutex_unlock(&a->w.mx);
 	return n;
 }

@@ -8,12 +8,12 @@
  */
 #include "vcache.h"
 #include "internal.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,11 +78,12 @@ struct dp_vcache {
 	struct qitem* batch;
 	size_t nq;
 	uint64_t dropped_queue;
-	pthread_mutex_t mx;
-	pthread_cond_t cv;
-	/** the writer thread */
-	pthread_t writer;
-	int has_writer, stopping;
+	/** the writer thread (started for the module); its mx guards the
+	 * queue */
+	struct dp_writer w;
+	int has_writer;
+	/** how many items the writer took into batch */
+	size_t batch_n;
 	/** serialises writes (writer thread, flush) */
 	pthread_mutex_t write_mx;
 	/**
@@ -619,46 +620,43 @@ write_batch(struct dp_vcache* vc, struct qitem* b, size_t n)
 	pthread_mutex_unlock(&vc->write_mx);
 }
 
-/** Take the queue for writing. @return number of items in vc->batch. */
-static size_t
-take_queue(struct dp_vcache* vc)
+/* The writer's side (lib/writer.h). */
+
+static int
+vc_due(void* owner)
 {
+	return ((struct dp_vcache*)owner)->nq >= QCAP / 2;
+}
+
+/** Take the queue for writing into vc->batch. */
+static void
+vc_take(void* owner, int last)
+{
+	struct dp_vcache* vc = owner;
 	struct qitem* t = vc->batch;
-	size_t n = vc->nq;
+	(void)last;
+	vc->batch_n = vc->nq;
 	vc->batch = vc->q;
 	vc->q = t;
 	vc->nq = 0;
-	return n;
 }
 
-static void*
-writer_main(void* arg)
+static void
+vc_write(void* owner)
 {
-	struct dp_vcache* vc = arg;
-	sigset_t xfsz;
-	/* A file-size limit must fail the write, not kill the resolver. */
-	sigemptyset(&xfsz);
-	sigaddset(&xfsz, SIGXFSZ);
-	pthread_sigmask(SIG_BLOCK, &xfsz, NULL);
-	pthread_mutex_lock(&vc->mx);
-	for(;;) {
-		size_t n;
-		if(!vc->stopping && vc->nq < QCAP / 2) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 1;
-			pthread_cond_timedwait(&vc->cv, &vc->mx, &until);
-		}
-		n = take_queue(vc);
-		pthread_mutex_unlock(&vc->mx);
-		write_batch(vc, vc->batch, n);
-		pthread_mutex_lock(&vc->mx);
-		if(vc->stopping && vc->nq == 0)
-			break;
-	}
-	pthread_mutex_unlock(&vc->mx);
-	return NULL;
+	struct dp_vcache* vc = owner;
+	write_batch(vc, vc->batch, vc->batch_n);
 }
+
+static int
+vc_empty(void* owner)
+{
+	return ((struct dp_vcache*)owner)->nq == 0;
+}
+
+static const struct dp_writer_ops vc_ops = {
+	vc_due, vc_take, vc_write, vc_empty, NULL
+};
 
 /**
  * Whether the file at path may be opened by LMDB: missing or empty (LMDB
@@ -783,9 +781,8 @@ dp_vcache_open(const char* path, uint64_t map_size, int mode,
 		return DP_ERR_NOMEM;
 	}
 	snprintf(vc->path, sizeof(vc->path), "%s", path);
-	pthread_mutex_init(&vc->mx, NULL);
+	dp_writer_init(&vc->w, &vc_ops, vc);
 	pthread_mutex_init(&vc->write_mx, NULL);
-	pthread_cond_init(&vc->cv, NULL);
 	if(mode & DP_VCACHE_EXISTING) {
 		const char* no = stat(path, &st) != 0 ? strerror(errno) :
 			!S_ISREG(st.st_mode) ? "not a regular file" :
@@ -846,7 +843,7 @@ dp_vcache_open(const char* path, uint64_t map_size, int mode,
 	remember_file(vc, path);
 	if(writer) {
 		hot_fill(vc);
-		if(pthread_create(&vc->writer, NULL, writer_main, vc) != 0) {
+		if(dp_writer_start(&vc->w) != 0) {
 			dp_error_set(err, "%s: cannot start the writer thread",
 				path);
 			dp_vcache_close(vc);
@@ -863,13 +860,9 @@ dp_vcache_close(struct dp_vcache* vc)
 {
 	if(!vc)
 		return;
-	if(vc->has_writer) {
-		pthread_mutex_lock(&vc->mx);
-		vc->stopping = 1;
-		pthread_cond_signal(&vc->cv);
-		pthread_mutex_unlock(&vc->mx);
-		pthread_join(vc->writer, NULL);
-	} else if(vc->env)
+	if(vc->has_writer)
+		dp_writer_stop(&vc->w, 0, NULL, NULL);
+	else if(vc->env)
 		dp_vcache_flush(vc);
 	if(vc->env)
 		mdb_env_close(vc->env);
@@ -878,9 +871,8 @@ dp_vcache_close(struct dp_vcache* vc)
 		snprintf(lock, sizeof(lock), "%s-lock", vc->path);
 		unlink(lock);
 	}
-	pthread_mutex_destroy(&vc->mx);
+	dp_writer_destroy(&vc->w);
 	pthread_mutex_destroy(&vc->write_mx);
-	pthread_cond_destroy(&vc->cv);
 	free(vc->q);
 	free(vc->batch);
 	hot_free(vc);
@@ -958,17 +950,17 @@ dp_vcache_note(struct dp_vcache* vc, const char* name,
 	r.zone_labels = v->zone_labels;
 	if(vc->hot)
 		hot_put(vc, name, n, &r, 1);
-	pthread_mutex_lock(&vc->mx);
+	pthread_mutex_lock(&vc->w.mx);
 	if(vc->nq >= QCAP) {
 		vc->dropped_queue++;
-		pthread_mutex_unlock(&vc->mx);
+		pthread_mutex_unlock(&vc->w.mx);
 		return;
 	}
 	memcpy(vc->q[vc->nq].name, name, n + 1);
 	vc->q[vc->nq++].r = r;
 	if(vc->nq >= QCAP / 2)
-		pthread_cond_signal(&vc->cv);
-	pthread_mutex_unlock(&vc->mx);
+		dp_writer_kick(&vc->w);
+	pthread_mutex_unlock(&vc->w.mx);
 }
 
 void
@@ -978,23 +970,23 @@ dp_vcache_flush(struct dp_vcache* vc)
 	size_t n;
 	if(vc->has_writer) {
 		/* Let the writer do it, and wait until the queue is empty. */
-		pthread_mutex_lock(&vc->mx);
-		pthread_cond_signal(&vc->cv);
-		pthread_mutex_unlock(&vc->mx);
+		pthread_mutex_lock(&vc->w.mx);
+		dp_writer_kick(&vc->w);
+		pthread_mutex_unlock(&vc->w.mx);
 	}
-	pthread_mutex_lock(&vc->mx);
+	pthread_mutex_lock(&vc->w.mx);
 	n = vc->nq;
 	if(n == 0) {
-		pthread_mutex_unlock(&vc->mx);
+		pthread_mutex_unlock(&vc->w.mx);
 		return;
 	}
 	if(!(b = malloc(n * sizeof(*b)))) {
-		pthread_mutex_unlock(&vc->mx);
+		pthread_mutex_unlock(&vc->w.mx);
 		return;
 	}
 	memcpy(b, vc->q, n * sizeof(*b));
 	vc->nq = 0;
-	pthread_mutex_unlock(&vc->mx);
+	pthread_mutex_unlock(&vc->w.mx);
 	write_batch(vc, b, n);
 	free(b);
 }
@@ -1101,9 +1093,9 @@ dp_vcache_get_stats(struct dp_vcache* vc, uint64_t now,
 		st->map_size = info.me_mapsize;
 		st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
 	}
-	pthread_mutex_lock(&vc->mx);
+	pthread_mutex_lock(&vc->w.mx);
 	st->dropped_queue = vc->dropped_queue;
-	pthread_mutex_unlock(&vc->mx);
+	pthread_mutex_unlock(&vc->w.mx);
 	if(mdb_txn_begin(vc->env, NULL, MDB_RDONLY, &txn) == 0) {
 		k.mv_data = (void*)stats_key;
 		k.mv_size = sizeof(stats_key) - 1;
@@ -1122,9 +1114,9 @@ void
 dp_vcache_counts(struct dp_vcache* vc, uint64_t* written, uint64_t* dropped)
 {
 	uint64_t q;
-	pthread_mutex_lock(&vc->mx);
+	pthread_mutex_lock(&vc->w.mx);
 	q = vc->dropped_queue;
-	pthread_mutex_unlock(&vc->mx);
+	pthread_mutex_unlock(&vc->w.mx);
 	pthread_mutex_lock(&vc->write_mx);
 	*written = vc->wrote;
 	*dropped = q + vc->dropped_write;
