@@ -78,6 +78,7 @@
 
 #include "doppel.h"
 #include "audit.h"
+#include "checker.h"
 #include "counters.h"
 #include "vcache.h"
 
@@ -117,6 +118,9 @@ struct doppelmod_env {
 	pthread_rwlock_t lock;
 	/** fingerprint of the policy (verdict cache entries carry it) */
 	uint64_t policy_hash;
+	/** the policy, verdict cache and counters as lib/checker.h takes
+	 * them (under the lock, as policy) */
+	struct dp_checker chk;
 	/** the policy expects countries somewhere (else no geo stage) */
 	int policy_countries;
 	/** the verdict cache, or NULL */
@@ -548,40 +552,29 @@ doppelmod_zone_of(uint8_t* name, size_t* len, int zone_labels)
 	return name;
 }
 
-/** The verdict cache's verdict for a name, made under the policy in force,
- * not allow, and still vouched for by it (dp_policy_vouches: the policy's
- * allow list wins), into v (whose strings then point into rec).  It says
- * why as it said when it was made. */
-static int
-doppelmod_cached_verdict(struct doppelmod_env* g, const char* text,
-	uint64_t now, struct dp_vrecord* rec, struct dp_verdict* v)
+/**
+ * A lookalike met in an answer's chain (an alias, a mail exchange): the
+ * iterator cached the lookalike's own answer while following the chain;
+ * put a blocked answer in its place, or a direct query for that name
+ * would be answered from the cache without reaching doppel.
+ * @param name: the lookalike, wire format, len octets (0: nothing done).
+ * @param zone_labels: the verdict's (the apex of the answer's SOA).
+ */
+static void
+doppelmod_replace_cached(struct module_qstate* qstate,
+	struct doppelmod_env* g, uint8_t* name, size_t len, int zone_labels)
 {
-	if(!g->vcache)
-		return 0;
-	if(!dp_vcache_get(g->vcache, text, now, rec) ||
-		rec->policy_hash != g->policy_hash || rec->action == DP_ALLOW ||
-		!dp_policy_vouches(g->policy, text, rec->target)) {
-		dp_counters_add(g->counters, DP_CTR_VCACHE_MISS, 1);
-		return 0;
-	}
-	dp_counters_add(g->counters, DP_CTR_VCACHE_HIT, 1);
-	memset(v, 0, sizeof(*v));
-	v->action = rec->action;
-	v->score = rec->score;
-	v->target = rec->target;
-	v->technique = rec->technique;
-	v->zone_labels = rec->zone_labels;
-	snprintf(v->countries, sizeof(v->countries), "%.23s", rec->countries);
-	if(rec->why[0])
-		snprintf(v->why, sizeof(v->why), "%s", rec->why);
-	else {
-		/* a record stored before explanations were kept */
-		char when[24];
-		dp_iso_time(rec->first_seen, when, sizeof(when));
-		snprintf(v->why, sizeof(v->why), "%.31s of %.60s, in the "
-			"verdict cache since %.23s", rec->technique, rec->target, when);
-	}
-	return 1;
+	struct query_info hq = qstate->qinfo;
+	struct dns_msg* msg;
+	size_t alen = len;
+	uint8_t* apex;
+	if(len == 0)
+		return;
+	apex = doppelmod_zone_of(name, &alen, zone_labels);
+	hq.qname = name;
+	hq.qname_len = len;
+	if((msg = doppelmod_nxdomain_msg(qstate, g, &hq, apex, alen)) != NULL)
+		doppelmod_cache_store(qstate, g, msg);
 }
 
 /**
@@ -604,11 +597,7 @@ doppelmod_check_name(struct doppelmod_env* g, struct module_qstate* qstate,
 		dp_counters_add(g->counters, DP_CTR_ERR_NAME, 1);
 		return 0;
 	}
-	if(!doppelmod_cached_verdict(g, text, now, rec, v))
-		dp_policy_check(g->policy, text, v);
-	if(record && g->vcache && v->action != DP_ALLOW)
-		dp_vcache_note(g->vcache, text, v, g->policy_hash, now,
-			g->settings.verdict_ttl);
+	dp_checker_check(&g->chk, text, now, record, rec, v);
 	return 1;
 }
 
@@ -722,6 +711,24 @@ doppelmod_reason_find(struct doppelmod_env* g, const uint8_t* name,
 	return found;
 }
 
+/** Keep a copy of a verdict whose strings outlive the policy (and the
+ * verdict cache record) they point into. */
+static void
+doppelmod_seen_set(struct doppelmod_seen* s, const struct dp_verdict* v,
+	const char* stage)
+{
+	s->v = *v;
+	s->stage = stage;
+	s->target[0] = s->technique[0] = 0;
+	if(v->target)
+		snprintf(s->target, sizeof(s->target), "%s", v->target);
+	if(v->technique)
+		snprintf(s->technique, sizeof(s->technique), "%s",
+			v->technique);
+	s->v.target = v->target ? s->target : NULL;
+	s->v.technique = v->technique ? s->technique : NULL;
+}
+
 /** Keep a verdict for the audit record of this query's reply. */
 static void
 doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
@@ -738,16 +745,7 @@ doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
 	if(!(s = mq->seen) && !(s = mq->seen = regional_alloc(qstate->region,
 		sizeof(*s))))
 		return;
-	s->v = *v;
-	s->stage = stage;
-	s->target[0] = s->technique[0] = 0;
-	if(v->target)
-		snprintf(s->target, sizeof(s->target), "%s", v->target);
-	if(v->technique)
-		snprintf(s->technique, sizeof(s->technique), "%s",
-			v->technique);
-	s->v.target = v->target ? s->target : NULL;
-	s->v.technique = v->technique ? s->technique : NULL;
+	doppelmod_seen_set(s, v, stage);
 }
 
 /** Log a verdict that is not allow, when the settings ask for it. */
@@ -1036,16 +1034,8 @@ doppelmod_decide_countries(struct module_qstate* qstate,
 		if(i > 0 && !g->settings.monitor) {
 			/* The iterator cached the member's own answer while
 			 * following the chain: replace it too. */
-			struct query_info hq = qstate->qinfo;
-			struct dns_msg* msg;
-			size_t alen = len;
-			uint8_t* apex = doppelmod_zone_of(name, &alen,
+			doppelmod_replace_cached(qstate, g, name, len,
 				v->zone_labels);
-			hq.qname = name;
-			hq.qname_len = len;
-			if((msg = doppelmod_nxdomain_msg(qstate, g, &hq, apex,
-				alen)) != NULL)
-				doppelmod_cache_store(qstate, g, msg);
 			v->zone_labels = dname_count_labels(
 				qstate->qinfo.qname) - 1;
 		}
@@ -1202,19 +1192,9 @@ block:
 	 * following the chain; replace it, or a direct query for that name
 	 * would be answered from the cache without reaching doppel. */
 	if(via[0] == 'a' && !g->settings.monitor &&
-		query_dname_compare(hit, qstate->qinfo.qname) != 0) {
-		struct query_info hq = qstate->qinfo;
-		size_t len;
-		uint8_t* apex;
-		struct dns_msg* msg;
-		hq.qname = hit;
-		hq.qname_len = dname_valid(hit, LDNS_MAX_DOMAINLEN + 1);
-		len = hq.qname_len;
-		apex = doppelmod_zone_of(hit, &len, v.zone_labels);
-		if(hq.qname_len && (msg = doppelmod_nxdomain_msg(qstate, g, &hq,
-			apex, len)) != NULL)
-			doppelmod_cache_store(qstate, g, msg);
-	}
+		query_dname_compare(hit, qstate->qinfo.qname) != 0)
+		doppelmod_replace_cached(qstate, g, hit, dname_valid(hit,
+			LDNS_MAX_DOMAINLEN + 1), v.zone_labels);
 	/* The SOA apex of the answer is the queried name: the lookalike is
 	 * elsewhere in the chain, and the queried name's zone is not known
 	 * here. */
@@ -1311,21 +1291,10 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		if(g->policy) {
 			/* the verdict cache first: a flagged name asked
 			 * again and again should not be weighed each time */
-			if(!doppelmod_cached_verdict(g, name,
-				(uint64_t)time(NULL), &rec, &cached.v))
-				dp_policy_check(g->policy, name, &cached.v);
-			cached.target[0] = cached.technique[0] = 0;
-			if(cached.v.target)
-				snprintf(cached.target, sizeof(cached.target),
-					"%s", cached.v.target);
-			if(cached.v.technique)
-				snprintf(cached.technique,
-					sizeof(cached.technique), "%s",
-					cached.v.technique);
-			cached.v.target = cached.v.target ? cached.target :
-				NULL;
-			cached.v.technique = cached.v.technique ?
-				cached.technique : NULL;
+			struct dp_verdict v;
+			dp_checker_check(&g->chk, name, (uint64_t)time(NULL),
+				0, &rec, &v);
+			doppelmod_seen_set(&cached, &v, "name");
 			r.v = &cached.v;
 		}
 		pthread_rwlock_unlock(&g->lock);
@@ -1433,6 +1402,25 @@ doppelmod_changed(const struct stat* a, const struct stat* b)
 		a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
+/** Put p in force, with what is worked out from it once (its hash, its
+ * figures for the counters), and count the load.  Under the write lock,
+ * or before the workers start. */
+static void
+doppelmod_set_policy(struct doppelmod_env* g, struct dp_policy* p)
+{
+	struct dp_policy_info info;
+	dp_policy_get_info(p, &info);
+	g->policy = p;
+	g->policy_hash = info.source_hash;
+	g->policy_countries = dp_policy_uses_countries(p);
+	g->policy_built = info.built;
+	g->policy_loaded = (uint64_t)time(NULL);
+	g->policy_domains = dp_policy_protected_count(p);
+	g->chk.policy = p;
+	g->chk.policy_hash = info.source_hash;
+	dp_counters_add(g->counters, DP_CTR_POLICY_LOADS, 1);
+}
+
 /**
  * Put a new policy in force (on the watcher's thread) and have what the
  * caches learnt under the old one dropped: a name the new policy blocks
@@ -1444,18 +1432,10 @@ static void
 doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
 {
 	struct dp_policy* old;
-	struct dp_policy_info info;
-	dp_policy_get_info(p, &info);
 	pthread_rwlock_wrlock(&g->lock);
 	old = g->policy;
-	g->policy = p;
-	g->policy_hash = info.source_hash;
-	g->policy_countries = dp_policy_uses_countries(p);
-	g->policy_built = info.built;
-	g->policy_loaded = (uint64_t)time(NULL);
-	g->policy_domains = dp_policy_protected_count(p);
+	doppelmod_set_policy(g, p);
 	pthread_rwlock_unlock(&g->lock);
-	dp_counters_add(g->counters, DP_CTR_POLICY_LOADS, 1);
 	dp_policy_free(old);
 	doppelmod_post(1, DOPPELMOD_INFO, "doppel: policy %s changed: now "
 		"%zu protected domains; message cache flushed",
@@ -1606,6 +1586,7 @@ init(struct module_env* env, int id)
 		return 0;
 	}	/* without counters (out of memory) nothing is counted */
 	g->counters = dp_counters_create();
+	g->chk.counters = g->counters;
 
 	pthread_rwlock_init(&g->lock, NULL);
 	pthread_mutex_init(&g->watch_mx, NULL);
@@ -1651,16 +1632,9 @@ init(struct module_env* env, int id)
 		log_err("doppel: on-error is open: resolving WITHOUT "
 			"lookalike protection until a good policy is loaded "
 			"(unbound-control reload)");
-	if(g->policy) {
-		struct dp_policy_info info;
-		dp_policy_get_info(g->policy, &info);
-		g->policy_hash = info.source_hash;
-		g->policy_countries = dp_policy_uses_countries(g->policy);
-		g->policy_built = info.built;
-		g->policy_loaded = (uint64_t)time(NULL);
-		g->policy_domains = dp_policy_protected_count(g->policy);
-		dp_counters_add(g->counters, DP_CTR_POLICY_LOADS, 1);
-	} else
+	if(g->policy)
+		doppelmod_set_policy(g, g->policy);
+	else
 		dp_counters_add(g->counters, DP_CTR_ERR_POLICY, 1);
 #ifdef DOPPEL_GEOIP_DEFAULT
 	/* No geoip: setting: the database `make` built, if it is there. */
@@ -1697,6 +1671,8 @@ init(struct module_env* env, int id)
 			dp_vcache_set_log(g->vcache, doppelmod_audit_said,
 				g->settings.verdict_cache);
 	}
+	g->chk.vcache = g->vcache;
+	g->chk.verdict_ttl = g->settings.verdict_ttl;
 	if(st == DP_OK && (g->settings.policy_check_interval > 0 ||
 		g->settings.stats_file[0])) {
 		if(pthread_create(&g->watcher, NULL, doppelmod_watch, g) == 0)
