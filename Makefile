@@ -84,7 +84,8 @@ endif
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -Ilib -c $< -o $@
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/module/doppelmod.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/module/doppelmod.d \
+	$(BUILD)/obj/module/watch.d
 
 $(BUILD)/lib/libdoppel.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -93,15 +94,16 @@ $(BUILD)/lib/libdoppel.a: $(LIB_OBJ)
 
 # Unbound's headers are not ours to warn about: -isystem.
 # The module's default country database: the one `make` builds.
-$(BUILD)/obj/module/doppelmod.o: module/doppelmod.c $(UNBOUND_DEP)
+$(BUILD)/obj/module/%.o: module/%.c $(UNBOUND_DEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -Wno-strict-prototypes -Ilib \
 		-isystem $(UNBOUND_TREE) \
 		-DDOPPEL_GEOIP_DEFAULT='"$(abspath $(BUILD))/geo/country.mmdb"' \
 		-c $< -o $@
 
-$(BUILD)/lib/doppel.so: $(BUILD)/obj/module/doppelmod.o $(BUILD)/lib/libdoppel.a
-	$(CC) $(SAN) -shared -o $@ $(BUILD)/obj/module/doppelmod.o \
+MOD_OBJ = $(BUILD)/obj/module/doppelmod.o $(BUILD)/obj/module/watch.o
+$(BUILD)/lib/doppel.so: $(MOD_OBJ) $(BUILD)/lib/libdoppel.a
+	$(CC) $(SAN) -shared -o $@ $(MOD_OBJ) \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
 
 CLI_SRC = tools/doppel.c tools/cli.c tools/ops.c tools/report.c tools/rpz.c \

@@ -58,256 +58,7 @@
  * Only the six dynlib entry points are exported; everything else is hidden
  * (-fvisibility=hidden), because Unbound loads the module RTLD_GLOBAL.
  */
-#include "config.h"
-#include "dynlibmod/dynlibmod.h"
-#include "services/cache/dns.h"
-#include "sldns/parseutil.h"
-#include "sldns/rrdef.h"
-#include "sldns/sbuffer.h"
-#include "sldns/wire2str.h"
-#include "util/config_file.h"
-#include "util/data/dname.h"
-#include "util/data/msgreply.h"
-#include "util/data/packed_rrset.h"
-#include "util/log.h"
-#include "util/module.h"
-#include "util/net_help.h"
-#include "util/netevent.h"
-#include "util/regional.h"
-#include "util/storage/slabhash.h"
-
-#include "doppel.h"
-#include "audit.h"
-#include "checker.h"
-#include "counters.h"
-#include "vcache.h"
-
-#include <dlfcn.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
-
-#define DOPPELMOD_EXPORT __attribute__((visibility("default")))
-
-/** Words of the flagged-name filter: 2^14 x 64 bits = 128 KiB. */
-#define DOPPELMOD_FLAG_WORDS (1u << 14)
-/** Slots of the reasons of cached blocked answers (a power of two). */
-#define DOPPELMOD_REASONS 1024
-
-/** Global state of the module. */
-struct doppelmod_env {
-	/** settings from doppel.conf; read-only once init() returns */
-	struct dp_settings settings;
-	/**
-	 * The policy in force; NULL if none could be loaded.  Workers read
-	 * it under the read lock, for the few microseconds of a check; the
-	 * watcher swaps it under the write lock, which it holds only for
-	 * the swap itself (the new policy is loaded before).
-	 */
-	struct dp_policy* policy;
-	pthread_rwlock_t lock;
-	/** fingerprint of the policy (verdict cache entries carry it) */
-	uint64_t policy_hash;
-	/** the policy, verdict cache and counters as lib/checker.h takes
-	 * them (under the lock, as policy) */
-	struct dp_checker chk;
-	/** the policy expects countries somewhere (else no geo stage) */
-	int policy_countries;
-	/** the verdict cache, or NULL */
-	struct dp_vcache* vcache;
-	/** the country database, or NULL */
-	struct dp_geo* geo;
-	/** the audit log, or NULL */
-	struct dp_audit* audit;
-	/**
-	 * A Bloom filter over the query names whose replies were flagged
-	 * (a verdict other than allow).  A reply served from the cache
-	 * never passes operate(); the audit callback asks this filter
-	 * first and works the verdict out again only for names it may
-	 * hold, so a cache hit of a clean name costs a hash, not a check.
-	 * A name gets into the message cache only by being resolved
-	 * through this module, which sets its bits then; the filter is
-	 * cleared with the cache when a new policy comes in.  Bits are set
-	 * and read with relaxed atomics by all worker threads.
-	 */
-	_Atomic uint64_t flagged[DOPPELMOD_FLAG_WORDS];
-	/**
-	 * The reasons of the blocked answers stored in the message cache,
-	 * by a hash of the query name (the newest wins a slot): a repeat
-	 * served from the cache gets its EDE text from here, whatever stage
-	 * blocked it (the name, an alias, the countries).  Cleared with the
-	 * message cache; under reasons_mx, taken only for names flagged.
-	 */
-	struct doppelmod_reason {
-		uint64_t hash;
-		char text[256];
-	} reasons[DOPPELMOD_REASONS];
-	pthread_mutex_t reasons_mx;
-	/** the message cache, flushed when a new policy comes in */
-	struct slabhash* msg_cache;
-	/** the policy file as last seen by the watcher */
-	struct stat seen;
-	/** the watcher thread and how to stop it */
-	pthread_t watcher;
-	int watching, stopping;
-	/** how many of doppelmod_audit_lists the reply callback is on */
-	size_t ncallbacks;
-	pthread_mutex_t watch_mx;
-	pthread_cond_t watch_cv;
-	/** the counters (lib/counters.h), published by the watcher to
-	 * settings.stats_file; the policy's figures they show (under the
-	 * lock); whether the last publishing failed (said once) */
-	struct dp_counters* counters;
-	uint64_t policy_built, policy_loaded, policy_domains;
-	int publish_failing;
-};
-
-/**
- * A policy kept across `unbound-control reload`: deinit() leaves the
- * policy in force here, and init() falls back to it if the new one cannot
- * be loaded, so a bad file never leaves the resolver unprotected.  The
- * module pins itself in memory (RTLD_NODELETE) so that this survives the
- * dlclose() between deinit() and init().
- */
-static struct dp_policy* doppelmod_stash;
-static struct stat doppelmod_stash_seen;
-/** The settings in force, kept the same way: a reload with a settings
- * file that cannot be read keeps them (and so the audit log, the verdict
- * cache and the country database). */
-static struct dp_settings doppelmod_stash_settings;
-static int doppelmod_stash_has_settings;
-
-/** Lines the mailbox holds between two drains; more are counted. */
-#define DOPPELMOD_MAIL_LINES 16
-
-/**
- * What the module's own threads (the policy watcher, the audit and
- * verdict-cache writers) have for Unbound.  They never call into
- * Unbound themselves: on a reload Unbound's main thread rewrites its
- * logging globals (config_apply(), log_init()) and may replace the
- * message cache before it calls deinit(), and there is no hook that
- * would stop our threads first.  So they leave their log lines and the
- * request to flush the message cache here, and a thread of Unbound's
- * takes them over: a worker entering operate() (lines and flush), a
- * worker in a reply callback (lines only: it holds a cache entry's lock
- * there), or the main thread in deinit() (lines; the reload has emptied
- * the caches).  A line is thus logged by the next query, and a swapped
- * policy's flush comes with the next query that misses the cache.
- */
-static struct {
-	pthread_mutex_t mx;
-	/** something is waiting: the cheap test of every query */
-	atomic_int pending;
-	/** the message cache must be flushed (a new policy is in force) */
-	int flush;
-	int level[DOPPELMOD_MAIL_LINES];
-	char line[DOPPELMOD_MAIL_LINES][sizeof(((struct dp_error*)0)->msg) + 128];
-	size_t n, lost;
-} doppelmod_mail = { PTHREAD_MUTEX_INITIALIZER, 0, 0, {0}, {{0}}, 0, 0 };
-
-/** Levels of the mailbox's lines. */
-enum { DOPPELMOD_ERR, DOPPELMOD_WARN, DOPPELMOD_INFO };
-
-/** Leave a line (and maybe a flush) for a thread of Unbound's. */
-static void
-doppelmod_post(int flush, int level, const char* fmt, ...)
-	ATTR_FORMAT(printf, 3, 4);
-
-static void
-doppelmod_post(int flush, int level, const char* fmt, ...)
-{
-	va_list ap;
-	pthread_mutex_lock(&doppelmod_mail.mx);
-	if(flush)
-		doppelmod_mail.flush = 1;
-	if(fmt && doppelmod_mail.n < DOPPELMOD_MAIL_LINES) {
-		size_t i = doppelmod_mail.n++;
-		doppelmod_mail.level[i] = level;
-		va_start(ap, fmt);
-		vsnprintf(doppelmod_mail.line[i], sizeof(doppelmod_mail.line[i]),
-			fmt, ap);
-		va_end(ap);
-	} else if(fmt)
-		doppelmod_mail.lost++;
-	atomic_store_explicit(&doppelmod_mail.pending, 1,
-		memory_order_release);
-	pthread_mutex_unlock(&doppelmod_mail.mx);
-}
-
-static void doppelmod_flags_clear(struct doppelmod_env* g);
-
-/** Where the mailbox is taken over, which decides the flush. */
-enum doppelmod_taker {
-	/** operate(): no lock held, the flush is done here */
-	DOPPELMOD_IN_OPERATE,
-	/** a reply callback: a cache lock may be held; if a flush waits,
-	 * everything waits */
-	DOPPELMOD_IN_CALLBACK,
-	/** deinit(): the reload has emptied the caches, the flush goes */
-	DOPPELMOD_IN_DEINIT
-};
-
-/** Take the mailbox over (doppelmod_take_mail: something waits). */
-static __attribute__((noinline)) void
-doppelmod_take_mail_now(struct doppelmod_env* g, enum doppelmod_taker who)
-{
-	int level[DOPPELMOD_MAIL_LINES], flush;
-	char line[DOPPELMOD_MAIL_LINES][sizeof(doppelmod_mail.line[0])];
-	size_t n, lost, i;
-	pthread_mutex_lock(&doppelmod_mail.mx);
-	if(who == DOPPELMOD_IN_CALLBACK && doppelmod_mail.flush) {
-		/* The lines wait with the flush, so that the policy's line
-		 * comes after it. */
-		pthread_mutex_unlock(&doppelmod_mail.mx);
-		return;
-	}
-	n = doppelmod_mail.n;
-	lost = doppelmod_mail.lost;
-	memcpy(level, doppelmod_mail.level, n * sizeof(level[0]));
-	memcpy(line, doppelmod_mail.line, n * sizeof(line[0]));
-	doppelmod_mail.n = doppelmod_mail.lost = 0;
-	flush = doppelmod_mail.flush && who == DOPPELMOD_IN_OPERATE;
-	doppelmod_mail.flush = 0;
-	atomic_store_explicit(&doppelmod_mail.pending, 0,
-		memory_order_relaxed);
-	pthread_mutex_unlock(&doppelmod_mail.mx);
-	if(flush && g) {
-		doppelmod_flags_clear(g);
-		if(g->msg_cache)
-			slabhash_clear(g->msg_cache);
-	}
-	for(i = 0; i < n; i++) {
-		if(level[i] == DOPPELMOD_ERR)
-			log_err("%s", line[i]);
-		else if(level[i] == DOPPELMOD_WARN)
-			log_warn("%s", line[i]);
-		else
-			log_info("%s", line[i]);
-	}
-	if(lost)
-		log_warn("doppel: %zu more lines of doppel's own threads were "
-			"dropped", lost);
-}
-
-/** Take the mailbox over, on a thread of Unbound's, if anything waits
- * there: one atomic load when nothing does. */
-static inline void
-doppelmod_take_mail(struct doppelmod_env* g, enum doppelmod_taker who)
-{
-	if(atomic_load_explicit(&doppelmod_mail.pending,
-		memory_order_acquire))
-		doppelmod_take_mail_now(g, who);
-}
+#include "doppelmod.h"
 
 /** Per-query progress, kept in qstate->minfo[id]. */
 enum doppelmod_state {
@@ -672,7 +423,7 @@ doppelmod_maybe_flagged(struct doppelmod_env* g, const uint8_t* name,
 	return (atomic_load_explicit(w, memory_order_relaxed) & bits) == bits;
 }
 
-static void
+void
 doppelmod_flags_clear(struct doppelmod_env* g)
 {
 	size_t i;
@@ -1224,14 +975,6 @@ doppelmod_subs_back(struct module_qstate* qstate, struct doppelmod_env* g,
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 }
 
-/** What the audit and verdict-cache writers say, from their threads:
- * through the mailbox. */
-static void
-doppelmod_audit_said(const char* msg)
-{
-	doppelmod_post(0, DOPPELMOD_WARN, "doppel: %s", msg);
-}
-
 /**
  * Inplace callback on every reply to a client, cache hits included (they
  * never reach operate()): write its audit record.
@@ -1371,204 +1114,6 @@ doppelmod_callbacks(struct doppelmod_env* g, struct dynlibmod_env* de,
 	}
 }
 
-/** Load the policy named by the settings; NULL and what went wrong in
- * err if it cannot be. */
-static struct dp_policy*
-doppelmod_load(struct doppelmod_env* g, struct stat* seen,
-	struct dp_error* err)
-{
-	struct dp_policy* p = NULL;
-	dp_status st;
-	err->msg[0] = 0;
-	if(stat(g->settings.policy, seen) != 0)
-		memset(seen, 0, sizeof(*seen));
-	st = dp_policy_load(g->settings.policy, &p, err);
-	if(st != DP_OK) {
-		if(!err->msg[0])
-			snprintf(err->msg, sizeof(err->msg), "%s",
-				dp_strerror(st));
-		return NULL;
-	}
-	return p;
-}
-
-/** Whether the file behind two stat results changed. */
-static int
-doppelmod_changed(const struct stat* a, const struct stat* b)
-{
-	return a->st_ino != b->st_ino || a->st_dev != b->st_dev ||
-		a->st_size != b->st_size ||
-		a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
-		a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
-}
-
-/** Put p in force, with what is worked out from it once (its hash, its
- * figures for the counters), and count the load.  Under the write lock,
- * or before the workers start. */
-static void
-doppelmod_set_policy(struct doppelmod_env* g, struct dp_policy* p)
-{
-	struct dp_policy_info info;
-	dp_policy_get_info(p, &info);
-	g->policy = p;
-	g->policy_hash = info.source_hash;
-	g->policy_countries = dp_policy_uses_countries(p);
-	g->policy_built = info.built;
-	g->policy_loaded = (uint64_t)time(NULL);
-	g->policy_domains = dp_policy_protected_count(p);
-	g->chk.policy = p;
-	g->chk.policy_hash = info.source_hash;
-	dp_counters_add(g->counters, DP_CTR_POLICY_LOADS, 1);
-}
-
-/**
- * Put a new policy in force (on the watcher's thread) and have what the
- * caches learnt under the old one dropped: a name the new policy blocks
- * may sit in the message cache with its real answer, and one it no
- * longer blocks with our NXDOMAIN.  The flush is left in the mailbox,
- * for the next query that reaches operate().
- */
-static void
-doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
-{
-	struct dp_policy* old;
-	pthread_rwlock_wrlock(&g->lock);
-	old = g->policy;
-	doppelmod_set_policy(g, p);
-	pthread_rwlock_unlock(&g->lock);
-	dp_policy_free(old);
-	doppelmod_post(1, DOPPELMOD_INFO, "doppel: policy %s changed: now "
-		"%zu protected domains; message cache flushed",
-		g->settings.policy, dp_policy_protected_count(p));
-}
-
-/** Look at the policy file; load and swap in a new version. */
-static void
-doppelmod_watch_once(struct doppelmod_env* g)
-{
-	struct stat now, seen;
-	struct dp_policy* p;
-	struct dp_error err;
-	if(stat(g->settings.policy, &now) != 0) {
-		/* Gone (or unreachable): said once, and looked at again
-		 * when it is back (any stat result differs from zeros). */
-		int e = errno;
-		memset(&now, 0, sizeof(now));
-		if(!doppelmod_changed(&now, &g->seen))
-			return;
-		g->seen = now;
-		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s: %s; keeping the "
-			"policy in force (the file is looked at again when it "
-			"is back)", g->settings.policy, strerror(e));
-		return;
-	}
-	if(!doppelmod_changed(&now, &g->seen))
-		return;
-	/* Remember this version whatever happens, so that a bad file is
-	 * reported once, not every few seconds. */
-	g->seen = now;
-	if(!(p = doppelmod_load(g, &seen, &err))) {
-		dp_counters_add(g->counters, DP_CTR_ERR_POLICY, 1);
-		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s; keeping the "
-			"policy in force (the file is looked at again when it "
-			"changes)", err.msg);
-		return;
-	}
-	g->seen = seen;
-	doppelmod_swap(g, p);
-}
-
-/** Write the counters to the stats file (the watcher thread, and
- * deinit()); a failure is said once, and its end too. */
-static void
-doppelmod_publish(struct doppelmod_env* g)
-{
-	struct dp_counters_extra x;
-	struct dp_error err;
-	memset(&x, 0, sizeof(x));
-	if(!g->counters || !g->settings.stats_file[0])
-		return;
-	if(g->vcache)
-		dp_vcache_counts(g->vcache, &x.vcache_written,
-			&x.vcache_dropped);
-	if(g->audit) {
-		x.audit_written = dp_audit_queued(g->audit);
-		x.audit_collapsed = dp_audit_collapsed(g->audit);
-		x.audit_dropped = dp_audit_dropped(g->audit);
-	}
-	pthread_rwlock_rdlock(&g->lock);
-	x.has_policy = g->policy != NULL;
-	x.policy_hash = g->policy_hash;
-	x.policy_built = g->policy_built;
-	x.policy_loaded = g->policy_loaded;
-	x.policy_domains = g->policy_domains;
-	pthread_rwlock_unlock(&g->lock);
-	x.monitor = g->settings.monitor;
-	err.msg[0] = 0;
-	if(dp_counters_publish(g->counters, &x, g->settings.stats_file,
-		(uint64_t)time(NULL), &err) != DP_OK) {
-		if(!g->publish_failing)
-			doppelmod_post(0, DOPPELMOD_WARN, "doppel: stats-file "
-				"%s; counters not published until it works",
-				err.msg);
-		g->publish_failing = 1;
-	} else if(g->publish_failing) {
-		g->publish_failing = 0;
-		doppelmod_post(0, DOPPELMOD_INFO, "doppel: stats-file %s: "
-			"published again", g->settings.stats_file);
-	}
-}
-
-/** Seconds between two publishings of the counters. */
-#define DOPPELMOD_STATS_EVERY 5
-
-/** The watcher thread: the policy file every policy-check-interval
- * seconds, the counters every DOPPELMOD_STATS_EVERY. */
-static void*
-doppelmod_watch(void* arg)
-{
-	struct doppelmod_env* g = arg;
-	uint32_t every = g->settings.policy_check_interval;
-	time_t last_check = time(NULL);
-	if(g->settings.stats_file[0] && (every == 0 ||
-		every > DOPPELMOD_STATS_EVERY))
-		every = DOPPELMOD_STATS_EVERY;
-	doppelmod_publish(g);
-	pthread_mutex_lock(&g->watch_mx);
-	while(!g->stopping) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)every;
-		pthread_cond_timedwait(&g->watch_cv, &g->watch_mx, &until);
-		if(g->stopping)
-			break;
-		pthread_mutex_unlock(&g->watch_mx);
-		if(g->settings.policy_check_interval > 0 && time(NULL) -
-			last_check >= (time_t)g->settings.policy_check_interval) {
-			last_check = time(NULL);
-			doppelmod_watch_once(g);
-		}
-		doppelmod_publish(g);
-		pthread_mutex_lock(&g->watch_mx);
-	}
-	pthread_mutex_unlock(&g->watch_mx);
-	return NULL;
-}
-
-/** Keep this module mapped across dlclose(), for doppelmod_stash. */
-static void
-doppelmod_pin(void)
-{
-	static int pinned;
-	static const char anchor = 0;
-	Dl_info info;
-	if(pinned)
-		return;
-	if(dladdr(&anchor, &info) && info.dli_fname &&
-		dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
-		pinned = 1;
-}
-
 DOPPELMOD_EXPORT int
 init(struct module_env* env, int id)
 {
@@ -1584,7 +1129,8 @@ init(struct module_env* env, int id)
 	if(!(g = calloc(1, sizeof(*g)))) {
 		log_err("doppel: out of memory");
 		return 0;
-	}	/* without counters (out of memory) nothing is counted */
+	}
+	/* without counters (out of memory) nothing is counted */
 	g->counters = dp_counters_create();
 	g->chk.counters = g->counters;
 
@@ -1594,48 +1140,7 @@ init(struct module_env* env, int id)
 	pthread_cond_init(&g->watch_cv, NULL);
 	g->msg_cache = env->msg_cache;
 	de->dyn_env = g;
-	err.msg[0] = 0;
-	st = dp_settings_load(path, &g->settings, &err);
-	if(st != DP_OK && doppelmod_stash_has_settings) {
-		/* A reload with a bad settings file: the old ones stay. */
-		log_err("doppel: %s; keeping the settings that were in force",
-			err.msg[0] ? err.msg : dp_strerror(st));
-		g->settings = doppelmod_stash_settings;
-		st = DP_OK;
-	} else if(st != DP_OK)
-		log_err("doppel: %s", err.msg[0] ? err.msg : dp_strerror(st));
-	if(st == DP_OK) {
-		doppelmod_stash_settings = g->settings;
-		doppelmod_stash_has_settings = 1;
-		if(!(g->policy = doppelmod_load(g, &g->seen, &err)))
-			log_err("doppel: %s", err.msg);
-	}
-	if(g->policy) {
-		dp_policy_free(doppelmod_stash);
-		doppelmod_stash = NULL;
-		log_info("doppel %s: policy %s loaded, %zu protected domains",
-			DP_VERSION, g->settings.policy,
-			dp_policy_protected_count(g->policy));
-	} else if(doppelmod_stash) {
-		/* A reload with a bad policy: the old one stays. */
-		g->policy = doppelmod_stash;
-		g->seen = doppelmod_stash_seen;
-		doppelmod_stash = NULL;
-		log_err("doppel: keeping the policy that was in force (%zu "
-			"protected domains)",
-			dp_policy_protected_count(g->policy));
-	} else if(g->settings.on_error == DP_ON_ERROR_CLOSED)
-		log_err("doppel: on-error is closed: every query will be "
-			"answered SERVFAIL until a good policy is loaded "
-			"(unbound-control reload)");
-	else
-		log_err("doppel: on-error is open: resolving WITHOUT "
-			"lookalike protection until a good policy is loaded "
-			"(unbound-control reload)");
-	if(g->policy)
-		doppelmod_set_policy(g, g->policy);
-	else
-		dp_counters_add(g->counters, DP_CTR_ERR_POLICY, 1);
+	st = doppelmod_start(g, path);
 #ifdef DOPPEL_GEOIP_DEFAULT
 	/* No geoip: setting: the database `make` built, if it is there. */
 	if(st == DP_OK && !g->settings.geoip[0] &&
@@ -1673,14 +1178,8 @@ init(struct module_env* env, int id)
 	}
 	g->chk.vcache = g->vcache;
 	g->chk.verdict_ttl = g->settings.verdict_ttl;
-	if(st == DP_OK && (g->settings.policy_check_interval > 0 ||
-		g->settings.stats_file[0])) {
-		if(pthread_create(&g->watcher, NULL, doppelmod_watch, g) == 0)
-			g->watching = 1;
-		else
-			log_err("doppel: cannot start the policy watcher: %s",
-				strerror(errno));
-	}
+	if(st == DP_OK)
+		doppelmod_watch_start(g);
 	doppelmod_callbacks(g, de, env, id);
 	return 1;
 }
@@ -1692,28 +1191,17 @@ deinit(struct module_env* env, int id)
 	struct doppelmod_env* g;
 	if(!de || !(g = de->dyn_env))
 		return;
-	if(g->watching) {
-		pthread_mutex_lock(&g->watch_mx);
-		g->stopping = 1;
-		pthread_cond_signal(&g->watch_cv);
-		pthread_mutex_unlock(&g->watch_mx);
-		pthread_join(g->watcher, NULL);
-	}
+	doppelmod_watch_stop(g);
 	while(g->ncallbacks > 0)
 		de->inplace_cb_delete_wrapped(env,
 			doppelmod_audit_lists[--g->ncallbacks], id);
-	/* The last figures, then write what is queued and close. */
-	doppelmod_publish(g);
+	/* Write what is queued, then close. */
 	dp_audit_close(g->audit);
 	dp_vcache_close(g->vcache);
 	/* Our threads are gone: log what they left. */
 	doppelmod_take_mail(g, DOPPELMOD_IN_DEINIT);
 	dp_geo_close(g->geo);
-	/* Keep the policy for the init() of a reload (see
-	 * doppelmod_stash); a policy that is never reused is freed there. */
-	dp_policy_free(doppelmod_stash);
-	doppelmod_stash = g->policy;
-	doppelmod_stash_seen = g->seen;
+	doppelmod_keep_for_reload(g);
 	pthread_rwlock_destroy(&g->lock);
 	pthread_mutex_destroy(&g->watch_mx);
 	pthread_cond_destroy(&g->watch_cv);
