@@ -2,10 +2,13 @@
  * lib/doppel.h - libdoppel: decide whether a domain name imitates a
  * protected domain.
  *
- * This is the only public header of libdoppel.  It has no Unbound
- * dependency: the Unbound module (module/) and the command line tool
- * (tools/) both link against the same library and so give the same verdict
- * for the same name.
+ * libdoppel has no Unbound dependency: the Unbound module (module/) and
+ * the command line tool (tools/) both link against the same library and
+ * so give the same verdict for the same name.  Its public headers are
+ * this one (names, policies, verdicts, settings, countries), checker.h
+ * (a name in, a verdict out, through the verdict cache), vcache.h (the
+ * verdict cache), audit.h (the audit log) and counters.h (the module's
+ * counters); internal.h and writer.h are the library's own.
  *
  * Ownership: every object returned by a *_load() or *_create() function is
  * owned by the caller and released with the matching *_free().  Strings
