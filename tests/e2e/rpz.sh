@@ -10,7 +10,7 @@
 
 DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
 rdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-rpz.XXXXXX")
-trap 'rm -rf "$rdir"; e2e_cleanup' EXIT
+trap 'rm -rf "$rdir"' EXIT
 { cat "$e2e_repo/tests/e2e/policies/lab.txt"; echo "negative-ttl 120"; } \
 	>"$rdir/policy.txt"
 if "$DOPPEL" compile "$rdir/policy.txt" --rpz lookalikes.rpz -o "$rdir/l.rpz" \
@@ -43,6 +43,7 @@ fi
 LAB_MODULES="respip validator iterator" LAB_UNBOUND_EXTRA="rpz:
 	name: lookalikes.rpz
 	zonefile: $rdir/l.rpz" e2e_start rpz-lab "$rdir/policy.txt"
+trap 'rm -rf "$rdir"; e2e_cleanup' EXIT
 ask army.ml A
 if [ "$rcode" = NXDOMAIN ] && [ -z "$answer" ]; then
 	pass rpz-lookalike-nxdomain
