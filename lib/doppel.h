@@ -132,7 +132,6 @@ enum dp_on_error {
 	DP_ON_ERROR_CLOSED
 };
 
-/** Settings read from doppel.conf. */
 /** Which replies get an audit record (doppel.conf's audit). */
 enum dp_audit_level {
 	DP_AUDIT_OFF = 0,
@@ -140,6 +139,8 @@ enum dp_audit_level {
 	DP_AUDIT_FLAGGED = 1,
 	DP_AUDIT_ALL = 2
 };
+
+/** Settings read from doppel.conf. */
 
 struct dp_settings {
 	/** path of the policy file */

@@ -1785,7 +1785,7 @@ affix_name_cb(struct query* q, uint32_t idx, void* arg)
 	affix_cb(q, r->pid, arg);
 }
 
-/**
+/*
  * A brand glued to a word without a hyphen: prefixes and suffixes.  A
  * brand with a keyword is looked up by label, under any suffix; a brand
  * with any other word only under the query's own suffix, as a whole

@@ -8,7 +8,8 @@
  *     NAME  VERDICT  TARGET|-  TECHNIQUE|-
  *
  * NAME is in presentation format (escapes allowed).  Run from the
- * repository root; each file is one test line in the output.
+ * repository root.  All the files make one test, unit/cases/tables; each
+ * case that fails is printed above its line, with its file and line.
  */
 #include "doppel.h"
 #include "test.h"
