@@ -641,32 +641,12 @@ dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 	pthread_mutex_unlock(&a->w.mx);
 }
 
-uint64_t
-dp_audit_dropped(struct dp_audit* a)
+void
+dp_audit_get_counts(struct dp_audit* a, struct dp_audit_counts* c)
 {
-	uint64_t d;
 	pthread_mutex_lock(&a->w.mx);
-	d = a->dropped;
+	c->queued = a->queued;
+	c->collapsed = a->collapsed;
+	c->dropped = a->dropped;
 	pthread_mutex_unlock(&a->w.mx);
-	return d;
-}
-
-uint64_t
-dp_audit_collapsed(struct dp_audit* a)
-{
-	uint64_t c;
-	pthread_mutex_lock(&a->w.mx);
-	c = a->collapsed;
-	pthread_mutex_unlock(&a->w.mx);
-	return c;
-}
-
-uint64_t
-dp_audit_queued(struct dp_audit* a)
-{
-	uint64_t n;
-	pthread_mutex_lock(&a->w.mx);
-	n = a->queued;
-	pthread_mutex_unlock(&a->w.mx);
-	return n;
 }

@@ -78,14 +78,17 @@ size_t dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len);
  */
 void dp_audit_set_collapse(struct dp_audit* a, unsigned seconds);
 
-/** Records dropped so far (a dropped collapsed record counts its
- * repeats). */
-uint64_t dp_audit_dropped(struct dp_audit* a);
+/** What an audit log has done so far. */
+struct dp_audit_counts {
+	/** records taken for writing (a collapsed record counts once) */
+	uint64_t queued;
+	/** repeats written as part of a collapsed record */
+	uint64_t collapsed;
+	/** records dropped (a dropped collapsed record counts its
+	 * repeats) */
+	uint64_t dropped;
+};
 
-/** Repeats written as part of a collapsed record so far. */
-uint64_t dp_audit_collapsed(struct dp_audit* a);
-
-/** Records taken for writing so far (a collapsed record counts once). */
-uint64_t dp_audit_queued(struct dp_audit* a);
+void dp_audit_get_counts(struct dp_audit* a, struct dp_audit_counts* c);
 
 #endif /* DOPPEL_AUDIT_H */

@@ -217,9 +217,11 @@ doppelmod_publish(struct doppelmod_env* g)
 		dp_vcache_counts(g->vcache, &x.vcache_written,
 			&x.vcache_dropped);
 	if(g->audit) {
-		x.audit_written = dp_audit_queued(g->audit);
-		x.audit_collapsed = dp_audit_collapsed(g->audit);
-		x.audit_dropped = dp_audit_dropped(g->audit);
+		struct dp_audit_counts ac;
+		dp_audit_get_counts(g->audit, &ac);
+		x.audit_written = ac.queued;
+		x.audit_collapsed = ac.collapsed;
+		x.audit_dropped = ac.dropped;
 	}
 	pthread_rwlock_rdlock(&g->lock);
 	x.has_policy = g->policy != NULL;

@@ -16,6 +16,15 @@ static const char* const odd_names[] = { "army.ml", "a\\046b.example",
 	"quote\\034.example", "\\000\\001.example", "back\\092slash.example",
 	"", "x" };
 
+/** Records the log dropped so far. */
+static uint64_t
+audit_dropped(struct dp_audit* a)
+{
+	struct dp_audit_counts c;
+	dp_audit_get_counts(a, &c);
+	return c.dropped;
+}
+
 static void
 test_round_trip(void)
 {
@@ -126,7 +135,7 @@ test_longest_record(void)
 	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
 	if(a) {
 		dp_audit_write(a, &r);
-		ASSERT_EQ(dp_audit_dropped(a), 0);
+		ASSERT_EQ(audit_dropped(a), 0);
 		dp_audit_close(a);
 	}
 	if(!(f = fopen(path, "r"))) {
@@ -269,7 +278,7 @@ test_collapse(void)
 	r.client = "192.0.2.1";
 	r.usec = t0 + 61000000ULL;
 	dp_audit_write(a, &r);
-	ASSERT_EQ(dp_audit_dropped(a), 0);
+	ASSERT_EQ(audit_dropped(a), 0);
 	dp_audit_close(a);	/* closes the open windows */
 	if(!(f = fopen(path, "r"))) {
 		TEST_FAIL_AT("cannot read %s", path);
