@@ -21,13 +21,19 @@
 #                           chroot)
 #     state/                unbound:unbound 0750, the only place the
 #                           resolver writes: verdicts.mdb, audit.jsonl,
-#                           unbound.pid
+#                           root.key (the trust anchor it keeps up to date)
+#   PREFIX/run/             root:root 0755: unbound.pid, and unbound.ctl,
+#                           the remote-control socket (root:unbound 0660,
+#                           made so by Unbound: only root and the group
+#                           unbound may use unbound-control; no TCP port)
+#
+# Root never follows a path the user unbound could have changed: files
+# meant for state/ are made in a root-owned directory and renamed into it.
 #
 # Environment: BUILD (default build), POLICY (default conf/policy.txt),
-# DOPPEL_PORT (default 53), DOPPEL_CONTROL_PORT (default 8953),
-# DOPPEL_FORWARD (an address@port to forward every query to; default:
-# full recursion from the root, DNSSEC on), DOPPEL_INTERFACE (default
-# 127.0.0.1).
+# DOPPEL_PORT (default 53), DOPPEL_FORWARD (an address@port to forward
+# every query to; default: full recursion from the root, DNSSEC on),
+# DOPPEL_INTERFACE (default 127.0.0.1).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
@@ -36,7 +42,6 @@ prefix=${1:?usage: install.sh PREFIX}
 case "$prefix" in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
 policy=${POLICY:-$top/conf/policy.txt}
 port=${DOPPEL_PORT:-53}
-cport=${DOPPEL_CONTROL_PORT:-8953}
 iface=${DOPPEL_INTERFACE:-127.0.0.1}
 root=$prefix/chroot
 
@@ -60,6 +65,7 @@ fi
 install -d -m 0755 "$prefix" "$prefix/sbin" "$prefix/bin" "$root" \
 	"$root/doppel" "$root/usr/lib" "$root/etc" "$root/etc/doppel"
 install -d -m 0750 -o unbound -g unbound "$root/state"
+install -d -m 0755 -o root -g root "$prefix/run"
 for b in unbound unbound-control unbound-checkconf unbound-anchor; do
 	install -m 0755 "$build/unbound/sbin/$b" "$prefix/sbin/$b"
 done
@@ -116,7 +122,7 @@ chmod 0640 "$root/etc/doppel/doppel.conf"
 	echo "	chroot: \"$root\""
 	echo "	username: \"unbound\""
 	echo "	directory: \"$root\""
-	echo "	pidfile: \"$root/state/unbound.pid\""
+	echo "	pidfile: \"$prefix/run/unbound.pid\""
 	echo "	logfile: \"\""
 	echo "	use-syslog: no"
 	echo "	log-time-ascii: yes"
@@ -125,8 +131,13 @@ chmod 0640 "$root/etc/doppel/doppel.conf"
 	if [ -n "${DOPPEL_FORWARD:-}" ]; then
 		echo "	do-not-query-localhost: no"
 	else
-		cp /usr/share/dns/root.key "$root/state/root.key"
-		chown unbound:unbound "$root/state/root.key"
+		# made beside the policy (root's), then renamed into state/:
+		# whatever the user unbound left at state/root.key (a link
+		# to a file of root's) is replaced, never followed
+		install -m 0644 -o unbound -g unbound /usr/share/dns/root.key \
+			"$root/doppel/root.key.new"
+		mv -f -T "$root/doppel/root.key.new" "$root/state/root.key" ||
+			die "cannot put the trust anchor in $root/state"
 		echo "	auto-trust-anchor-file: \"$root/state/root.key\""
 	fi
 	echo "dynlib:"
@@ -136,11 +147,11 @@ chmod 0640 "$root/etc/doppel/doppel.conf"
 		echo "	name: \".\""
 		echo "	forward-addr: $DOPPEL_FORWARD"
 	fi
+	# a Unix socket: a TCP control port without certificates would let
+	# any local user rewrite answers (unbound-control local_data)
 	echo "remote-control:"
 	echo "	control-enable: yes"
-	echo "	control-interface: 127.0.0.1"
-	echo "	control-port: $cport"
-	echo "	control-use-cert: no"
+	echo "	control-interface: \"$prefix/run/unbound.ctl\""
 } >"$root/unbound.conf"
 chown root:unbound "$root/unbound.conf"
 chmod 0640 "$root/unbound.conf"

@@ -55,7 +55,7 @@ for a, b in zip(s, t):
     a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", a.getsockname()[1]))
 print(*[a.getsockname()[1] for a in s])')"
 
-if out=$(BUILD=$plain DOPPEL_PORT=$port DOPPEL_CONTROL_PORT=$cport \
+if out=$(BUILD=$plain DOPPEL_PORT=$port \
 	DOPPEL_FORWARD=127.0.0.1@$AUTH_PORT "$e2e_repo/tools/install.sh" \
 	"$prefix" 2>&1); then
 	pass priv-install
@@ -114,8 +114,10 @@ else
 	fail priv-policy-read-only "$(stat -c '%U:%G %a' "$db")"
 fi
 
-# Nothing the user unbound may write outside the state directory.
+# Nothing the user unbound may write outside the state directory (but
+# the control socket, which Unbound makes root:unbound 0660).
 writable=$(find "$prefix" -path "$root/state" -prune -o \
+	-path "$prefix/run/unbound.ctl" -prune -o \
 	\( -user unbound -o -perm -0002 -o \( -group unbound -perm -0020 \) \) \
 	-print 2>/dev/null)
 if [ -z "$writable" ]; then
@@ -140,6 +142,39 @@ if out=$("$prefix/sbin/unbound-control" -c "$root/unbound.conf" reload 2>&1) &&
 	fi
 else
 	fail priv-reload "unbound-control reload: $out"
+fi
+
+# Remote control: a Unix socket that only root and the group unbound
+# may use; no TCP port; a user outside the group is refused.
+ctl=$prefix/run/unbound.ctl
+if [ -S "$ctl" ] && [ "$(stat -c '%U:%G %a' "$ctl")" = "root:unbound 660" ] &&
+	! grep -q 'control-port' "$root/unbound.conf"; then
+	pass priv-control-socket
+else
+	fail priv-control-socket "$(stat -c '%U:%G %a %F' "$ctl" 2>&1); $(grep control "$root/unbound.conf")"
+fi
+if ! runuser -u nobody -- "$prefix/sbin/unbound-control" -c "$root/unbound.conf" \
+	status >"$work/nobody.out" 2>&1 &&
+	"$prefix/sbin/unbound-control" -c "$root/unbound.conf" status >/dev/null 2>&1; then
+	pass priv-control-refused-to-others
+else
+	fail priv-control-refused-to-others "nobody: $(head -3 "$work/nobody.out")"
+fi
+
+# A link the user unbound plants where root writes the trust anchor is
+# replaced on the next install, not followed (root must not hand one of
+# its files to unbound).
+printf 'root-owned\n' >"$work/victim"
+chmod 0600 "$work/victim"
+runuser -u unbound -- ln -sf "$work/victim" "$root/state/root.key"
+if BUILD=$plain DOPPEL_PORT=$port "$e2e_repo/tools/install.sh" "$prefix" \
+	>"$work/reinstall.out" 2>&1 &&
+	[ "$(stat -c %U "$work/victim")" = root ] &&
+	[ ! -L "$root/state/root.key" ] &&
+	[ "$(stat -c %U "$root/state/root.key")" = unbound ]; then
+	pass priv-no-symlink-followed
+else
+	fail priv-no-symlink-followed "victim $(stat -c '%U' "$work/victim"); $(ls -l "$root/state/root.key"); $(tail -3 "$work/reinstall.out")"
 fi
 
 e2e_finish priv-lab-survived

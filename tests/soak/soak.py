@@ -107,7 +107,7 @@ def main():
         rundir = os.path.join(d, "resolver")
         subprocess.run(["rm", "-rf", rundir])
         os.makedirs(rundir)
-        port, cport = rb.free_ports(2)
+        port, = rb.free_ports(1)
         with open(os.path.join(rundir, "doppel.conf"), "w") as f:
             f.write("policy: %s/policy.txt\non-error: open\n"
                     "log-verdicts: no\ngeoip: off\n"
@@ -124,8 +124,7 @@ def main():
                     "").replace(  # Unbound's default caches: a plateau soon
                     "remote-control:\n\tcontrol-enable: no\n",
                     "remote-control:\n\tcontrol-enable: yes\n"
-                    "\tcontrol-interface: 127.0.0.1\n"
-                    "\tcontrol-port: %d\n\tcontrol-use-cert: no\n" % cport))
+                    "\tcontrol-interface: \"%s/control.sock\"\n" % rundir))
         env = dict(os.environ, DOPPEL_CONF=os.path.join(rundir,
                                                         "doppel.conf"),
                    LD_PRELOAD=libasan,
