@@ -76,7 +76,7 @@ enum doppelmod_state {
 
 /** A verdict kept for the audit record of the reply (copied: the policy
  * it came from may be swapped before the reply goes out). */
-struct doppelmod_seen {
+struct doppelmod_noted {
 	struct dp_verdict v;
 	char target[DP_NAME_MAX];
 	char technique[32];
@@ -87,7 +87,7 @@ struct doppelmod_seen {
 struct doppelmod_qstate {
 	enum doppelmod_state state;
 	/** the verdict to audit, NULL if none was noted */
-	struct doppelmod_seen* seen;
+	struct doppelmod_noted* noted;
 	/** subqueries not yet answered */
 	int pending;
 	/** countries of the answer's addresses so far */
@@ -465,7 +465,7 @@ doppelmod_reason_find(struct doppelmod_env* g, const uint8_t* name,
 /** Keep a copy of a verdict whose strings outlive the policy (and the
  * verdict cache record) they point into. */
 static void
-doppelmod_seen_set(struct doppelmod_seen* s, const struct dp_verdict* v,
+doppelmod_noted_set(struct doppelmod_noted* s, const struct dp_verdict* v,
 	const char* stage)
 {
 	s->v = *v;
@@ -486,17 +486,17 @@ doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
 	const struct dp_verdict* v, const char* stage, int id)
 {
 	struct doppelmod_qstate* mq = qstate->minfo[id];
-	struct doppelmod_seen* s;
+	struct doppelmod_noted* s;
 	if(v->action != DP_ALLOW) {
 		doppelmod_flag(g, qstate->qinfo.qname, qstate->qinfo.qname_len);
 		dp_counters_verdict(g->counters, v, g->settings.monitor);
 	}
 	if(!g->audit || !mq)
 		return;
-	if(!(s = mq->seen) && !(s = mq->seen = regional_alloc(qstate->region,
+	if(!(s = mq->noted) && !(s = mq->noted = regional_alloc(qstate->region,
 		sizeof(*s))))
 		return;
-	doppelmod_seen_set(s, v, stage);
+	doppelmod_noted_set(s, v, stage);
 }
 
 /** Log a verdict that is not allow, when the settings ask for it. */
@@ -988,7 +988,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 {
 	struct doppelmod_env* g = arg;
 	struct doppelmod_qstate* mq = qstate ? qstate->minfo[id] : NULL;
-	struct doppelmod_seen cached;
+	struct doppelmod_noted cached;
 	struct dp_audit_rec r;
 	struct dp_verdict allow;
 	struct timeval now;
@@ -1010,17 +1010,17 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		return 1;
 	/* A reply worked out by operate() with nothing flagged: in flagged
 	 * mode there is nothing to write either. */
-	if(qstate && g->settings.audit != DP_AUDIT_ALL && (!mq || !mq->seen ||
-		mq->seen->v.action == DP_ALLOW))
+	if(qstate && g->settings.audit != DP_AUDIT_ALL && (!mq || !mq->noted ||
+		mq->noted->v.action == DP_ALLOW))
 		return 1;
 	memset(&r, 0, sizeof(r));
 	memset(&allow, 0, sizeof(allow));
 	if(dp_name_from_wire(qinfo->qname, qinfo->qname_len, name,
 		sizeof(name)) != DP_OK)
 		return 1;
-	if(mq && mq->seen) {
-		r.v = &mq->seen->v;
-		r.stage = mq->seen->stage;
+	if(mq && mq->noted) {
+		r.v = &mq->noted->v;
+		r.stage = mq->noted->stage;
 	} else if(hit_clean) {
 		r.from_cache = 1;
 	} else if(!qstate) {
@@ -1037,7 +1037,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 			struct dp_verdict v;
 			dp_checker_check(&g->chk, name, (uint64_t)time(NULL),
 				0, &rec, &v);
-			doppelmod_seen_set(&cached, &v, "name");
+			doppelmod_noted_set(&cached, &v, "name");
 			r.v = &cached.v;
 		}
 		pthread_rwlock_unlock(&g->lock);

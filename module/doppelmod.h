@@ -104,8 +104,8 @@ struct doppelmod_env {
 	pthread_mutex_t reasons_mx;
 	/** the message cache, flushed when a new policy comes in */
 	struct slabhash* msg_cache;
-	/** the policy file as last seen by the watcher */
-	struct stat seen;
+	/** the policy file as the watcher last looked at it */
+	struct stat policy_stat;
 	/** the watcher thread and how to stop it */
 	pthread_t watcher;
 	int watching, stopping;

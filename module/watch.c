@@ -17,7 +17,7 @@
  * dlclose() between deinit() and init().
  */
 static struct dp_policy* doppelmod_stash;
-static struct stat doppelmod_stash_seen;
+static struct stat doppelmod_stash_stat;
 /** The settings in force, kept the same way: a reload with a settings
  * file that cannot be read keeps them (and so the audit log, the verdict
  * cache and the country database). */
@@ -97,16 +97,16 @@ doppelmod_audit_said(const char* msg)
 }
 
 /** Load the policy named by the settings; NULL and what went wrong in
- * err if it cannot be. */
+ * err if it cannot be.  file receives what stat() said of it before. */
 static struct dp_policy*
-doppelmod_load(struct doppelmod_env* g, struct stat* seen,
+doppelmod_load(struct doppelmod_env* g, struct stat* file,
 	struct dp_error* err)
 {
 	struct dp_policy* p = NULL;
 	dp_status st;
 	err->msg[0] = 0;
-	if(stat(g->settings.policy, seen) != 0)
-		memset(seen, 0, sizeof(*seen));
+	if(stat(g->settings.policy, file) != 0)
+		memset(file, 0, sizeof(*file));
 	st = dp_policy_load(g->settings.policy, &p, err);
 	if(st != DP_OK) {
 		if(!err->msg[0])
@@ -171,7 +171,7 @@ doppelmod_swap(struct doppelmod_env* g, struct dp_policy* p)
 static void
 doppelmod_watch_once(struct doppelmod_env* g)
 {
-	struct stat now, seen;
+	struct stat now, loaded;
 	struct dp_policy* p;
 	struct dp_error err;
 	if(stat(g->settings.policy, &now) != 0) {
@@ -179,27 +179,27 @@ doppelmod_watch_once(struct doppelmod_env* g)
 		 * when it is back (any stat result differs from zeros). */
 		int e = errno;
 		memset(&now, 0, sizeof(now));
-		if(!doppelmod_changed(&now, &g->seen))
+		if(!doppelmod_changed(&now, &g->policy_stat))
 			return;
-		g->seen = now;
+		g->policy_stat = now;
 		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s: %s; keeping the "
 			"policy in force (the file is looked at again when it "
 			"is back)", g->settings.policy, strerror(e));
 		return;
 	}
-	if(!doppelmod_changed(&now, &g->seen))
+	if(!doppelmod_changed(&now, &g->policy_stat))
 		return;
 	/* Remember this version whatever happens, so that a bad file is
 	 * reported once, not every few seconds. */
-	g->seen = now;
-	if(!(p = doppelmod_load(g, &seen, &err))) {
+	g->policy_stat = now;
+	if(!(p = doppelmod_load(g, &loaded, &err))) {
 		dp_counters_add(g->counters, DP_CTR_ERR_POLICY, 1);
 		doppelmod_post(0, DOPPELMOD_ERR, "doppel: %s; keeping the "
 			"policy in force (the file is looked at again when it "
 			"changes)", err.msg);
 		return;
 	}
-	g->seen = seen;
+	g->policy_stat = loaded;
 	doppelmod_swap(g, p);
 }
 
@@ -313,7 +313,7 @@ doppelmod_start(struct doppelmod_env* g, const char* path)
 	if(st == DP_OK) {
 		doppelmod_stash_settings = g->settings;
 		doppelmod_stash_has_settings = 1;
-		if(!(g->policy = doppelmod_load(g, &g->seen, &err)))
+		if(!(g->policy = doppelmod_load(g, &g->policy_stat, &err)))
 			log_err("doppel: %s", err.msg);
 	}
 	if(g->policy) {
@@ -325,7 +325,7 @@ doppelmod_start(struct doppelmod_env* g, const char* path)
 	} else if(doppelmod_stash) {
 		/* A reload with a bad policy: the old one stays. */
 		g->policy = doppelmod_stash;
-		g->seen = doppelmod_stash_seen;
+		g->policy_stat = doppelmod_stash_stat;
 		doppelmod_stash = NULL;
 		log_err("doppel: keeping the policy that was in force (%zu "
 			"protected domains)",
@@ -351,7 +351,7 @@ doppelmod_keep_for_reload(struct doppelmod_env* g)
 	/* a policy that is never reused is freed by the next keep */
 	dp_policy_free(doppelmod_stash);
 	doppelmod_stash = g->policy;
-	doppelmod_stash_seen = g->seen;
+	doppelmod_stash_stat = g->policy_stat;
 }
 
 void

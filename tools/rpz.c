@@ -27,8 +27,8 @@ struct rpz_ctx {
 	const char* target;
 	size_t written;
 	/** names written for the current target, to skip duplicates */
-	char** seen;
-	size_t nseen, capseen;
+	char** names;
+	size_t nnames, capnames;
 };
 
 /** Write name (with its subtree) if the policy blocks it as a lookalike
@@ -44,20 +44,20 @@ consider(struct rpz_ctx* c, const char* name)
 	dp_policy_check(c->p, canon, &v);
 	if(v.action != DP_BLOCK || !v.target || strcmp(v.target, c->target))
 		return;
-	for(i = 0; i < c->nseen; i++)
-		if(strcmp(c->seen[i], canon) == 0)
+	for(i = 0; i < c->nnames; i++)
+		if(strcmp(c->names[i], canon) == 0)
 			return;
-	if(c->nseen == c->capseen) {
-		size_t cap = c->capseen ? c->capseen * 2 : 1024;
-		char** ns = realloc(c->seen, cap * sizeof(*ns));
+	if(c->nnames == c->capnames) {
+		size_t cap = c->capnames ? c->capnames * 2 : 1024;
+		char** ns = realloc(c->names, cap * sizeof(*ns));
 		if(!ns)
 			return;
-		c->seen = ns;
-		c->capseen = cap;
+		c->names = ns;
+		c->capnames = cap;
 	}
-	if(!(c->seen[c->nseen] = strdup(canon)))
+	if(!(c->names[c->nnames] = strdup(canon)))
 		return;
-	c->nseen++;
+	c->nnames++;
 	/* CNAME . : NXDOMAIN, for the name and everything under it */
 	fprintf(c->out, "%s CNAME .\n*.%s CNAME .\n", canon, canon);
 	c->written++;
@@ -287,10 +287,10 @@ dp_rpz_write(struct dp_policy* p, const char* src, const char* zone,
 		for(t = 0; t < ntld; t++)
 			if(one_edit(tlds[t], name + off + len + 1))
 				typos(&c, label, tlds[t]);
-		while(c.nseen)
-			free(c.seen[--c.nseen]);
+		while(c.nnames)
+			free(c.names[--c.nnames]);
 	}
-	free(c.seen);
+	free(c.names);
 	for(i = 0; i < ntld; i++)
 		free(tlds[i]);
 	free(tlds);
