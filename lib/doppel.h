@@ -376,9 +376,12 @@ struct dp_verdict {
 	 * apex of a synthesised NXDOMAIN's SOA.  0 when action is allow.
 	 */
 	int zone_labels;
-	/** a short explanation for people, NUL terminated; after its NUL,
-	 * the details of the match (skeletons), for dp_verdict_detail() */
+	/** a short explanation for people, NUL terminated */
 	char why[160];
+	/** where in why, past the explanation's NUL, the details of the
+	 * match (skeletons) start, NUL terminated; 0: none (see
+	 * dp_verdict_detail) */
+	uint8_t detail_at;
 	/** countries of the answers that were weighed ("ML,FR"), or "" */
 	char countries[24];
 	/** the owner's own name (action is then allow), or DP_LISTED_NONE */

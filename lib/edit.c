@@ -2,6 +2,7 @@
  * lib/edit.c - classify the single edit between two labels.
  */
 #include "edit.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -176,7 +177,7 @@ glyph_pair(char a, char b)
 	return 0;
 }
 
-const char*
+int
 dp_edit_technique(const struct dp_edit* e, const char* q, size_t qn,
 	const char** detail)
 {
@@ -184,40 +185,40 @@ dp_edit_technique(const struct dp_edit* e, const char* q, size_t qn,
 	*detail = "";
 	switch(e->kind) {
 	case DP_EDIT_OMISSION:
-		return "omission";
+		return DP_TECH_OMISSION;
 	case DP_EDIT_INSERTION:
 		if(e->to == '-')
-			return "hyphenation";
+			return DP_TECH_HYPHENATION;
 		if((e->pos > 0 && q[e->pos - 1] == e->to) ||
 			(e->pos + 1 < qn && q[e->pos + 1] == e->to))
-			return "repetition";
+			return DP_TECH_REPETITION;
 		if((e->pos > 0 && dp_keyboard_adjacent(q[e->pos - 1], e->to)) ||
 			(e->pos + 1 < qn &&
 			dp_keyboard_adjacent(q[e->pos + 1], e->to)))
 			*detail = "keyboard neighbours";
-		return "insertion";
+		return DP_TECH_INSERTION;
 	case DP_EDIT_REPLACEMENT:
 		if(glyph_pair(e->from, e->to)) {
 			*detail = "look-alike characters";
-			return "homoglyph";
+			return DP_TECH_HOMOGLYPH;
 		}
 		if(is_vowel(e->from) && is_vowel(e->to))
-			return "vowel-swap";
+			return DP_TECH_VOWEL_SWAP;
 		if(dp_keyboard_adjacent(e->from, e->to)) {
 			*detail = "keyboard neighbours";
-			return "replacement";
+			return DP_TECH_REPLACEMENT;
 		}
 		x = (unsigned char)e->from ^ (unsigned char)e->to;
 		if((x & (x - 1)) == 0) {
 			*detail = "one bit flipped";
-			return "bitsquatting";
+			return DP_TECH_BITSQUATTING;
 		}
-		return "replacement";
+		return DP_TECH_REPLACEMENT;
 	case DP_EDIT_TRANSPOSITION:
-		return "transposition";
+		return DP_TECH_TRANSPOSITION;
 	case DP_EDIT_SAME:
 	case DP_EDIT_NONE:
 		break;
 	}
-	return NULL;
+	return DP_TECH_NONE;
 }

@@ -45,13 +45,14 @@ unsigned dp_edit_distance(const char* q, size_t qn, const char* p,
 	size_t pn, unsigned max);
 
 /**
- * Name the technique of an edit in the query q: "omission", "insertion",
- * "repetition", "hyphenation", "replacement", "vowel-swap",
- * "bitsquatting", "homoglyph" or "transposition".
+ * The technique of an edit in the query q: omission, insertion,
+ * repetition, hyphenation, replacement, vowel-swap, bitsquatting,
+ * homoglyph or transposition (an enum dp_technique of internal.h);
+ * DP_TECH_NONE (-1) for no edit or more than one.
  * @param detail: receives a short note ("keyboard neighbours"), or "".
  */
-const char* dp_edit_technique(const struct dp_edit* e, const char* q,
-	size_t qn, const char** detail);
+int dp_edit_technique(const struct dp_edit* e, const char* q, size_t qn,
+	const char** detail);
 
 /**
  * Whether two characters are neighbours on a QWERTY, QWERTZ or AZERTY

@@ -407,6 +407,9 @@ struct query {
 	int explain, explained;
 	int win_family;
 	uint32_t win_pid;
+	/** the best offer's technique (enum dp_technique): the second run
+	 * words the offer of this domain, score and technique */
+	int win_tech;
 	/** the edit of the label last weighed, for its other domains, and
 	 * what kind of mistake it is */
 	uint32_t edit_lid;
@@ -416,7 +419,9 @@ struct query {
 	uint32_t skel_lid;
 	int skel;
 	double skel_base;
-	const char *edit_tech, *edit_detail;
+	/** the technique of that edit (DP_TECH_NONE: not one), and a note */
+	int edit_tech;
+	const char* edit_detail;
 	double edit_base;
 	/** suffix relations already worked out: suffix id + 1, relation */
 	uint32_t memo_suffix[SUFFIX_MEMO];
@@ -568,12 +573,12 @@ length_weight(size_t n)
  * (mail, email and ymail next to gmail).
  */
 static double
-typo_weight(size_t n, const struct dp_edit* e, const char* tech)
+typo_weight(size_t n, const struct dp_edit* e, int tech)
 {
 	/* a hyphen or a look-alike character still stands out */
 	if(n <= 3)
-		return strcmp(tech, "hyphenation") == 0 || strcmp(tech,
-			"homoglyph") == 0 ? length_weight(n) : 0.45;
+		return tech == DP_TECH_HYPHENATION || tech ==
+			DP_TECH_HOMOGLYPH ? length_weight(n) : 0.45;
 	if(e->pos == 0 && e->kind != DP_EDIT_TRANSPOSITION)
 		return length_weight(n) - 0.1;
 	return length_weight(n);
@@ -610,7 +615,7 @@ final_score(const struct query* q, int closed, uint32_t suffix, double score)
  * that offering reads nothing of the protected domain.
  */
 static inline void
-offer_pid(struct query* q, uint32_t pid, double score, const char* technique)
+offer_pid(struct query* q, uint32_t pid, double score, int technique)
 {
 	/* On a tie within one check, the longer brand is the more specific
 	 * target (youtube, not tube, in youtube-tube.com). */
@@ -620,7 +625,8 @@ offer_pid(struct query* q, uint32_t pid, double score, const char* technique)
 		q->p->prot[q->win_pid].label_len)))
 		return;
 	q->v->score = score;
-	q->v->technique = technique;
+	q->v->technique = dp_technique_names[technique];
+	q->win_tech = technique;
 	q->win_pid = pid;
 	q->win_family = q->family;
 	/* the winner's record is read for its explanation */
@@ -630,7 +636,7 @@ offer_pid(struct query* q, uint32_t pid, double score, const char* technique)
 /** A candidate verdict on the first run. */
 static inline void
 offer_score(struct query* q, const struct dp_prot* d, double score,
-	const char* technique)
+	int technique)
 {
 	offer_pid(q, (uint32_t)(d - q->p->prot), final_score(q, d->closed,
 		d->suffix, score), technique);
@@ -643,7 +649,7 @@ offer_score(struct query* q, const struct dp_prot* d, double score,
 /** The second run: word the winner's offer, and only that one. */
 static void
 offer_why(struct query* q, const struct dp_prot* d, double score,
-	const char* technique, const char* fmt, ...)
+	int technique, const char* fmt, ...)
 #ifdef __GNUC__
 	__attribute__((format(printf, 5, 6)))
 #endif
@@ -651,13 +657,13 @@ offer_why(struct query* q, const struct dp_prot* d, double score,
 
 static void
 offer_why(struct query* q, const struct dp_prot* d, double score,
-	const char* technique, const char* fmt, ...)
+	int technique, const char* fmt, ...)
 {
 	va_list ap;
 	char* sep;
 	score = final_score(q, d->closed, d->suffix, score);
 	if(q->explained || (uint32_t)(d - q->p->prot) != q->win_pid ||
-		score != q->v->score || technique != q->v->technique)
+		score != q->v->score || technique != q->win_tech)
 		return;
 	q->explained = 1;
 	va_start(ap, fmt);
@@ -665,8 +671,11 @@ offer_why(struct query* q, const struct dp_prot* d, double score,
 	va_end(ap);
 	/* DETAIL_SEP parts the explanation from its details (see
 	 * dp_verdict_detail) */
-	if((sep = strchr(q->v->why, DETAIL_SEP[0])) != NULL)
+	q->v->detail_at = 0;
+	if((sep = strchr(q->v->why, DETAIL_SEP[0])) != NULL) {
 		*sep = 0;
+		q->v->detail_at = (uint8_t)(sep - q->v->why + 1);
+	}
 }
 
 /**
@@ -698,16 +707,13 @@ typo_score(enum suffix_rel rel, double base)
 	return base - 0.4;
 }
 
-/** The techniques of the very label under another suffix; the second
- * run recognises its winner by these pointers. */
-static const char tech_tld_typo[] = "tld-typo";
-static const char tech_tld_swap[] = "tld-swap";
 
 /** Which of the two a change of suffix alone is. */
-static const char*
+static int
 swap_tech(enum suffix_rel rel, int closed)
 {
-	return rel == SUFFIX_TYPO && !closed ? tech_tld_typo : tech_tld_swap;
+	return rel == SUFFIX_TYPO && !closed ? DP_TECH_TLD_TYPO :
+		DP_TECH_TLD_SWAP;
 }
 
 /**
@@ -750,9 +756,9 @@ edit_of(struct query* q, uint32_t lid)
 		&q->edit_detail);
 	/* A look-alike character whose strong skeleton is the protected
 	 * label's own is as good as the label itself. */
-	if(!q->edit_tech)
+	if(q->edit_tech == DP_TECH_NONE)
 		q->edit_base = length_weight(l->len);
-	else if(strcmp(q->edit_tech, "homoglyph") == 0 && same_str(
+	else if(q->edit_tech == DP_TECH_HOMOGLYPH && same_str(
 		q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
 		l->nstrong))
 		q->edit_base = 0.95;
@@ -851,7 +857,8 @@ consider_edit(struct query* q, uint32_t pid)
 	enum suffix_rel rel;
 	int unicode = (q->fold_flags & DP_FOLD_UNICODE) != 0;
 	struct dp_edit e;
-	const char *tech, *detail;
+	const char* detail;
+	int tech;
 	enum skeleton_rel skel;
 	double base;
 
@@ -867,12 +874,12 @@ consider_edit(struct query* q, uint32_t pid)
 			double sc = swap_score(rel, d->closed, d->label_len);
 			if(rel == SUFFIX_SAME)
 				return; /* the protected domain itself */
-			if(swap_tech(rel, d->closed) == tech_tld_typo)
-				offer(q, d, sc, tech_tld_typo, "%s is %s with the "
+			if(swap_tech(rel, d->closed) == DP_TECH_TLD_TYPO)
+				offer(q, d, sc, DP_TECH_TLD_TYPO, "%s is %s with the "
 					"suffix mistyped: '%s' for '%s'",
 					q->reg, pname, q->suffix, ps);
 			else
-				offer(q, d, sc, tech_tld_swap, "%s is %s under "
+				offer(q, d, sc, DP_TECH_TLD_SWAP, "%s is %s under "
 					"'%s' instead of '%s'%s", q->reg, pname,
 					q->suffix, ps, rel != SUFFIX_OTHER &&
 					d->closed ? " (closed to the public)" :
@@ -929,7 +936,7 @@ consider_edit(struct query* q, uint32_t pid)
 		}
 	}
 	/* Not one plain edit: compare the skeletons. */
-	tech = unicode ? "idn-confusable" : "homoglyph";
+	tech = unicode ? DP_TECH_IDN_CONFUSABLE : DP_TECH_HOMOGLYPH;
 	skel = skeleton_of(q, d->label);
 	if(skel == SKEL_SAME) {
 		base = rel == SUFFIX_SAME ? 0.95 :
@@ -1062,7 +1069,7 @@ weigh_label(struct query* q, uint32_t lid)
 	const struct dp_label* l = &q->p->labels[lid];
 	uint32_t i, best = DP_NONE;
 	double top = q->v->score;
-	const char* tech = NULL;
+	int tech = DP_TECH_NONE;
 	/* A label that cannot beat the best so far, whatever its domains'
 	 * suffixes, is not worth weighing domain by domain. */
 	if(label_bound(q, lid) <= q->v->score)
@@ -1254,7 +1261,7 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 			!memchr(q->label, '-', q->label_len))
 			sc = d->label_len >= 6 && !(q->p->labels[d->label].flags &
 				DP_LABEL_WORD) ? 0.6 : 0.45;
-		offer(q, d, sc, "missing-dot",
+		offer(q, d, sc, DP_TECH_MISSING_DOT,
 			"%.*s is %s with its dot%s dropped", (int)q->label_len,
 			q->label, pname, memchr(q->label, '-', q->label_len) ?
 			" turned into a hyphen or" : "");
@@ -1265,8 +1272,8 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 	if(q->label_len == d->label_len || flatten(q->label, q->label_len,
 		flat) == d->label_len)
 		return;
-	offer(q, d, 0.9, "tld-typo", "%s is %s with the dot shifted", q->reg,
-		pname);
+	offer(q, d, 0.9, DP_TECH_TLD_TYPO, "%s is %s with the dot shifted",
+		q->reg, pname);
 }
 
 /** Shifted dots and dropped dots: the concatenation keys. */
@@ -1347,11 +1354,11 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	if(k == plen && j <= ea->suffix_tok) {
 		if(ea->i == ea->label_tok && j == ea->suffix_tok &&
 			j + 1 == ea->ntok)
-			offer(q, d, 0.85, "missing-dot", "%.*s is %s with its "
+			offer(q, d, 0.85, DP_TECH_MISSING_DOT, "%.*s is %s with its "
 				"dot turned into a hyphen", (int)q->label_len,
 				q->label, pname);
 		else
-			offer(q, d, 0.9, "target-embedding", "%s contains %s",
+			offer(q, d, 0.9, DP_TECH_TARGET_EMBEDDING, "%s contains %s",
 				q->name, pname);
 		return;
 	}
@@ -1360,7 +1367,8 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	 * facebo0k-login.com). */
 	if(ea->leet) {
 		offer(q, d, length_weight(d->label_len) - 0.05,
-			"combo-squatting", "%s is %.*s, written with look-alike "
+			DP_TECH_COMBO_SQUATTING, "%s is %.*s, written with "
+			"look-alike "
 			"digits, plus other words", q->name, (int)d->label_len,
 			pname + d->label_off);
 		return;
@@ -1387,7 +1395,7 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 		return;
 	if(ea->kw) {
 		s = length_weight(d->label_len) - 0.05;
-		offer(q, d, s, "combo-squatting", "%s is %.*s plus %s",
+		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus %s",
 			q->name, (int)d->label_len, pname + d->label_off,
 			ea->kw > 1 ? "keywords" : "a keyword");
 		return;
@@ -1397,11 +1405,11 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	 * the brand is no word and comes hyphenated into the registered
 	 * label (usa-usps.shop). */
 	if(same)
-		offer(q, d, 0.55, "combo-squatting", "%s is %.*s plus a word, "
-			"under %s's own suffix", q->name, (int)d->label_len,
+		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus a "
+			"word, under %s's own suffix", q->name, (int)d->label_len,
 			pname + d->label_off, pname);
 	else if(!word && ea->in_label && d->label_len >= 4)
-		offer(q, d, 0.5, "combo-squatting", "%s is %.*s plus a word",
+		offer(q, d, 0.5, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus a word",
 			q->name, (int)d->label_len, pname + d->label_off);
 }
 
@@ -1610,7 +1618,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			d->closed) && !is_keyword(aa->rest, aa->rest_n) ?
 			0.55 : -1;
 		if(sc > 0) {
-			offer(q, d, sc, "missing-dot", "%.*s is %.*s.%s with "
+			offer(q, d, sc, DP_TECH_MISSING_DOT, "%.*s is %.*s.%s with "
 				"the dot dropped", (int)q->label_len, q->label,
 				(int)aa->rest_n, aa->rest, pname);
 			return;
@@ -1630,7 +1638,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		if(!d->closed && s > 0.75 && !in_list(lures, sizeof(lures) /
 			sizeof(lures[0]), kw, k))
 			s = 0.75;
-		offer(q, d, s, "combo-squatting", "%.*s is '%.*s' plus the "
+		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus the "
 			"keyword '%.*s'%s", (int)q->label_len, q->label,
 			(int)d->label_len, pname + d->label_off, (int)k, kw,
 			k < aa->rest_n ? " and more" : "");
@@ -1641,7 +1649,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	 * (shorter ones are inside too many words: ups in backups), or any
 	 * under a closed suffix (afblue.mil). */
 	if(same && (d->closed || d->label_len >= 4))
-		offer(q, d, 0.55, "combo-squatting", "%.*s is '%.*s' plus "
+		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
 			"'%.*s', under %s's own suffix", (int)q->label_len,
 			q->label, (int)d->label_len, pname + d->label_off,
 			(int)aa->rest_n, aa->rest, pname);
@@ -1937,7 +1945,7 @@ split_cb(struct query* q, uint32_t pid, void* arg)
 	(void)arg;
 	if(d->suffix != q->suffix_id)
 		return;
-	offer(q, d, 0.8, "subdomain", "%s is %s with a "
+	offer(q, d, 0.8, DP_TECH_SUBDOMAIN, "%s is %s with a "
 		"dot inserted", q->name, pname);
 }
 
@@ -2120,6 +2128,23 @@ find_suffix(const struct dp_policy* p, const char* s, size_t n, uint64_t h)
 	return DP_NONE;
 }
 
+/** Put a new explanation in v, cut to fit, keeping the details of the
+ * match after it if they still fit. */
+static void
+set_why(struct dp_verdict* v, const char* why)
+{
+	char detail[sizeof(v->why)];
+	size_t n;
+	snprintf(detail, sizeof(detail), "%s", dp_verdict_detail(v));
+	snprintf(v->why, sizeof(v->why), "%s", why);
+	n = strlen(v->why);
+	v->detail_at = 0;
+	if(detail[0] && n + 1 + strlen(detail) < sizeof(v->why)) {
+		memcpy(v->why + n + 1, detail, strlen(detail) + 1);
+		v->detail_at = (uint8_t)(n + 1);
+	}
+}
+
 /**
  * Turn a score into an action: the technique's thresholds or the
  * policy's, then the caps of the technique and of the protected domain.
@@ -2152,8 +2177,7 @@ decide(const struct dp_policy* p, struct dp_verdict* v, int cap)
 			v->score >= warn_at - 1e-9 ? "not reported by policy:" :
 			"weak resemblance to", v->target, v->technique,
 			v->score, v->why);
-		memcpy(v->why, why, sizeof(v->why) - 1);
-		v->why[sizeof(v->why) - 1] = 0;
+		set_why(v, why);
 		v->target = NULL;
 		v->technique = NULL;
 		v->zone_labels = 0;
@@ -2237,7 +2261,7 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	if((r = l.block) != NULL) {
 		v->score = 1.0;
 		v->target = p->strings + r->name;
-		v->technique = "listed";
+		v->technique = dp_technique_names[DP_TECH_LISTED];
 		v->zone_labels = dp_name_labels(v->target);
 		snprintf(v->why, sizeof(v->why), "listed (block %s)",
 			v->target);
@@ -2409,6 +2433,7 @@ dp_policy_check_answer(const struct dp_policy* p, const char* name,
 		snprintf(v->why, sizeof(v->why), "protected domain %s answered "
 			"from %s, expected %s: possible hijack", v->target, bad,
 			expected);
+		v->detail_at = 0;
 		v->action = act;
 		return 1;
 	}
@@ -2416,8 +2441,7 @@ dp_policy_check_answer(const struct dp_policy* p, const char* name,
 		char why[sizeof(v->why) + 128];
 		snprintf(why, sizeof(why), "%s; answered from %s, expected %s",
 			v->why, bad, expected);
-		memcpy(v->why, why, sizeof(v->why) - 1);
-		v->why[sizeof(v->why) - 1] = 0;
+		set_why(v, why);
 	}
 	if(act > v->action)
 		v->action = act;

@@ -34,8 +34,32 @@ struct dp_prot {
 	uint8_t action_cap;
 };
 
-/** The techniques, in the order of their names in policy.c. */
+/** The techniques the engine names, in the order of dp_technique_names
+ * (the answers' own, country-mismatch and hijack, are strings only). */
+enum dp_technique {
+	DP_TECH_NONE = -1,
+	DP_TECH_TLD_SWAP,
+	DP_TECH_TLD_TYPO,
+	DP_TECH_OMISSION,
+	DP_TECH_INSERTION,
+	DP_TECH_REPETITION,
+	DP_TECH_REPLACEMENT,
+	DP_TECH_TRANSPOSITION,
+	DP_TECH_VOWEL_SWAP,
+	DP_TECH_BITSQUATTING,
+	DP_TECH_HYPHENATION,
+	DP_TECH_HOMOGLYPH,
+	DP_TECH_IDN_CONFUSABLE,
+	DP_TECH_MISSING_DOT,
+	DP_TECH_SUBDOMAIN,
+	DP_TECH_TARGET_EMBEDDING,
+	DP_TECH_COMBO_SQUATTING,
+	DP_TECH_LISTED
+};
 #define DP_NTECH 17
+
+/** Their names, as verdicts and policies say them ("tld-swap"). */
+extern const char* const dp_technique_names[DP_NTECH];
 
 /** A policy's rule for one technique. */
 struct dp_tech_rule {

@@ -12,8 +12,7 @@
 
 
 
-/** Names of the techniques, in the order of enum dp_technique. */
-static const char* const technique_names[DP_NTECH] = {
+const char* const dp_technique_names[DP_NTECH] = {
 	"tld-swap", "tld-typo", "omission", "insertion", "repetition",
 	"replacement", "transposition", "vowel-swap", "bitsquatting",
 	"hyphenation", "homoglyph", "idn-confusable", "missing-dot",
@@ -25,7 +24,7 @@ dp_technique_index(const char* name)
 {
 	int i;
 	for(i = 0; i < DP_NTECH; i++)
-		if(strcmp(technique_names[i], name) == 0)
+		if(strcmp(dp_technique_names[i], name) == 0)
 			return i;
 	return -1;
 }
@@ -33,7 +32,7 @@ dp_technique_index(const char* name)
 const char*
 dp_technique_name(int i)
 {
-	return i >= 0 && i < DP_NTECH ? technique_names[i] : NULL;
+	return i >= 0 && i < DP_NTECH ? dp_technique_names[i] : NULL;
 }
 
 struct dp_policy*

@@ -340,9 +340,10 @@ dp_iso_time(uint64_t t, char* out, size_t cap)
 const char*
 dp_verdict_detail(const struct dp_verdict* v)
 {
-	size_t n = strnlen(v->why, sizeof(v->why));
-	if(n + 1 >= sizeof(v->why) || !memchr(v->why + n + 1, 0,
-		sizeof(v->why) - n - 1))
+	size_t at = v->detail_at;
+	if(at == 0 || at >= sizeof(v->why) || strnlen(v->why,
+		sizeof(v->why)) >= at || !memchr(v->why + at, 0,
+		sizeof(v->why) - at))
 		return "";
-	return v->why + n + 1;
+	return v->why + at;
 }
