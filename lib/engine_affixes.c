@@ -1,0 +1,396 @@
+/*
+ * lib/engine_affixes.c - the affixes family: a brand glued to a word without a
+ * hyphen, as a prefix or a suffix of the label.
+ */
+#include "engine.h"
+
+struct affix_arg {
+	/** the rest of the label, besides the brand */
+	const char* rest;
+	size_t rest_n;
+	/** the brand */
+	const char* brand;
+	size_t brand_n;
+	/** the rest comes before the brand */
+	int before;
+	/** the length of the keyword next to the brand in the rest
+	 * (glued_keyword), worked out by the first domain that needs it
+	 * and kept for the others (KW_UNKNOWN before) */
+	size_t kw_n;
+};
+
+#define KW_UNKNOWN ((size_t)-1)
+
+/**
+ * The keyword next to the brand in the rest of a glued label: the whole
+ * rest, or the longest keyword of 4 letters or more it starts with
+ * (brand first: yahoo+mail+customersupport) or ends with (rest first);
+ * shorter ones (id, my, app) begin and end too many words.
+ * @return its length, or 0.
+ */
+static inline int is_keyword_raw(const struct query* q, const char* s,
+	size_t n, uint64_t raw);
+
+static size_t
+glued_keyword(const struct query* q, const char* rest, size_t n, int before)
+{
+	uint64_t raw = 0, pw = 1;
+	size_t k, best = 0;
+	if(is_keyword(rest, n))
+		return n;
+	/* the polynomials (dp_key_raw) of the rest's first or last k
+	 * characters, one character at a time; a keyword is at most 12 */
+	for(k = 1; k < n && k <= 12; k++) {
+		if(!before)
+			raw = raw * DP_HASH_B + (uint64_t)(unsigned char)
+				rest[k - 1] + 1;
+		else {
+			raw += ((uint64_t)(unsigned char)rest[n - k] + 1) * pw;
+			pw *= DP_HASH_B;
+		}
+		if(k >= 4 && is_keyword_raw(q, before ? rest + n - k : rest, k,
+			raw))
+			best = k;
+	}
+	return best;
+}
+
+static void
+affix_cb(struct query* q, uint32_t pid, void* arg)
+{
+	struct affix_arg* aa = arg;
+	const struct dp_prot* d = &q->p->prot[pid];
+	const char* pname = q->p->strings + d->name;
+	int same = d->suffix == q->suffix_id;
+	size_t k;
+	double s;
+	if(aa->before && same) {
+		/* "wwwarmy.mil", "financecorpudyne.com", "ausintel.com": a
+		 * subdomain whose dot was lost.  Before a brand of fewer
+		 * than 8 letters, a longer prefix that is no host name is
+		 * more likely a word ("purchase" is not pur.chase.com,
+		 * "googlegroups" not googlegro.ups.com); a short one is a
+		 * site's or a country's host label (aus.intel.com, the
+		 * "doppelganger" domains), worth a warning, and so is any
+		 * under a closed suffix, where only the owner registers. */
+		double sc = in_list(engine_host_words, engine_nhost_words, aa->rest, aa->rest_n) ? 0.85 :
+			d->label_len >= 8 ? 0.8 : (aa->rest_n <= 3 ||
+			d->closed) && !is_keyword(aa->rest, aa->rest_n) ?
+			0.55 : -1;
+		if(sc > 0) {
+			offer(q, d, sc, DP_TECH_MISSING_DOT, "%.*s is %.*s.%s with "
+				"the dot dropped", (int)q->label_len, q->label,
+				(int)aa->rest_n, aa->rest, pname);
+			return;
+		}
+	}
+	if(aa->kw_n == KW_UNKNOWN)
+		aa->kw_n = glued_keyword(q, aa->rest, aa->rest_n,
+			aa->before);
+	if((k = aa->kw_n) != 0) {
+		/* Glued to a keyword, under an open suffix, is how brands
+		 * name their own other domains (googlemail,
+		 * microsoftonline, amazonservices): a warning at most,
+		 * unless the keyword is a lure. */
+		const char* kw = aa->before ? aa->rest + aa->rest_n - k :
+			aa->rest;
+		s = length_weight(d->label_len) - 0.05;
+		if(!d->closed && s > 0.75 && !in_list(engine_lures, engine_nlures, kw, k))
+			s = 0.75;
+		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus the "
+			"keyword '%.*s'%s", (int)q->label_len, q->label,
+			(int)d->label_len, pname + d->label_off, (int)k, kw,
+			k < aa->rest_n ? " and more" : "");
+		return;
+	}
+	/* A brand glued to any other word under its own suffix: a warning
+	 * (paypalobjects, pineapple), for a brand of 4 letters or more
+	 * (shorter ones are inside too many words: ups in backups), or any
+	 * under a closed suffix (afblue.mil). */
+	if(same && (d->closed || d->label_len >= 4))
+		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
+			"'%.*s', under %s's own suffix", (int)q->label_len,
+			q->label, (int)d->label_len, pname + d->label_off,
+			(int)aa->rest_n, aa->rest, pname);
+}
+
+/** The filter bit of a brand, from its polynomial (dp_key_raw) and
+ * length. */
+static inline uint64_t
+affix_bit(const struct dp_policy* p, uint64_t raw, size_t n)
+{
+	return (((raw ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL) >> 20) &
+		p->affix_mask;
+}
+
+/** Whether the brand with polynomial raw and length n could be a
+ * protected label that starts its name. */
+static inline int
+affix_maybe(const struct dp_policy* p, uint64_t raw, size_t n)
+{
+	uint64_t b;
+	if(!p->affix_bits)
+		return 1;
+	b = affix_bit(p, raw, n);
+	return (p->affix_bits[b >> 6] >> (b & 63)) & 1;
+}
+
+void
+dp_keywords_index(struct dp_policy* p)
+{
+	size_t i;
+	memset(p->kw_hash, 0, sizeof(p->kw_hash));
+	memset(p->kw_word, 0, sizeof(p->kw_word));
+	for(i = 0; i < engine_nkeywords; i++) {
+		uint64_t h = dp_key_hash(DP_KEY_WORD, engine_keywords[i].s,
+			engine_keywords[i].n);
+		size_t k = (size_t)h & (DP_KW_SLOTS - 1);
+		while(p->kw_hash[k])
+			k = (k + 1) & (DP_KW_SLOTS - 1);
+		p->kw_hash[k] = h;
+		p->kw_word[k] = (uint8_t)i;
+	}
+}
+
+/** The keyword filter bit of s: its length, first and last bytes. */
+static inline unsigned
+kw_bit(const char* s, size_t n)
+{
+	return (unsigned)(n * 977 + (unsigned char)s[0] * 31 +
+		(unsigned char)s[n - 1]) & (DP_KW_FILTER_BITS - 1);
+}
+
+dp_status
+dp_affix_init(struct dp_policy* p)
+{
+	uint64_t bits = 1u << 16;
+	size_t i;
+	while(bits < ((uint64_t)1 << 30) && bits < (uint64_t)p->nprot * 16)
+		bits <<= 1;
+	free(p->affix_bits);
+	free(p->prot_suffix);
+	free((void*)p->suffix_rel);
+	p->suffix_rel = NULL;
+	if(p->nsuffixes <= DP_SUFFIX_REL_MAX && !(p->suffix_rel = calloc(
+		(size_t)p->nsuffixes * p->nsuffixes + 1, 1)))
+		return DP_ERR_NOMEM;
+	p->prot_suffix = malloc(((size_t)p->nprot + 1) *
+		sizeof(*p->prot_suffix));
+	if(!(p->affix_bits = calloc(bits / 64, sizeof(uint64_t))) ||
+		!p->prot_suffix)
+		return DP_ERR_NOMEM;
+	for(i = 0; i < p->nprot; i++)
+		p->prot_suffix[i] = p->prot[i].suffix;
+	p->has_ours = 0;
+	for(i = 0; i < p->nnames && !p->has_ours; i++)
+		p->has_ours = (p->names[i].flags & DP_NAME_OURS) != 0;
+	p->affix_mask = bits - 1;
+	for(i = 0; i < p->nprot; i++) {
+		const struct dp_prot* d = &p->prot[i];
+		uint64_t b;
+		if(d->label_off != 0 || d->label_len == 0)
+			continue;
+		b = affix_bit(p, dp_key_raw(p->strings + d->name,
+			d->label_len), d->label_len);
+		p->affix_bits[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+	memset(p->kw_filter, 0, sizeof(p->kw_filter));
+	for(i = 0; i < engine_nkeywords; i++) {
+		unsigned b = kw_bit(engine_keywords[i].s, engine_keywords[i].n);
+		p->kw_filter[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+	return DP_OK;
+}
+
+/** Whether s (whose polynomial is raw) is a keyword: one probe of the
+ * policy's small keyword table, which stays in the CPU's cache. */
+static inline int
+is_keyword_raw(const struct query* q, const char* s, size_t n, uint64_t raw)
+{
+	const struct dp_policy* p = q->p;
+	uint64_t h;
+	size_t i;
+	if(n == 0)
+		return 0;
+	if(p->affix_bits) {
+		unsigned b = kw_bit(s, n);
+		if(!((p->kw_filter[b >> 6] >> (b & 63)) & 1))
+			return 0;
+	}
+	h = dp_key_fin(DP_KEY_WORD, n, raw);
+	i = (size_t)h & (DP_KW_SLOTS - 1);
+	while(q->p->kw_hash[i]) {
+		if(q->p->kw_hash[i] == h) {
+			const struct word* w = &engine_keywords[q->p->kw_word[i]];
+			return same_str(w->s, w->n, s, n);
+		}
+		i = (i + 1) & (DP_KW_SLOTS - 1);
+	}
+	return 0;
+}
+
+/** A listed name found for an affix: its protected domain, if any. */
+static void
+affix_name_cb(struct query* q, uint32_t idx, void* arg)
+{
+	const struct affix_arg* aa = arg;
+	const struct dp_namerec* r;
+	const struct dp_prot* d;
+	const char* name;
+	if(idx >= q->p->nnames)
+		return;
+	r = &q->p->names[idx];
+	if(!(r->flags & DP_NAME_PROTECTED))
+		return;
+	d = &q->p->prot[r->pid];
+	name = q->p->strings + r->name;
+	/* verify: the brand, a dot, the query's suffix */
+	if(d->suffix != q->suffix_id || d->label_off != 0 ||
+		d->label_len != aa->brand_n ||
+		memcmp(name, aa->brand, aa->brand_n) != 0)
+		return;
+	affix_cb(q, r->pid, arg);
+}
+
+/*
+ * A brand glued to a word without a hyphen: prefixes and suffixes.  A
+ * brand with a keyword is looked up by label, under any suffix; a brand
+ * with any other word only under the query's own suffix, as a whole
+ * protected name ("financecorpudyne.com": corpudyne.com), so words that
+ * merely contain a brand cost a filter probe and nothing more.  The
+ * polynomials of all of them come from two passes over the label.
+ */
+/**
+ * The polynomials of the label's prefixes and suffixes, for
+ * engine_check_affixes; the affix filter's words for them are asked for.
+ */
+void
+engine_prepare_affixes(struct query* q)
+{
+	const char* s = q->label;
+	size_t n = q->label_len, i;
+	uint64_t pw = 1;
+	if(n < 4 || n >= AFFIX_MAX)
+		return;
+	q->pre[0] = 0;
+	for(i = 0; i < n; i++)
+		q->pre[i + 1] = q->pre[i] * DP_HASH_B +
+			(uint64_t)(unsigned char)s[i] + 1;
+	q->suf[0] = 0;
+	for(i = 1; i <= n; i++) {
+		q->suf[i] = q->suf[i - 1] + ((uint64_t)(unsigned char)
+			s[n - i] + 1) * pw;
+		pw *= DP_HASH_B;
+	}
+	if(!q->p->affix_bits)
+		return;
+	for(i = 2; i + 1 < n; i++) {
+		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
+			q->pre[i], i) >> 6]);
+		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
+			q->suf[i], i) >> 6]);
+	}
+}
+
+#define ADD_LOOK(hash, bn, bf, lb) do { \
+		h[nl] = (hash); \
+		look[nl].brand_n = (uint8_t)(bn); \
+		look[nl].before = (bf); \
+		look[nl].label = (lb); \
+		nl++; \
+	} while(0)
+
+/**
+ * The affix lookups, in the order they are weighed: a brand and a
+ * keyword by label, a brand and another word as a whole name under the
+ * query's suffix (when the affix filter lets it through); their buckets
+ * are asked for.
+ */
+void
+engine_prepare_affix_keys(struct query* q)
+{
+	const char* s = q->label;
+	size_t n = q->label_len, i, nl = 0;
+	const uint64_t *pre = q->pre, *suf = q->suf;
+	uint64_t *h = q->affix_h, dotsfx, sfxpw;
+	struct affix_look* look = q->affix_look;
+	q->naffix = 0;
+	if(n < 4 || n >= AFFIX_MAX)
+		return;
+	/* brand + "." + suffix = raw(brand) * B^(1 + |suffix|) + raw(".suffix") */
+	dotsfx = dp_key_raw(q->suffix - 1, q->suffix_len + 1);
+	for(sfxpw = 1, i = 0; i <= q->suffix_len; i++)
+		sfxpw *= DP_HASH_B;
+	for(i = 2; i + 1 < n; i++) {
+		/* brand + rest */
+		if(s[i] != '-' && s[i - 1] != '-') {
+			if(is_keyword_raw(q, s + i, n - i, suf[n - i]))
+				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
+					0, 1);
+			else if(q->suffix_id != DP_NONE &&
+				affix_maybe(q->p, pre[i], i))
+				ADD_LOOK(dp_key_fin(DP_KEY_NAME, i + 1 +
+					q->suffix_len, pre[i] * sfxpw + dotsfx),
+					i, 0, 0);
+		}
+		/* rest + brand */
+		if(s[n - i] != '-' && s[n - i - 1] != '-') {
+			if(q->suffix_id != DP_NONE &&
+				affix_maybe(q->p, suf[i], i))
+				ADD_LOOK(dp_key_fin(DP_KEY_NAME, i + 1 +
+					q->suffix_len, suf[i] * sfxpw + dotsfx),
+					i, 1, 0);
+			if(is_keyword_raw(q, s, n - i, pre[n - i]))
+				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
+					1, 1);
+		}
+	}
+	for(i = 0; i < nl; i++)
+		dp_index_prefetch(&q->p->index, h[i]);
+	q->naffix = nl;
+}
+
+void
+engine_check_affixes(struct query* q)
+{
+	struct affix_arg aa;
+	const char* s = q->label;
+	size_t n = q->label_len, np, j;
+	struct dp_index_iter it[2 * AFFIX_MAX];
+	uint16_t which[2 * AFFIX_MAX];
+	np = find_batch(&q->p->index, q->affix_h, q->naffix, it, which);
+	/* The name records came in while the edits were weighed
+	 * (warm_later): ask for the names' text before reading them. */
+	for(j = 0; j < np; j++) {
+		struct dp_index_iter t = it[j];
+		uint32_t val;
+		if(q->affix_look[which[j]].label)
+			continue;
+		while(dp_index_next(&t, &val))
+			if(val < q->p->nnames)
+				__builtin_prefetch(q->p->strings +
+					q->p->names[val].name);
+	}
+	for(j = 0; j < np; j++) {
+		const struct affix_look* lk = &q->affix_look[which[j]];
+		uint32_t val;
+		aa.brand_n = lk->brand_n;
+		aa.before = lk->before;
+		aa.brand = lk->before ? s + n - lk->brand_n : s;
+		aa.rest = lk->before ? s : s + lk->brand_n;
+		aa.rest_n = n - lk->brand_n;
+		/* looked up by label: the rest is a keyword */
+		aa.kw_n = lk->label ? aa.rest_n : KW_UNKNOWN;
+		while(dp_index_next(&it[j], &val)) {
+			if(lk->label) {
+				struct label_arg la;
+				la.key = aa.brand;
+				la.n = aa.brand_n;
+				la.fn = affix_cb;
+				la.arg = &aa;
+				label_cb(q, val, &la);
+			} else
+				affix_name_cb(q, val, &aa);
+		}
+	}
+}

@@ -1,0 +1,86 @@
+/*
+ * lib/engine_concat.c - the concatenation family: a shifted or dropped dot
+ * ("googlec.om", "armymil.com").
+ */
+#include "engine.h"
+
+/** What a concatenation hit means. */
+struct concat_arg {
+	/** the label alone was the concatenation ("armymil"), not
+	 * label + suffix ("googlec" + "om") */
+	int label_only;
+	/** the key looked up */
+	const char* key;
+	size_t n;
+};
+
+static void
+concat_cb(struct query* q, uint32_t pid, void* arg)
+{
+	const struct concat_arg* ca = arg;
+	const struct dp_prot* d;
+	const char* pname;
+	char flat[DP_NAME_MAX];
+	size_t n;
+	if(pid >= q->p->nprot)
+		return;
+	d = &q->p->prot[pid];
+	pname = q->p->strings + d->name;
+	n = flatten(pname + d->label_off, strlen(pname + d->label_off), flat);
+	if(!same_str(flat, n, ca->key, ca->n))
+		return; /* a hash collision */
+	if(ca->label_only) {
+		const struct dp_suffix* x = &q->p->suffixes[d->suffix];
+		double sc = d->label_len >= 4 ? 0.85 : 0.8;
+		/* A name glued to "com" or "net" is a business name more
+		 * often than a lost dot (intelcom, telecom, unicom): only a
+		 * long brand that is no word (paypalcom) is worth a
+		 * warning.  A hyphen for the dot, a closed suffix (armymil)
+		 * or a longer one (bbccouk) stays strong. */
+		if(!x->closed && !memchr(q->p->strings + x->str, '.', x->len) &&
+			!memchr(q->label, '-', q->label_len))
+			sc = d->label_len >= 6 && !(q->p->labels[d->label].flags &
+				DP_LABEL_WORD) ? 0.6 : 0.45;
+		offer(q, d, sc, DP_TECH_MISSING_DOT,
+			"%.*s is %s with its dot%s dropped", (int)q->label_len,
+			q->label, pname, memchr(q->label, '-', q->label_len) ?
+			" turned into a hyphen or" : "");
+		return;
+	}
+	/* "ar-my.mil" flattens like "army.mil" but its dot has not
+	 * moved: that is a hyphenation, for the edit check. */
+	if(q->label_len == d->label_len || flatten(q->label, q->label_len,
+		flat) == d->label_len)
+		return;
+	offer(q, d, 0.9, DP_TECH_TLD_TYPO, "%s is %s with the dot shifted",
+		q->reg, pname);
+}
+
+/** Shifted dots and dropped dots: the concatenation keys. */
+void
+engine_check_concat(struct query* q)
+{
+	struct concat_arg ca;
+	ca.label_only = 1;
+	ca.key = q->concat;
+	ca.n = q->concat_n[0];
+	lookup_hash(q, q->concat_h[0], concat_cb, &ca);
+	ca.label_only = 0;
+	ca.n = q->concat_n[1];
+	lookup_hash(q, q->concat_h[1], concat_cb, &ca);
+}
+
+/** The concatenation keys: the label without its dots and hyphens, then
+ * with its suffix glued on; their filter blocks are asked for. */
+void
+engine_prepare_concat(struct query* q)
+{
+	size_t n = flatten(q->label, q->label_len, q->concat);
+	q->concat_n[0] = n;
+	q->concat_h[0] = dp_key_hash(DP_KEY_CONCAT, q->concat, n);
+	n += flatten(q->suffix, q->suffix_len, q->concat + n);
+	q->concat_n[1] = n;
+	q->concat_h[1] = dp_key_hash(DP_KEY_CONCAT, q->concat, n);
+	dp_index_prefetch(&q->p->index, q->concat_h[0]);
+	dp_index_prefetch(&q->p->index, q->concat_h[1]);
+}

@@ -1,0 +1,412 @@
+/*
+ * lib/engine_edits.c - the edits family: a protected label within one (folded)
+ * edit of the query's (typos, homoglyphs, IDN confusables, TLD swaps).
+ */
+#include "engine.h"
+
+/**
+ * The edit from a protected label to the query's (ASCII) label, what
+ * kind of mistake it is, and the base score of a typo of that label;
+ * worked out once per label, the same for all its domains.
+ */
+static void
+edit_of(struct query* q, uint32_t lid)
+{
+	const struct dp_label* l = &q->p->labels[lid];
+	if(q->edit_lid == lid)
+		return;
+	q->edit = dp_edit_find(q->label, q->label_len, dp_label_text(q->p, l),
+		l->len);
+	q->edit_tech = dp_edit_technique(&q->edit, q->label, q->label_len,
+		&q->edit_detail);
+	/* A look-alike character whose strong skeleton is the protected
+	 * label's own is as good as the label itself. */
+	if(q->edit_tech == DP_TECH_NONE)
+		q->edit_base = length_weight(l->len);
+	else if(q->edit_tech == DP_TECH_HOMOGLYPH && same_str(
+		q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
+		l->nstrong))
+		q->edit_base = 0.95;
+	else
+		q->edit_base = typo_weight(l->len, &q->edit, q->edit_tech);
+	q->edit_lid = lid;
+}
+
+/** How the query's skeletons stand to a protected label's. */
+enum skeleton_rel {
+	/** the strong skeletons are the same */
+	SKEL_SAME,
+	/** one edit apart, and worth an offer (skel_base) */
+	SKEL_NEAR,
+	SKEL_FAR
+};
+
+/**
+ * How the query's skeletons stand to a label's, and the evidence of a
+ * near one; worked out once per label, the same for all its domains.
+ * Every difference costs evidence, by what explains it:
+ *  - all of them characters nobody tells apart (the strong skeletons are
+ *    the same): SKEL_SAME;
+ *  - all of them look-alikes, some only weak ones (b/d, n/m, c/e, g/q:
+ *    the loose or flat skeletons are the same): the label's weight, 0.1
+ *    less for each weak one after the first (g00glc, q00qle for google);
+ *  - one of them a typo and the rest strong look-alikes (the strong
+ *    skeletons are one edit apart): the label's weight, 0.2 less for
+ *    every real change beyond the typo (dgii is dell after i/l twice and
+ *    a typo; sco is cisco without "ci", read as "cl", read as "d");
+ *  - weak look-alikes and a typo: two or more real changes (bbc and
+ *    dell, imdb and intel, pobox and roblox are different names); only
+ *    a long label (7 letters or more) two edits away keeps a warning.
+ * An internationalised label is weighed on its UTS #39 skeleton: one
+ * character off is 0.85.
+ */
+static enum skeleton_rel
+skeleton_of(struct query* q, uint32_t lid)
+{
+	const struct dp_label* l = &q->p->labels[lid];
+	const char* st = q->p->strings;
+	const char* pl = dp_label_text(q->p, l);
+	int loose_near, strong_near;
+	if(q->skel_lid == lid)
+		return q->skel;
+	q->skel_lid = lid;
+	if(same_str(q->fold.strong, q->fold.nstrong, st + l->strong,
+		l->nstrong))
+		return q->skel = SKEL_SAME;
+	q->skel = SKEL_NEAR;
+	strong_near = dp_edit_find(q->fold.strong, q->fold.nstrong,
+		st + l->strong, l->nstrong).kind != DP_EDIT_NONE;
+	if(q->fold_flags & DP_FOLD_UNICODE) {
+		q->skel_base = 0.85;
+		if(!strong_near && dp_edit_find(q->fold.loose, q->fold.nloose,
+			st + l->loose, l->nloose).kind == DP_EDIT_NONE)
+			q->skel = SKEL_FAR;
+		return q->skel;
+	}
+	if(same_str(q->fold.loose, q->fold.nloose, st + l->loose,
+		l->nloose) || same_str(q->fold.flat, q->fold.nflat, st + l->flat,
+		l->nflat)) {
+		unsigned w = dp_edit_distance(q->fold.strong, q->fold.nstrong,
+			st + l->strong, l->nstrong, 4);
+		q->skel_base = length_weight(l->len) - 0.1 * (w > 1 ? w - 1 : 0);
+		return q->skel;
+	}
+	if(strong_near) {
+		/* An escaped octet (army\000) is one odd character. */
+		unsigned d = memchr(q->label, '\\', q->label_len) ? 1 :
+			dp_edit_distance(q->label, q->label_len, pl, l->len, 4);
+		q->skel_base = (l->len <= 3 ? 0.45 : length_weight(l->len)) -
+			0.2 * (d > 1 ? d - 1 : 0);
+		return q->skel;
+	}
+	loose_near = dp_edit_find(q->fold.loose, q->fold.nloose, st + l->loose,
+		l->nloose).kind != DP_EDIT_NONE || dp_edit_find(q->fold.flat,
+		q->fold.nflat, st + l->flat, l->nflat).kind != DP_EDIT_NONE;
+	if(loose_near && l->len >= 7 && dp_edit_distance(q->label,
+		q->label_len, pl, l->len, 2) <= 2)
+		q->skel_base = 0.6;
+	else
+		q->skel = SKEL_FAR;
+	return q->skel;
+}
+
+/** A protected label within one (folded) edit of the query's label. */
+static void
+consider_edit(struct query* q, uint32_t pid)
+{
+	const struct dp_prot* d = &q->p->prot[pid];
+	const struct dp_label* l = &q->p->labels[d->label];
+	const char* pname = q->p->strings + d->name;
+	const char* pl = dp_label_text(q->p, l);
+	const char* ps = q->p->strings + q->p->suffixes[d->suffix].str;
+	enum suffix_rel rel;
+	int unicode = (q->fold_flags & DP_FOLD_UNICODE) != 0;
+	struct dp_edit e;
+	const char* detail;
+	int tech;
+	enum skeleton_rel skel;
+	double base;
+
+	if(q->explain && pid != q->win_pid)
+		return;
+	rel = suffix_relation(q, d->suffix);
+
+	if(!unicode) {
+		/* The edit is the label's, the same for all its domains. */
+		edit_of(q, d->label);
+		e = q->edit;
+		if(e.kind == DP_EDIT_SAME) {
+			double sc = swap_score(rel, d->closed, d->label_len);
+			if(rel == SUFFIX_SAME)
+				return; /* the protected domain itself */
+			if(swap_tech(rel, d->closed) == DP_TECH_TLD_TYPO)
+				offer(q, d, sc, DP_TECH_TLD_TYPO, "%s is %s with the "
+					"suffix mistyped: '%s' for '%s'",
+					q->reg, pname, q->suffix, ps);
+			else
+				offer(q, d, sc, DP_TECH_TLD_SWAP, "%s is %s under "
+					"'%s' instead of '%s'%s", q->reg, pname,
+					q->suffix, ps, rel != SUFFIX_OTHER &&
+					d->closed ? " (closed to the public)" :
+					"");
+			return;
+		}
+		if(e.kind != DP_EDIT_NONE) {
+			char why[sizeof(q->v->why)];
+			size_t w = 0;
+			base = q->edit_base;
+			tech = q->edit_tech;
+			detail = q->edit_detail;
+			if(!q->explain) {
+				offer(q, d, typo_score(rel, base), tech, "-");
+				return;
+			}
+			switch(e.kind) {
+			case DP_EDIT_OMISSION:
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
+					"without the '%c' at position %zu",
+					(int)q->label_len, q->label,
+					(int)d->label_len, pl, e.from, e.pos + 1);
+				break;
+			case DP_EDIT_INSERTION:
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
+					"with '%c' added at position %zu",
+					(int)q->label_len, q->label,
+					(int)d->label_len, pl, e.to, e.pos + 1);
+				break;
+			case DP_EDIT_REPLACEMENT:
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
+					"with '%c' for '%c' at position %zu",
+					(int)q->label_len, q->label,
+					(int)d->label_len, pl, e.to, e.from,
+					e.pos + 1);
+				break;
+			default:
+				w = dp_format(why, sizeof(why), "'%.*s' is '%.*s' "
+					"with '%c%c' swapped at position %zu",
+					(int)q->label_len, q->label,
+					(int)d->label_len, pl, e.from, e.to,
+					e.pos + 1);
+				break;
+			}
+			if(*detail)
+				w += dp_format(why + w, sizeof(why) - w,
+					" (%s)", detail);
+			if(rel != SUFFIX_SAME)
+				dp_format(why + w, sizeof(why) - w,
+					", and suffix '%s' for '%s'", q->suffix,
+					ps);
+			offer(q, d, typo_score(rel, base), tech, "%s", why);
+			return;
+		}
+	}
+	/* Not one plain edit: compare the skeletons. */
+	tech = unicode ? DP_TECH_IDN_CONFUSABLE : DP_TECH_HOMOGLYPH;
+	skel = skeleton_of(q, d->label);
+	if(skel == SKEL_SAME) {
+		base = rel == SUFFIX_SAME ? 0.95 :
+			rel == SUFFIX_OTHER ? 0.75 : 0.9;
+		offer(q, d, base, tech, "%.*s looks like '%.*s'%s%s"
+			DETAIL_SEP "skeleton '%.*s'", (int)q->label_len,
+			q->label, (int)d->label_len, pl, (q->fold_flags &
+			DP_FOLD_MIXED_SCRIPT) ? ", mixing scripts" : "",
+			rel == SUFFIX_SAME ? "" : ", under another suffix",
+			(int)l->nstrong, q->p->strings + l->strong);
+		return;
+	}
+	if(skel == SKEL_FAR)
+		return;
+	offer(q, d, typo_score(rel, q->skel_base), tech, "%.*s looks like "
+		"'%.*s' but for one character" DETAIL_SEP "skeletons '%.*s' "
+		"and '%.*s'",
+		(int)q->label_len, q->label, (int)d->label_len, pl,
+		(int)q->fold.nloose, q->fold.loose, (int)l->nloose,
+		q->p->strings + l->loose);
+}
+
+/**
+ * The best score any domain of a label could get for the query: the
+ * label's own relation under the most favourable suffix.
+ */
+static double
+label_bound(struct query* q, uint32_t lid)
+{
+	const struct dp_label* l = &q->p->labels[lid];
+	if(!(q->fold_flags & DP_FOLD_UNICODE)) {
+		edit_of(q, lid);
+		if(q->edit.kind == DP_EDIT_SAME)
+			return adjusted(q, 0.95);
+		/* a typo scores its base under the same suffix, less under
+		 * others */
+		if(q->edit.kind != DP_EDIT_NONE)
+			return adjusted(q, q->edit_base);
+	}
+	if(same_str(q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
+		l->nstrong))
+		return adjusted(q, 0.95);
+	return adjusted(q, (q->fold_flags & DP_FOLD_UNICODE) ? 0.85 :
+		length_weight(l->len));
+}
+
+/** Weigh a label within one (folded) edit of the query's, then, if it
+ * could win, each of its domains. */
+static void
+weigh_label(struct query* q, uint32_t lid)
+{
+	const struct dp_label* l = &q->p->labels[lid];
+	uint32_t i, best = DP_NONE;
+	double top = q->v->score;
+	int tech = DP_TECH_NONE;
+	/* A label that cannot beat the best so far, whatever its domains'
+	 * suffixes, is not worth weighing domain by domain. */
+	if(label_bound(q, lid) <= q->v->score)
+		return;
+	if((q->fold_flags & DP_FOLD_UNICODE) || q->edit.kind == DP_EDIT_NONE) {
+		/* Skeletons to compare: the label's own, so a label whose
+		 * skeletons are not near the query's is done with at once,
+		 * not once per domain; the others domain by domain. */
+		if(skeleton_of(q, lid) == SKEL_FAR)
+			return;
+		for(i = l->first; i < l->first + l->n; i++)
+			consider_edit(q, i);
+		return;
+	}
+	/* One plain edit of an ASCII label: a domain's score depends only
+	 * on its suffix, read from the compact table; the first of the
+	 * best is offered, as weighing them one by one would. */
+	for(i = l->first; i < l->first + l->n; i++) {
+		uint32_t sid = q->p->prot_suffix[i];
+		enum suffix_rel rel = suffix_relation(q, sid);
+		int closed = q->p->suffixes[sid].closed;
+		double sc = q->edit.kind == DP_EDIT_SAME ? swap_score(rel,
+			closed, l->len) : typo_score(rel, q->edit_base);
+		if(sc < 0)
+			continue;
+		sc = final_score(q, closed, sid, sc);
+		if(sc > top) {
+			top = sc;
+			best = i;
+			tech = q->edit.kind != DP_EDIT_SAME ? q->edit_tech :
+				swap_tech(rel, closed);
+		}
+	}
+	if(best != DP_NONE)
+		offer_pid(q, best, top, tech);
+}
+
+/** Candidate labels fetched together before they are weighed. */
+#define EDIT_BATCH 32
+
+/** Weigh a batch of candidate labels: their records were asked for when
+ * they were found; ask for their domains' suffixes (and long labels'
+ * text), then weigh. */
+static void
+weigh_batch(struct query* q, const uint32_t* lid, size_t n)
+{
+	size_t i;
+	for(i = 0; i < n; i++) {
+		const struct dp_label* l = &q->p->labels[lid[i]];
+		const uint32_t* d = &q->p->prot_suffix[l->first];
+		const uint32_t* e = d + l->n;
+		if(l->len >= DP_LABEL_HEAD)
+			__builtin_prefetch(q->p->strings + l->str);
+		/* the suffixes of the label's domains, up to 4 lines */
+		for(; d < e && d < &q->p->prot_suffix[l->first] + 64; d += 16)
+			__builtin_prefetch(d);
+	}
+	for(i = 0; i < n; i++)
+		weigh_label(q, lid[i]);
+}
+
+/**
+ * Ask for the records the later checks will read (the labels their
+ * tokens and keywords find, the name records of their affixes), so that
+ * they come in while the edits are weighed.  Their buckets were asked
+ * for with the edits' own.
+ */
+static void
+warm_later(const struct query* q)
+{
+	const struct dp_policy* p = q->p;
+	struct dp_index_iter it;
+	uint32_t val;
+	size_t i;
+	for(i = 0; i < q->ntok_h; i++)
+		if(dp_index_find(&p->index, q->tok_h[i], &it))
+			while(dp_index_next(&it, &val))
+				if(val < p->nlabels)
+					__builtin_prefetch(&p->labels[val]);
+	for(i = 0; i < q->naffix; i++)
+		if(dp_index_find(&p->index, q->affix_h[i], &it))
+			while(dp_index_next(&it, &val)) {
+				if(q->affix_look[i].label && val < p->nlabels)
+					__builtin_prefetch(&p->labels[val]);
+				else if(!q->affix_look[i].label &&
+					val < p->nnames)
+					__builtin_prefetch(&p->names[val]);
+			}
+}
+
+/** Typos, homoglyphs, TLD swaps: the deletion neighbourhoods of the
+ * flat and loose folds.  Every candidate label is weighed once, in the
+ * order its keys were found. */
+void
+engine_check_edits(struct query* q)
+{
+	struct dp_index_iter it[2 * DP_DEL_KEYS];
+	uint16_t which[2 * DP_DEL_KEYS];
+	uint32_t batch[EDIT_BATCH];
+	size_t i, np, nb = 0;
+	if(q->explain) {
+		/* Only the winner is worded, and it is known. */
+		consider_edit(q, q->win_pid);
+		return;
+	}
+	np = find_batch(&q->p->index, q->del_h, q->ndel, it, which);
+	for(i = 0; i < np; i++) {
+		uint32_t val, qpos = q->del_pos[which[i]];
+		while(dp_index_next(&it[i], &val)) {
+			uint32_t lid = DP_DEL_LABEL(val), ipos = DP_DEL_POS(val);
+			size_t j;
+			if(lid >= q->p->nlabels)
+				continue;
+			/* Deletions at positions more than one apart: two
+			 * edits. */
+			if(ipos != DP_DEL_NONE && qpos != DP_DEL_NONE &&
+				(ipos > qpos + 1 || qpos > ipos + 1))
+				continue;
+			/* Several deletions lead to the same label. */
+			for(j = 0; j < q->nseen; j++)
+				if(q->seen[j] == lid)
+					break;
+			if(j < q->nseen)
+				continue;
+			if(q->nseen < sizeof(q->seen) / sizeof(q->seen[0]))
+				q->seen[q->nseen++] = lid;
+			__builtin_prefetch(&q->p->labels[lid]);
+			batch[nb++] = lid;
+			if(nb == EDIT_BATCH) {
+				weigh_batch(q, batch, nb);
+				nb = 0;
+			}
+		}
+	}
+	warm_later(q);
+	weigh_batch(q, batch, nb);
+}
+
+/** The deletion keys of the flat and loose folds; their buckets are
+ * asked for. */
+void
+engine_prepare_edits(struct query* q)
+{
+	size_t i;
+	q->ndel = dp_key_deletions(q->fold.flat, q->fold.nflat, q->del_h,
+		q->del_pos);
+	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
+		q->fold.nflat))
+		q->ndel += dp_key_deletions(q->fold.loose, q->fold.nloose,
+			q->del_h + q->ndel, q->del_pos + q->ndel);
+	for(i = 0; i < q->ndel; i++)
+		dp_index_prefetch(&q->p->index, q->del_h[i]);
+}
