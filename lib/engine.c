@@ -367,7 +367,7 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 
 	/* On equal scores the first offer stands: the more specific
 	 * explanations go first. */
-	q.edit_lid = q.skel_lid = DP_NONE;
+	q.ed.edit_lid = q.ed.skel_lid = DP_NONE;
 	run_family(&q, FAM_SPLIT);
 	run_family(&q, FAM_EDITS);
 	run_family(&q, FAM_CONCAT);
@@ -387,8 +387,8 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		__builtin_prefetch(p->strings + w->name);
 		v->target = p->strings + w->name;
 		q.explain = 1;
-		q.nseen = 0;
-		q.edit_lid = q.skel_lid = DP_NONE;
+		q.ed.nseen = 0;
+		q.ed.edit_lid = q.ed.skel_lid = DP_NONE;
 		run_family(&q, q.win_family);
 	}
 

@@ -124,6 +124,68 @@ struct affix_look {
 	uint8_t brand_n, before, label;
 };
 
+/** What the edits family knows of the label it weighed last (cleared
+ * for each query). */
+struct edits_state {
+	/** labels already weighed by engine_check_edits (ek.seen) */
+	size_t nseen;
+	/** the edit of the label last weighed, for its other domains, and
+	 * what kind of mistake it is */
+	uint32_t edit_lid;
+	struct dp_edit edit;
+	/** how the skeletons of the label last compared stand to the
+	 * query's (skeleton_of), and the evidence of a near one */
+	uint32_t skel_lid;
+	int skel;
+	double skel_base;
+	/** the technique of that edit (DP_TECH_NONE: not one), and a note */
+	int edit_tech;
+	const char* edit_detail;
+	double edit_base;
+};
+
+/** The edits family's keys: the deletion keys of the folds and where
+ * each deleted, and the labels already weighed. */
+struct edits_keys {
+	uint32_t seen[64];
+	uint64_t del_h[2 * DP_DEL_KEYS];
+	uint8_t del_pos[2 * DP_DEL_KEYS];
+	size_t ndel;
+};
+
+/** The concatenation keys: the flattened label, then it and the
+ * flattened suffix (concat_n[1] bytes of concat), and their hashes. */
+struct concat_keys {
+	char concat[DP_NAME_MAX];
+	size_t concat_n[2];
+	uint64_t concat_h[2];
+};
+
+/** The affixes family's keys: polynomials of the label's prefixes and
+ * suffixes (pre[i]: the first i characters, suf[i]: the last i), when
+ * 4 <= label_len < AFFIX_MAX, and the lookups made of them
+ * (engine_prepare_affix_keys). */
+struct affix_keys {
+	uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX];
+	uint64_t affix_h[2 * AFFIX_MAX];
+	struct affix_look affix_look[2 * AFFIX_MAX];
+	size_t naffix;
+};
+
+/** The tokens of the name (engine_prepare_tokens): the registered
+ * label's first, the suffix's first; the keys of those looked up, and
+ * the text each key is of: the token's own, or its digits read as
+ * letters (leet). */
+struct token_keys {
+	struct token tok[MAX_TOKENS];
+	size_t ntok, label_tok, suffix_tok;
+	uint64_t tok_h[MAX_TOKENS + LEET_TOKENS];
+	uint8_t tok_which[MAX_TOKENS + LEET_TOKENS];
+	const char* tok_key[MAX_TOKENS + LEET_TOKENS];
+	size_t ntok_h, nleet;
+	char leet[LEET_TOKENS][LEET_MAX];
+};
+
 /** What is known about the queried name while it is checked. */
 struct query {
 	const struct dp_policy* p;
@@ -141,7 +203,6 @@ struct query {
 	unsigned fold_flags;
 	/** the best verdict so far */
 	struct dp_verdict* v;
-	size_t nseen;
 	/** the check running now (enum family) */
 	int family;
 	/** Explaining costs more than checking, so the checks first run
@@ -153,19 +214,8 @@ struct query {
 	/** the best offer's technique (enum dp_technique): the second run
 	 * words the offer of this domain, score and technique */
 	int win_tech;
-	/** the edit of the label last weighed, for its other domains, and
-	 * what kind of mistake it is */
-	uint32_t edit_lid;
-	struct dp_edit edit;
-	/** how the skeletons of the label last compared stand to the
-	 * query's (skeleton_of), and the evidence of a near one */
-	uint32_t skel_lid;
-	int skel;
-	double skel_base;
-	/** the technique of that edit (DP_TECH_NONE: not one), and a note */
-	int edit_tech;
-	const char* edit_detail;
-	double edit_base;
+	/** the edits family's (engine_edits.c) */
+	struct edits_state ed;
 	/** suffix relations already worked out: suffix id + 1, relation */
 	uint32_t memo_suffix[SUFFIX_MEMO];
 	uint8_t memo_rel[SUFFIX_MEMO];
@@ -173,44 +223,22 @@ struct query {
 	/* What follows is written before it is read: a new query clears
 	 * only the fields above (QUERY_CLEAR). */
 
-	/** labels already weighed by engine_check_edits (nseen of them) */
-	uint32_t seen[64];
+	/** the edits family's keys */
+	struct edits_keys ek;
 	/** folds of the registered label */
 	struct dp_folded fold;
 	/** the hash of the suffix's key */
 	uint64_t suffix_h;
-	/** the concatenation keys: the flattened label, then it and the
-	 * flattened suffix (concat_n[1] bytes of concat), and their hashes */
-	char concat[DP_NAME_MAX];
-	size_t concat_n[2];
-	uint64_t concat_h[2];
-	/** polynomials of the label's prefixes and suffixes (pre[i]: the
-	 * first i characters, suf[i]: the last i), when 4 <= label_len <
-	 * AFFIX_MAX */
-	uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX];
-	/** the affix lookups (engine_prepare_affix_keys) */
-	uint64_t affix_h[2 * AFFIX_MAX];
-	struct affix_look affix_look[2 * AFFIX_MAX];
-	size_t naffix;
-	/** the deletion keys of the folds, and where each deleted */
-	uint64_t del_h[2 * DP_DEL_KEYS];
-	uint8_t del_pos[2 * DP_DEL_KEYS];
-	size_t ndel;
-	/** the tokens of the name (engine_prepare_tokens): the registered label's
-	 * first, the suffix's first; and the keys of those looked up */
-	struct token tok[MAX_TOKENS];
-	size_t ntok, label_tok, suffix_tok;
-	uint64_t tok_h[MAX_TOKENS + LEET_TOKENS];
-	uint8_t tok_which[MAX_TOKENS + LEET_TOKENS];
-	/** the text each key is of: the token's own, or its digits read
-	 * as letters (leet) */
-	const char* tok_key[MAX_TOKENS + LEET_TOKENS];
-	size_t ntok_h, nleet;
-	char leet[LEET_TOKENS][LEET_MAX];
+	/** the concatenation family's keys (engine_concat.c) */
+	struct concat_keys cc;
+	/** the affixes family's keys (engine_affixes.c) */
+	struct affix_keys af;
+	/** the tokens family's keys (engine_tokens.c) */
+	struct token_keys tk;
 };
 
 /** The part of struct query a new query clears. */
-#define QUERY_CLEAR offsetof(struct query, seen)
+#define QUERY_CLEAR offsetof(struct query, ek)
 
 /** The checks, in the order they run. */
 enum family {

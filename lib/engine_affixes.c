@@ -272,13 +272,13 @@ engine_prepare_affixes(struct query* q)
 	uint64_t pw = 1;
 	if(n < 4 || n >= AFFIX_MAX)
 		return;
-	q->pre[0] = 0;
+	q->af.pre[0] = 0;
 	for(i = 0; i < n; i++)
-		q->pre[i + 1] = q->pre[i] * DP_HASH_B +
+		q->af.pre[i + 1] = q->af.pre[i] * DP_HASH_B +
 			(uint64_t)(unsigned char)s[i] + 1;
-	q->suf[0] = 0;
+	q->af.suf[0] = 0;
 	for(i = 1; i <= n; i++) {
-		q->suf[i] = q->suf[i - 1] + ((uint64_t)(unsigned char)
+		q->af.suf[i] = q->af.suf[i - 1] + ((uint64_t)(unsigned char)
 			s[n - i] + 1) * pw;
 		pw *= DP_HASH_B;
 	}
@@ -286,9 +286,9 @@ engine_prepare_affixes(struct query* q)
 		return;
 	for(i = 2; i + 1 < n; i++) {
 		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
-			q->pre[i], i) >> 6]);
+			q->af.pre[i], i) >> 6]);
 		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
-			q->suf[i], i) >> 6]);
+			q->af.suf[i], i) >> 6]);
 	}
 }
 
@@ -311,10 +311,10 @@ engine_prepare_affix_keys(struct query* q)
 {
 	const char* s = q->label;
 	size_t n = q->label_len, i, nl = 0;
-	const uint64_t *pre = q->pre, *suf = q->suf;
-	uint64_t *h = q->affix_h, dotsfx, sfxpw;
-	struct affix_look* look = q->affix_look;
-	q->naffix = 0;
+	const uint64_t *pre = q->af.pre, *suf = q->af.suf;
+	uint64_t *h = q->af.affix_h, dotsfx, sfxpw;
+	struct affix_look* look = q->af.affix_look;
+	q->af.naffix = 0;
 	if(n < 4 || n >= AFFIX_MAX)
 		return;
 	/* brand + "." + suffix = raw(brand) * B^(1 + |suffix|) + raw(".suffix") */
@@ -347,7 +347,7 @@ engine_prepare_affix_keys(struct query* q)
 	}
 	for(i = 0; i < nl; i++)
 		dp_index_prefetch(&q->p->index, h[i]);
-	q->naffix = nl;
+	q->af.naffix = nl;
 }
 
 void
@@ -358,13 +358,13 @@ engine_check_affixes(struct query* q)
 	size_t n = q->label_len, np, j;
 	struct dp_index_iter it[2 * AFFIX_MAX];
 	uint16_t which[2 * AFFIX_MAX];
-	np = find_batch(&q->p->index, q->affix_h, q->naffix, it, which);
+	np = find_batch(&q->p->index, q->af.affix_h, q->af.naffix, it, which);
 	/* The name records came in while the edits were weighed
 	 * (warm_later): ask for the names' text before reading them. */
 	for(j = 0; j < np; j++) {
 		struct dp_index_iter t = it[j];
 		uint32_t val;
-		if(q->affix_look[which[j]].label)
+		if(q->af.affix_look[which[j]].label)
 			continue;
 		while(dp_index_next(&t, &val))
 			if(val < q->p->nnames)
@@ -372,7 +372,7 @@ engine_check_affixes(struct query* q)
 					q->p->names[val].name);
 	}
 	for(j = 0; j < np; j++) {
-		const struct affix_look* lk = &q->affix_look[which[j]];
+		const struct affix_look* lk = &q->af.affix_look[which[j]];
 		uint32_t val;
 		aa.brand_n = lk->brand_n;
 		aa.before = lk->before;

@@ -62,12 +62,12 @@ engine_check_concat(struct query* q)
 {
 	struct concat_arg ca;
 	ca.label_only = 1;
-	ca.key = q->concat;
-	ca.n = q->concat_n[0];
-	lookup_hash(q, q->concat_h[0], concat_cb, &ca);
+	ca.key = q->cc.concat;
+	ca.n = q->cc.concat_n[0];
+	lookup_hash(q, q->cc.concat_h[0], concat_cb, &ca);
 	ca.label_only = 0;
-	ca.n = q->concat_n[1];
-	lookup_hash(q, q->concat_h[1], concat_cb, &ca);
+	ca.n = q->cc.concat_n[1];
+	lookup_hash(q, q->cc.concat_h[1], concat_cb, &ca);
 }
 
 /** The concatenation keys: the label without its dots and hyphens, then
@@ -75,12 +75,12 @@ engine_check_concat(struct query* q)
 void
 engine_prepare_concat(struct query* q)
 {
-	size_t n = flatten(q->label, q->label_len, q->concat);
-	q->concat_n[0] = n;
-	q->concat_h[0] = dp_key_hash(DP_KEY_CONCAT, q->concat, n);
-	n += flatten(q->suffix, q->suffix_len, q->concat + n);
-	q->concat_n[1] = n;
-	q->concat_h[1] = dp_key_hash(DP_KEY_CONCAT, q->concat, n);
-	dp_index_prefetch(&q->p->index, q->concat_h[0]);
-	dp_index_prefetch(&q->p->index, q->concat_h[1]);
+	size_t n = flatten(q->label, q->label_len, q->cc.concat);
+	q->cc.concat_n[0] = n;
+	q->cc.concat_h[0] = dp_key_hash(DP_KEY_CONCAT, q->cc.concat, n);
+	n += flatten(q->suffix, q->suffix_len, q->cc.concat + n);
+	q->cc.concat_n[1] = n;
+	q->cc.concat_h[1] = dp_key_hash(DP_KEY_CONCAT, q->cc.concat, n);
+	dp_index_prefetch(&q->p->index, q->cc.concat_h[0]);
+	dp_index_prefetch(&q->p->index, q->cc.concat_h[1]);
 }

@@ -13,23 +13,23 @@ static void
 edit_of(struct query* q, uint32_t lid)
 {
 	const struct dp_label* l = &q->p->labels[lid];
-	if(q->edit_lid == lid)
+	if(q->ed.edit_lid == lid)
 		return;
-	q->edit = dp_edit_find(q->label, q->label_len, dp_label_text(q->p, l),
+	q->ed.edit = dp_edit_find(q->label, q->label_len, dp_label_text(q->p, l),
 		l->len);
-	q->edit_tech = dp_edit_technique(&q->edit, q->label, q->label_len,
-		&q->edit_detail);
+	q->ed.edit_tech = dp_edit_technique(&q->ed.edit, q->label, q->label_len,
+		&q->ed.edit_detail);
 	/* A look-alike character whose strong skeleton is the protected
 	 * label's own is as good as the label itself. */
-	if(q->edit_tech == DP_TECH_NONE)
-		q->edit_base = length_weight(l->len);
-	else if(q->edit_tech == DP_TECH_HOMOGLYPH && same_str(
+	if(q->ed.edit_tech == DP_TECH_NONE)
+		q->ed.edit_base = length_weight(l->len);
+	else if(q->ed.edit_tech == DP_TECH_HOMOGLYPH && same_str(
 		q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
 		l->nstrong))
-		q->edit_base = 0.95;
+		q->ed.edit_base = 0.95;
 	else
-		q->edit_base = typo_weight(l->len, &q->edit, q->edit_tech);
-	q->edit_lid = lid;
+		q->ed.edit_base = typo_weight(l->len, &q->ed.edit, q->ed.edit_tech);
+	q->ed.edit_lid = lid;
 }
 
 /** How the query's skeletons stand to a protected label's. */
@@ -67,47 +67,47 @@ skeleton_of(struct query* q, uint32_t lid)
 	const char* st = q->p->strings;
 	const char* pl = dp_label_text(q->p, l);
 	int loose_near, strong_near;
-	if(q->skel_lid == lid)
-		return q->skel;
-	q->skel_lid = lid;
+	if(q->ed.skel_lid == lid)
+		return q->ed.skel;
+	q->ed.skel_lid = lid;
 	if(same_str(q->fold.strong, q->fold.nstrong, st + l->strong,
 		l->nstrong))
-		return q->skel = SKEL_SAME;
-	q->skel = SKEL_NEAR;
+		return q->ed.skel = SKEL_SAME;
+	q->ed.skel = SKEL_NEAR;
 	strong_near = dp_edit_find(q->fold.strong, q->fold.nstrong,
 		st + l->strong, l->nstrong).kind != DP_EDIT_NONE;
 	if(q->fold_flags & DP_FOLD_UNICODE) {
-		q->skel_base = 0.85;
+		q->ed.skel_base = 0.85;
 		if(!strong_near && dp_edit_find(q->fold.loose, q->fold.nloose,
 			st + l->loose, l->nloose).kind == DP_EDIT_NONE)
-			q->skel = SKEL_FAR;
-		return q->skel;
+			q->ed.skel = SKEL_FAR;
+		return q->ed.skel;
 	}
 	if(same_str(q->fold.loose, q->fold.nloose, st + l->loose,
 		l->nloose) || same_str(q->fold.flat, q->fold.nflat, st + l->flat,
 		l->nflat)) {
 		unsigned w = dp_edit_distance(q->fold.strong, q->fold.nstrong,
 			st + l->strong, l->nstrong, 4);
-		q->skel_base = length_weight(l->len) - 0.1 * (w > 1 ? w - 1 : 0);
-		return q->skel;
+		q->ed.skel_base = length_weight(l->len) - 0.1 * (w > 1 ? w - 1 : 0);
+		return q->ed.skel;
 	}
 	if(strong_near) {
 		/* An escaped octet (army\000) is one odd character. */
 		unsigned d = memchr(q->label, '\\', q->label_len) ? 1 :
 			dp_edit_distance(q->label, q->label_len, pl, l->len, 4);
-		q->skel_base = (l->len <= 3 ? 0.45 : length_weight(l->len)) -
+		q->ed.skel_base = (l->len <= 3 ? 0.45 : length_weight(l->len)) -
 			0.2 * (d > 1 ? d - 1 : 0);
-		return q->skel;
+		return q->ed.skel;
 	}
 	loose_near = dp_edit_find(q->fold.loose, q->fold.nloose, st + l->loose,
 		l->nloose).kind != DP_EDIT_NONE || dp_edit_find(q->fold.flat,
 		q->fold.nflat, st + l->flat, l->nflat).kind != DP_EDIT_NONE;
 	if(loose_near && l->len >= 7 && dp_edit_distance(q->label,
 		q->label_len, pl, l->len, 2) <= 2)
-		q->skel_base = 0.6;
+		q->ed.skel_base = 0.6;
 	else
-		q->skel = SKEL_FAR;
-	return q->skel;
+		q->ed.skel = SKEL_FAR;
+	return q->ed.skel;
 }
 
 /** A protected label within one (folded) edit of the query's label. */
@@ -134,7 +134,7 @@ consider_edit(struct query* q, uint32_t pid)
 	if(!unicode) {
 		/* The edit is the label's, the same for all its domains. */
 		edit_of(q, d->label);
-		e = q->edit;
+		e = q->ed.edit;
 		if(e.kind == DP_EDIT_SAME) {
 			double sc = swap_score(rel, d->closed, d->label_len);
 			if(rel == SUFFIX_SAME)
@@ -154,9 +154,9 @@ consider_edit(struct query* q, uint32_t pid)
 		if(e.kind != DP_EDIT_NONE) {
 			char why[sizeof(q->v->why)];
 			size_t w = 0;
-			base = q->edit_base;
-			tech = q->edit_tech;
-			detail = q->edit_detail;
+			base = q->ed.edit_base;
+			tech = q->ed.edit_tech;
+			detail = q->ed.edit_detail;
 			if(!q->explain) {
 				offer(q, d, typo_score(rel, base), tech, "-");
 				return;
@@ -216,7 +216,7 @@ consider_edit(struct query* q, uint32_t pid)
 	}
 	if(skel == SKEL_FAR)
 		return;
-	offer(q, d, typo_score(rel, q->skel_base), tech, "%.*s looks like "
+	offer(q, d, typo_score(rel, q->ed.skel_base), tech, "%.*s looks like "
 		"'%.*s' but for one character" DETAIL_SEP "skeletons '%.*s' "
 		"and '%.*s'",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
@@ -234,12 +234,12 @@ label_bound(struct query* q, uint32_t lid)
 	const struct dp_label* l = &q->p->labels[lid];
 	if(!(q->fold_flags & DP_FOLD_UNICODE)) {
 		edit_of(q, lid);
-		if(q->edit.kind == DP_EDIT_SAME)
+		if(q->ed.edit.kind == DP_EDIT_SAME)
 			return adjusted(q, 0.95);
 		/* a typo scores its base under the same suffix, less under
 		 * others */
-		if(q->edit.kind != DP_EDIT_NONE)
-			return adjusted(q, q->edit_base);
+		if(q->ed.edit.kind != DP_EDIT_NONE)
+			return adjusted(q, q->ed.edit_base);
 	}
 	if(same_str(q->fold.strong, q->fold.nstrong, q->p->strings + l->strong,
 		l->nstrong))
@@ -261,7 +261,7 @@ weigh_label(struct query* q, uint32_t lid)
 	 * suffixes, is not worth weighing domain by domain. */
 	if(label_bound(q, lid) <= q->v->score)
 		return;
-	if((q->fold_flags & DP_FOLD_UNICODE) || q->edit.kind == DP_EDIT_NONE) {
+	if((q->fold_flags & DP_FOLD_UNICODE) || q->ed.edit.kind == DP_EDIT_NONE) {
 		/* Skeletons to compare: the label's own, so a label whose
 		 * skeletons are not near the query's is done with at once,
 		 * not once per domain; the others domain by domain. */
@@ -278,15 +278,15 @@ weigh_label(struct query* q, uint32_t lid)
 		uint32_t sid = q->p->prot_suffix[i];
 		enum suffix_rel rel = suffix_relation(q, sid);
 		int closed = q->p->suffixes[sid].closed;
-		double sc = q->edit.kind == DP_EDIT_SAME ? swap_score(rel,
-			closed, l->len) : typo_score(rel, q->edit_base);
+		double sc = q->ed.edit.kind == DP_EDIT_SAME ? swap_score(rel,
+			closed, l->len) : typo_score(rel, q->ed.edit_base);
 		if(sc < 0)
 			continue;
 		sc = final_score(q, closed, sid, sc);
 		if(sc > top) {
 			top = sc;
 			best = i;
-			tech = q->edit.kind != DP_EDIT_SAME ? q->edit_tech :
+			tech = q->ed.edit.kind != DP_EDIT_SAME ? q->ed.edit_tech :
 				swap_tech(rel, closed);
 		}
 	}
@@ -331,17 +331,17 @@ warm_later(const struct query* q)
 	struct dp_index_iter it;
 	uint32_t val;
 	size_t i;
-	for(i = 0; i < q->ntok_h; i++)
-		if(dp_index_find(&p->index, q->tok_h[i], &it))
+	for(i = 0; i < q->tk.ntok_h; i++)
+		if(dp_index_find(&p->index, q->tk.tok_h[i], &it))
 			while(dp_index_next(&it, &val))
 				if(val < p->nlabels)
 					__builtin_prefetch(&p->labels[val]);
-	for(i = 0; i < q->naffix; i++)
-		if(dp_index_find(&p->index, q->affix_h[i], &it))
+	for(i = 0; i < q->af.naffix; i++)
+		if(dp_index_find(&p->index, q->af.affix_h[i], &it))
 			while(dp_index_next(&it, &val)) {
-				if(q->affix_look[i].label && val < p->nlabels)
+				if(q->af.affix_look[i].label && val < p->nlabels)
 					__builtin_prefetch(&p->labels[val]);
-				else if(!q->affix_look[i].label &&
+				else if(!q->af.affix_look[i].label &&
 					val < p->nnames)
 					__builtin_prefetch(&p->names[val]);
 			}
@@ -362,9 +362,9 @@ engine_check_edits(struct query* q)
 		consider_edit(q, q->win_pid);
 		return;
 	}
-	np = find_batch(&q->p->index, q->del_h, q->ndel, it, which);
+	np = find_batch(&q->p->index, q->ek.del_h, q->ek.ndel, it, which);
 	for(i = 0; i < np; i++) {
-		uint32_t val, qpos = q->del_pos[which[i]];
+		uint32_t val, qpos = q->ek.del_pos[which[i]];
 		while(dp_index_next(&it[i], &val)) {
 			uint32_t lid = DP_DEL_LABEL(val), ipos = DP_DEL_POS(val);
 			size_t j;
@@ -376,13 +376,13 @@ engine_check_edits(struct query* q)
 				(ipos > qpos + 1 || qpos > ipos + 1))
 				continue;
 			/* Several deletions lead to the same label. */
-			for(j = 0; j < q->nseen; j++)
-				if(q->seen[j] == lid)
+			for(j = 0; j < q->ed.nseen; j++)
+				if(q->ek.seen[j] == lid)
 					break;
-			if(j < q->nseen)
+			if(j < q->ed.nseen)
 				continue;
-			if(q->nseen < sizeof(q->seen) / sizeof(q->seen[0]))
-				q->seen[q->nseen++] = lid;
+			if(q->ed.nseen < sizeof(q->ek.seen) / sizeof(q->ek.seen[0]))
+				q->ek.seen[q->ed.nseen++] = lid;
 			__builtin_prefetch(&q->p->labels[lid]);
 			batch[nb++] = lid;
 			if(nb == EDIT_BATCH) {
@@ -401,12 +401,12 @@ void
 engine_prepare_edits(struct query* q)
 {
 	size_t i;
-	q->ndel = dp_key_deletions(q->fold.flat, q->fold.nflat, q->del_h,
-		q->del_pos);
+	q->ek.ndel = dp_key_deletions(q->fold.flat, q->fold.nflat, q->ek.del_h,
+		q->ek.del_pos);
 	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
 		q->fold.nflat))
-		q->ndel += dp_key_deletions(q->fold.loose, q->fold.nloose,
-			q->del_h + q->ndel, q->del_pos + q->ndel);
-	for(i = 0; i < q->ndel; i++)
-		dp_index_prefetch(&q->p->index, q->del_h[i]);
+		q->ek.ndel += dp_key_deletions(q->fold.loose, q->fold.nloose,
+			q->ek.del_h + q->ek.ndel, q->ek.del_pos + q->ek.ndel);
+	for(i = 0; i < q->ek.ndel; i++)
+		dp_index_prefetch(&q->p->index, q->ek.del_h[i]);
 }

@@ -151,17 +151,17 @@ read_leet(const char* s, size_t n, char* out)
 void
 engine_prepare_tokens(struct query* q)
 {
-	struct token* tok = q->tok;
+	struct token* tok = q->tk.tok;
 	size_t ntok = 0, i;
 	const char* s = q->name;
 	const char* end = q->suffix - 1; /* the dot before the suffix */
-	q->label_tok = 0;
+	q->tk.label_tok = 0;
 	while(s < end && ntok < MAX_TOKENS) {
 		const char* e = s;
 		while(e < end && *e != '.' && *e != '-')
 			e++;
 		if(s == q->label)
-			q->label_tok = ntok;
+			q->tk.label_tok = ntok;
 		if(e > s) {
 			tok[ntok].s = s;
 			tok[ntok].n = (size_t)(e - s);
@@ -170,7 +170,7 @@ engine_prepare_tokens(struct query* q)
 		}
 		s = e + 1;
 	}
-	q->suffix_tok = ntok;
+	q->tk.suffix_tok = ntok;
 	s = q->suffix;
 	while(*s && ntok < MAX_TOKENS) {
 		const char* e = strchr(s, '.');
@@ -183,31 +183,31 @@ engine_prepare_tokens(struct query* q)
 			break;
 		s = e + 1;
 	}
-	q->ntok = ntok;
-	q->ntok_h = 0;
+	q->tk.ntok = ntok;
+	q->tk.ntok_h = 0;
 	if(ntok < 2)
 		return;
-	q->nleet = 0;
+	q->tk.nleet = 0;
 	for(i = 0; i < ntok && tok[i].s < q->suffix; i++) {
 		/* A token equal to the whole label is a typo or TLD
 		 * matter, handled by the edit check. */
 		if(tok[i].s == q->label && tok[i].n == q->label_len)
 			continue;
-		q->tok_which[q->ntok_h] = (uint8_t)i;
-		q->tok_key[q->ntok_h] = tok[i].s;
-		q->tok_h[q->ntok_h] = dp_key_hash(DP_KEY_LABEL, tok[i].s,
+		q->tk.tok_which[q->tk.ntok_h] = (uint8_t)i;
+		q->tk.tok_key[q->tk.ntok_h] = tok[i].s;
+		q->tk.tok_h[q->tk.ntok_h] = dp_key_hash(DP_KEY_LABEL, tok[i].s,
 			tok[i].n);
-		dp_index_prefetch(&q->p->index, q->tok_h[q->ntok_h]);
-		q->ntok_h++;
-		if(q->nleet < LEET_TOKENS && read_leet(tok[i].s, tok[i].n,
-			q->leet[q->nleet])) {
-			q->tok_which[q->ntok_h] = (uint8_t)i;
-			q->tok_key[q->ntok_h] = q->leet[q->nleet];
-			q->tok_h[q->ntok_h] = dp_key_hash(DP_KEY_LABEL,
-				q->leet[q->nleet], tok[i].n);
-			dp_index_prefetch(&q->p->index, q->tok_h[q->ntok_h]);
-			q->ntok_h++;
-			q->nleet++;
+		dp_index_prefetch(&q->p->index, q->tk.tok_h[q->tk.ntok_h]);
+		q->tk.ntok_h++;
+		if(q->tk.nleet < LEET_TOKENS && read_leet(tok[i].s, tok[i].n,
+			q->tk.leet[q->tk.nleet])) {
+			q->tk.tok_which[q->tk.ntok_h] = (uint8_t)i;
+			q->tk.tok_key[q->tk.ntok_h] = q->tk.leet[q->tk.nleet];
+			q->tk.tok_h[q->tk.ntok_h] = dp_key_hash(DP_KEY_LABEL,
+				q->tk.leet[q->tk.nleet], tok[i].n);
+			dp_index_prefetch(&q->p->index, q->tk.tok_h[q->tk.ntok_h]);
+			q->tk.ntok_h++;
+			q->tk.nleet++;
 		}
 	}
 }
@@ -220,19 +220,19 @@ engine_check_tokens(struct query* q)
 	uint16_t which[MAX_TOKENS + LEET_TOKENS];
 	struct embed_arg ea;
 	size_t np, j;
-	ea.tok = q->tok;
-	ea.ntok = q->ntok;
-	ea.label_tok = q->label_tok;
-	ea.suffix_tok = q->suffix_tok;
-	np = find_batch(&q->p->index, q->tok_h, q->ntok_h, it, which);
+	ea.tok = q->tk.tok;
+	ea.ntok = q->tk.ntok;
+	ea.label_tok = q->tk.label_tok;
+	ea.suffix_tok = q->tk.suffix_tok;
+	np = find_batch(&q->p->index, q->tk.tok_h, q->tk.ntok_h, it, which);
 	for(j = 0; j < np; j++) {
-		const struct token* t = &q->tok[q->tok_which[which[j]]];
+		const struct token* t = &q->tk.tok[q->tk.tok_which[which[j]]];
 		struct label_arg la;
 		uint32_t val;
-		ea.i = q->tok_which[which[j]];
+		ea.i = q->tk.tok_which[which[j]];
 		ea.in_label = t->s >= q->label;
 		ea.kw = ea.other = NOT_COUNTED;
-		la.key = q->tok_key[which[j]];
+		la.key = q->tk.tok_key[which[j]];
 		ea.leet = la.key != t->s;
 		la.n = t->n;
 		la.fn = embed_cb;
