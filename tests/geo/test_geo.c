@@ -13,6 +13,7 @@
  * records (slow: about 120 MB of file).
  */
 #include "mmdb_write.h"
+#include "../unit/test_dir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,8 +53,8 @@ struct tlist {
 static struct {
 	const char* tor4;
 	const char* tor6;
-	char dir[64];
-	char db_path[128];
+	const char* dir;
+	char db_path[300];
 	int db_ok;
 	MMDB_s db;
 	struct dp_geo_info info;
@@ -1180,25 +1181,6 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(bench),
 };
 
-/** Remove the scratch directory and what the tests left in it. */
-static void
-cleanup_dir(void)
-{
-	DIR* d = opendir(g.dir);
-	struct dirent* e;
-	char p[512];
-	if(d) {
-		while((e = readdir(d))) {
-			if(e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", g.dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(g.dir);
-}
-
 int
 main(int argc, char** argv)
 {
@@ -1206,11 +1188,7 @@ main(int argc, char** argv)
 	int bad = 0;
 	g.tor4 = argc > 2 ? argv[1] : DP_GEO_TOR4_PATH;
 	g.tor6 = argc > 2 ? argv[2] : DP_GEO_TOR6_PATH;
-	snprintf(g.dir, sizeof(g.dir), "/tmp/doppel-geo.XXXXXX");
-	if(!mkdtemp(g.dir)) {
-		printf("FAIL geo/setup: mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
+	g.dir = test_dir();
 	snprintf(g.db_path, sizeof(g.db_path), "%s/country.mmdb", g.dir);
 	for(i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		test_failures = 0;
@@ -1228,6 +1206,5 @@ main(int argc, char** argv)
 		MMDB_close(&g.db);
 	free(g.v4.r);
 	free(g.v6.r);
-	cleanup_dir();
 	return bad;
 }

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_dir.h"
+
 /** Failures in the running test. */
 static int test_failures;
 

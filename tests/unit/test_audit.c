@@ -94,7 +94,7 @@ test_too_long(void)
 static void
 test_longest_record(void)
 {
-	char dir[] = "/tmp/doppel-audit-XXXXXX", path[64], name[DP_NAME_MAX];
+	char dir[512], path[600], name[DP_NAME_MAX];
 	char client[128], qtype[32], rcode[32], line[DP_AUDIT_REC_MAX + 2];
 	struct dp_audit* a = NULL;
 	struct dp_verdict v;
@@ -104,6 +104,7 @@ test_longest_record(void)
 	json_t* o;
 	FILE* f;
 	size_t i;
+	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
 	if(!mkdtemp(dir)) {
 		TEST_FAIL_AT("mkdtemp");
 		return;
@@ -183,12 +184,13 @@ on_alarm(int sig)
 static void
 test_stuck_write(void)
 {
-	char dir[] = "/tmp/doppel-audit-XXXXXX", path[64];
+	char dir[512], path[600];
 	struct dp_audit* a = NULL;
 	struct dp_verdict v;
 	struct dp_audit_rec r;
 	struct dp_error err;
 	int rd, i;
+	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
 	if(!mkdtemp(dir)) {
 		TEST_FAIL_AT("mkdtemp");
 		return;
@@ -233,7 +235,7 @@ test_stuck_write(void)
 static void
 test_collapse(void)
 {
-	char dir[] = "/tmp/doppel-audit-XXXXXX", path[64], line[DP_AUDIT_REC_MAX];
+	char dir[512], path[600], line[DP_AUDIT_REC_MAX];
 	struct dp_audit* a = NULL;
 	struct dp_verdict v;
 	struct dp_audit_rec r;
@@ -242,6 +244,7 @@ test_collapse(void)
 	FILE* f;
 	uint64_t t0 = 1795845000000000ULL, total = 0;
 	int i, nrec = 0, summaries = 0;
+	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
 	if(!mkdtemp(dir)) {
 		TEST_FAIL_AT("mkdtemp");
 		return;

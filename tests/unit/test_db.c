@@ -10,17 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64], src[128], db[128];
+static char src[512], db[512];
 
 static void
 setup(void)
 {
 	FILE* f;
-	strcpy(dir, "/tmp/doppel-db-XXXXXX");
-	if(!mkdtemp(dir))
-		exit(2);
-	snprintf(src, sizeof(src), "%s/policy.txt", dir);
-	snprintf(db, sizeof(db), "%s/policy.db", dir);
+	test_path(src, sizeof(src), "policy.txt");
+	test_path(db, sizeof(db), "policy.db");
 	if(!(f = fopen(src, "w")))
 		exit(2);
 	fputs("protect army.mil countries=US\nprotect paypal.com\n"
@@ -32,10 +29,6 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if(system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 /** Names whose verdicts must not change through compilation. */
@@ -106,7 +99,7 @@ open_damaged(long offset, int byte, long truncate_to, struct dp_error* err)
 	long i = 0;
 	int c;
 	dp_status st;
-	snprintf(bad, sizeof(bad), "%s/bad.db", dir);
+	test_path(bad, sizeof(bad), "bad.db");
 	in = fopen(db, "rb");
 	out = fopen(bad, "wb");
 	if(!in || !out)
@@ -190,8 +183,8 @@ test_empty_policy(void)
 	struct dp_verdict v;
 	char empty[160], emptydb[160];
 	FILE* f;
-	snprintf(empty, sizeof(empty), "%s/empty.txt", dir);
-	snprintf(emptydb, sizeof(emptydb), "%s/empty.db", dir);
+	test_path(empty, sizeof(empty), "empty.txt");
+	test_path(emptydb, sizeof(emptydb), "empty.db");
 	ASSERT((f = fopen(empty, "w")) != NULL);
 	if(!f)
 		return;
@@ -218,8 +211,8 @@ test_overwritten_in_place(void)
 	struct dp_verdict v;
 	FILE* f;
 	int i;
-	snprintf(big, sizeof(big), "%s/big.txt", dir);
-	snprintf(bigdb, sizeof(bigdb), "%s/big.db", dir);
+	test_path(big, sizeof(big), "big.txt");
+	test_path(bigdb, sizeof(bigdb), "big.db");
 	if(!(f = fopen(big, "w")))
 		return;
 	for(i = 0; i < 3000; i++)

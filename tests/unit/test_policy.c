@@ -7,15 +7,14 @@
 
 #include <unistd.h>
 
-static char tmpdir[64];
-
-/** Write text to tmpdir/name; returns the path (static buffer). */
+/** Write text to the scratch directory's name; returns the path (static
+ * buffer). */
 static const char*
 write_file(const char* name, const char* text)
 {
 	static char path[256];
 	FILE* f;
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	test_path(path, sizeof(path), name);
 	if(!(f = fopen(path, "w")))
 		return NULL;
 	fputs(text, f);
@@ -134,24 +133,6 @@ test_missing_policy(void)
 		"policy"));
 }
 
-static void
-setup(void)
-{
-	strcpy(tmpdir, "/tmp/doppel-policy-XXXXXX");
-	if(!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-}
-
-static void
-teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if(system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
 
 /* A verdict kept in the verdict cache stands only while the policy in
  * force says nothing against it: the owner's names win (allow, protect,
@@ -167,7 +148,7 @@ test_vouches(void)
 		"ours yahoo.*\nblock bad.example\n", &p, &err), DP_OK);
 	if(!p)
 		return;
-	snprintf(db, sizeof(db), "%s/vouches.db", tmpdir);
+	test_path(db, sizeof(db), "vouches.db");
 	ASSERT_EQ(dp_policy_compile(p, db, &err), DP_OK);
 	ASSERT_EQ(dp_policy_load(db, &c, &err), DP_OK);
 	if(!c) {
@@ -197,4 +178,4 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(vouches),
 };
 
-TEST_MAIN_WITH("policy", tests, setup, teardown)
+TEST_MAIN("policy", tests)

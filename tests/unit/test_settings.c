@@ -7,14 +7,15 @@
 
 #include <unistd.h>
 
-/** Write text to a fresh temporary file; returns its path (static). */
+/** Write text to a fresh file in the scratch directory; returns its path
+ * (static). */
 static const char*
 write_tmp(const char* text)
 {
-	static char path[64];
+	static char path[512];
 	FILE* f;
 	int fd;
-	strcpy(path, "/tmp/doppel-settings-XXXXXX");
+	test_path(path, sizeof(path), "settings-XXXXXX");
 	fd = mkstemp(path);
 	if(fd < 0 || !(f = fdopen(fd, "w")))
 		return NULL;
@@ -45,8 +46,9 @@ test_defaults_and_relative(void)
 	struct dp_settings s;
 	struct dp_error err;
 	const char* p = write_tmp("policy: \"policy.txt\"\n");
+	char want[512];
 	ASSERT_EQ(dp_settings_load(p, &s, &err), DP_OK);
-	ASSERT_STR_EQ(s.policy, "/tmp/policy.txt");
+	ASSERT_STR_EQ(s.policy, test_path(want, sizeof(want), "policy.txt"));
 	ASSERT_EQ(s.on_error, DP_ON_ERROR_OPEN);
 	ASSERT_EQ(s.block_ttl, 300);
 	ASSERT_EQ(s.log_verdicts, 1);

@@ -10,24 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[64], path[128];
+static char path[512];
 
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/doppel-vcache-XXXXXX");
-	if(!mkdtemp(dir))
-		exit(2);
-	snprintf(path, sizeof(path), "%s/verdicts.mdb", dir);
+	test_path(path, sizeof(path), "verdicts.mdb");
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if(system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 static struct dp_verdict
@@ -89,7 +82,7 @@ test_full_map(void)
 	/* The writer purges by the real clock. */
 	uint64_t now = (uint64_t)time(NULL);
 	struct dp_verdict v = verdict("paypal.com", "homoglyph", 0.9);
-	snprintf(name, sizeof(name), "%s/small.mdb", dir);
+	test_path(name, sizeof(name), "small.mdb");
 	ASSERT_EQ(dp_vcache_open(name, 256 << 10, 0, &vc, &err), DP_OK);
 	if(!vc)
 		return;
@@ -130,7 +123,7 @@ test_not_a_cache(void)
 	struct dp_error err;
 	char name[300];
 	FILE* f;
-	snprintf(name, sizeof(name), "%s/junk.mdb", dir);
+	test_path(name, sizeof(name), "junk.mdb");
 	if(!(f = fopen(name, "w")))
 		return;
 	fputs("this is not an LMDB file, just text that is long enough to "
@@ -152,7 +145,7 @@ test_cut_short(void)
 	struct dp_verdict v = verdict("army.mil", "tld-swap", 0.95);
 	char big[300], cmd[700];
 	int i;
-	snprintf(big, sizeof(big), "%s/big.mdb", dir);
+	test_path(big, sizeof(big), "big.mdb");
 	ASSERT_EQ(dp_vcache_open(big, 8 << 20, 1, &vc, &err), DP_OK);
 	if(!vc)
 		return;
@@ -310,7 +303,7 @@ test_crafted_pages(void)
 	uint16_t off;
 	FILE* fp;
 	int i, kind;
-	snprintf(f, sizeof(f), "%s/crafted.mdb", dir);
+	test_path(f, sizeof(f), "crafted.mdb");
 	for(kind = 0; kind < 3; kind++) {
 		unlink(f);
 		ASSERT_EQ(dp_vcache_open(f, 1 << 20, 0, &vc, &err), DP_OK);
