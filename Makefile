@@ -174,10 +174,12 @@ soak: all $(BUILD)/geo/country.mmdb
 		--out build-asan/soak-reload
 
 # The resolver laid out to run chrooted as the user unbound (as root):
-# see tools/install.sh and README.md, "Least privilege".
+# see tools/install.sh and README.md, "Least privilege".  DESTDIR stages
+# the files under it (paths in the configuration stay PREFIX's).
 PREFIX ?= /opt/doppel
+DESTDIR ?=
 install: all $(BUILD)/geo/country.mmdb
-	BUILD=$(BUILD) tools/install.sh $(PREFIX)
+	BUILD=$(BUILD) DESTDIR=$(DESTDIR) tools/install.sh $(PREFIX)
 
 
 $(BUILD)/bench/bench_engine: tests/bench/bench_engine.c $(BUILD)/lib/libdoppel.a

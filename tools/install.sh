@@ -30,7 +30,9 @@
 # Root never follows a path the user unbound could have changed: files
 # meant for state/ are made in a root-owned directory and renamed into it.
 #
-# Environment: BUILD (default build), POLICY (default conf/policy.txt),
+# Environment: DESTDIR (stage the files under it, as a package build
+# does: paths in the configuration stay PREFIX's, no owner is set and no
+# user created), BUILD (default build), POLICY (default conf/policy.txt),
 # DOPPEL_PORT (default 53), DOPPEL_FORWARD (an address@port to forward
 # every query to; default: full recursion from the root, DNSSEC on),
 # DOPPEL_INTERFACE (default 127.0.0.1).
@@ -44,60 +46,76 @@ policy=${POLICY:-$top/conf/policy.txt}
 port=${DOPPEL_PORT:-53}
 iface=${DOPPEL_INTERFACE:-127.0.0.1}
 root=$prefix/chroot
+# DESTDIR: lay the files out under it (a staged install, for a package);
+# the configuration names the final paths, and owners are left to
+# whoever installs the result (no user is created, nothing chowned)
+dest=${DESTDIR:-}
+P=$dest$prefix
+R=$dest$root
 
 die() {
 	echo "install.sh: $*" >&2
 	exit 1
 }
 
-[ "$(id -u)" = 0 ] || die "run as root: it sets owners and may create the user unbound"
+[ -n "$dest" ] || [ "$(id -u)" = 0 ] ||
+	die "run as root: it sets owners and may create the user unbound"
 for f in "$build/unbound/sbin/unbound" "$build/lib/doppel.so" \
 	"$build/bin/doppel" "$build/geo/country.mmdb"; do
 	[ -e "$f" ] || die "$f is missing; run make first"
 done
-if ! id unbound >/dev/null 2>&1; then
+# owner USER:GROUP FILE...: set owners, unless staging under DESTDIR
+owner() {
+	[ -n "$dest" ] || chown "$@"
+}
+# owned USER GROUP: install's owner options, unless staging
+owned() {
+	[ -n "$dest" ] || printf -- '-o %s -g %s' "$1" "$2"
+}
+
+if [ -z "$dest" ] && ! id unbound >/dev/null 2>&1; then
 	useradd --system --no-create-home --home-dir /nonexistent \
 		--shell /usr/sbin/nologin unbound ||
 		die "cannot create the user unbound"
 	echo "install.sh: created the system user unbound"
 fi
 
-install -d -m 0755 "$prefix" "$prefix/sbin" "$prefix/bin" "$root" \
-	"$root/doppel" "$root/usr/lib" "$root/etc" "$root/etc/doppel"
-install -d -m 0750 -o unbound -g unbound "$root/state"
-install -d -m 0755 -o root -g root "$prefix/run"
+install -d -m 0755 "$P" "$P/sbin" "$P/bin" "$R" \
+	"$R/doppel" "$R/usr/lib" "$R/etc" "$R/etc/doppel"
+install -d -m 0750 $(owned unbound unbound) "$R/state"
+install -d -m 0755 $(owned root root) "$P/run"
 for b in unbound unbound-control unbound-checkconf unbound-anchor; do
-	install -m 0755 "$build/unbound/sbin/$b" "$prefix/sbin/$b"
+	install -m 0755 "$build/unbound/sbin/$b" "$P/sbin/$b"
 done
-install -m 0755 "$build/bin/doppel" "$prefix/bin/doppel"
-install -m 0755 "$build/lib/doppel.so" "$root/doppel/doppel.so"
-install -m 0644 "$build/geo/country.mmdb" "$root/doppel/country.mmdb"
+install -m 0755 "$build/bin/doppel" "$P/bin/doppel"
+install -m 0755 "$build/lib/doppel.so" "$R/doppel/doppel.so"
+install -m 0644 "$build/geo/country.mmdb" "$R/doppel/country.mmdb"
 
 # The libraries doppel.so needs that Unbound itself does not load: dlopen()
 # looks for them inside the chroot.  Unbound's own (libc, libssl, libevent,
 # ...) are already in memory and matched by name.
 ldd "$build/lib/doppel.so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' |
 while read -r lib; do
-	dir=$root/usr/lib/$(basename "$(dirname "$lib")")
+	dir=$R/usr/lib/$(basename "$(dirname "$lib")")
 	install -d -m 0755 "$dir"
 	install -m 0644 "$lib" "$dir/$(basename "$lib")"
 done
 
 # The policy: its source for reference, compiled for the module.
-install -m 0640 -o root -g unbound "$policy" "$root/doppel/policy.txt"
+install -m 0640 $(owned root unbound) "$policy" "$R/doppel/policy.txt"
 pdir=$(dirname "$policy")
 for list in $(sed -n 's/^[[:space:]]*[a-z-]*-file[[:space:]]\{1,\}\([^[:space:]#]*\).*/\1/p' "$policy"); do
 	case "$list" in /*) src=$list ;; *) src=$pdir/$list ;; esac
-	[ -f "$src" ] && install -m 0640 -o root -g unbound "$src" \
-		"$root/doppel/$(basename "$list")"
+	[ -f "$src" ] && install -m 0640 $(owned root unbound) "$src" \
+		"$R/doppel/$(basename "$list")"
 done
-"$build/bin/doppel" compile "$policy" -o "$root/doppel/policy.db.new" >/dev/null
-chown root:unbound "$root/doppel/policy.db.new"
-chmod 0640 "$root/doppel/policy.db.new"
-mv "$root/doppel/policy.db.new" "$root/doppel/policy.db"
+"$build/bin/doppel" compile "$policy" -o "$R/doppel/policy.db.new" >/dev/null
+owner root:unbound "$R/doppel/policy.db.new"
+chmod 0640 "$R/doppel/policy.db.new"
+mv "$R/doppel/policy.db.new" "$R/doppel/policy.db"
 
 # Paths in doppel.conf are read inside the chroot.
-cat >"$root/etc/doppel/doppel.conf" <<EOF
+cat >"$R/etc/doppel/doppel.conf" <<EOF
 # written by tools/install.sh; paths are inside Unbound's chroot
 policy: /doppel/policy.db
 on-error: open
@@ -109,8 +127,8 @@ verdict-cache: /state/verdicts.mdb
 audit: flagged
 audit-log: /state/audit.jsonl
 EOF
-chown root:unbound "$root/etc/doppel/doppel.conf"
-chmod 0640 "$root/etc/doppel/doppel.conf"
+owner root:unbound "$R/etc/doppel/doppel.conf"
+chmod 0640 "$R/etc/doppel/doppel.conf"
 
 {
 	echo "# written by tools/install.sh: Unbound with doppel, chrooted to"
@@ -134,9 +152,9 @@ chmod 0640 "$root/etc/doppel/doppel.conf"
 		# made beside the policy (root's), then renamed into state/:
 		# whatever the user unbound left at state/root.key (a link
 		# to a file of root's) is replaced, never followed
-		install -m 0644 -o unbound -g unbound /usr/share/dns/root.key \
-			"$root/doppel/root.key.new"
-		mv -f -T "$root/doppel/root.key.new" "$root/state/root.key" ||
+		install -m 0644 $(owned unbound unbound) /usr/share/dns/root.key \
+			"$R/doppel/root.key.new"
+		mv -f -T "$R/doppel/root.key.new" "$R/state/root.key" ||
 			die "cannot put the trust anchor in $root/state"
 		echo "	auto-trust-anchor-file: \"$root/state/root.key\""
 	fi
@@ -152,10 +170,15 @@ chmod 0640 "$root/etc/doppel/doppel.conf"
 	echo "remote-control:"
 	echo "	control-enable: yes"
 	echo "	control-interface: \"$prefix/run/unbound.ctl\""
-} >"$root/unbound.conf"
-chown root:unbound "$root/unbound.conf"
-chmod 0640 "$root/unbound.conf"
-"$prefix/sbin/unbound-checkconf" "$root/unbound.conf" >/dev/null ||
+} >"$R/unbound.conf"
+owner root:unbound "$R/unbound.conf"
+chmod 0640 "$R/unbound.conf"
+if [ -n "$dest" ]; then
+	# its paths are the final ones, not there yet
+	echo "install.sh: staged in $dest$prefix (for $prefix)"
+	exit 0
+fi
+"$P/sbin/unbound-checkconf" "$R/unbound.conf" >/dev/null ||
 	die "unbound-checkconf refused $root/unbound.conf"
 echo "install.sh: installed in $prefix; start with:"
 echo "  $prefix/sbin/unbound -d -c $root/unbound.conf"

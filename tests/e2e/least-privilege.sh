@@ -177,4 +177,18 @@ else
 	fail priv-no-symlink-followed "victim $(stat -c '%U' "$work/victim"); $(ls -l "$root/state/root.key"); $(tail -3 "$work/reinstall.out")"
 fi
 
+# A staged install (DESTDIR, as a package build makes one): the files
+# under it, the configuration naming the final paths, no owner set.
+if BUILD=$plain DESTDIR=$work/stage "$e2e_repo/tools/install.sh" /opt/doppel-staged \
+	>"$work/stage.out" 2>&1 &&
+	[ -x "$work/stage/opt/doppel-staged/sbin/unbound" ] &&
+	grep -q 'chroot: "/opt/doppel-staged/chroot"' \
+		"$work/stage/opt/doppel-staged/chroot/unbound.conf" &&
+	[ -z "$(find "$work/stage" -user unbound -o -group unbound)" ] &&
+	[ ! -e /opt/doppel-staged ]; then
+	pass priv-destdir-staged
+else
+	fail priv-destdir-staged "$(tail -3 "$work/stage.out")"
+fi
+
 e2e_finish priv-lab-survived
