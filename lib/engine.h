@@ -64,7 +64,8 @@ static const struct word engine_host_words[] __attribute__((unused)) = {
 	W("www"), W("ww"), W("mail"), W("smtp"), W("webmail"), W("owa"), W("vpn"),
 	W("portal"), W("login"), W("secure"),
 };
-#define engine_nhost_words (sizeof(engine_host_words) / sizeof(engine_host_words[0]))
+#define engine_nhost_words \
+	(sizeof(engine_host_words) / sizeof(engine_host_words[0]))
 
 static inline int
 in_list(const struct word* list, size_t n, const char* s, size_t len)

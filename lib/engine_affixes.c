@@ -73,7 +73,8 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		 * site's or a country's host label (aus.intel.com, the
 		 * "doppelganger" domains), worth a warning, and so is any
 		 * under a closed suffix, where only the owner registers. */
-		double sc = in_list(engine_host_words, engine_nhost_words, aa->rest, aa->rest_n) ? 0.85 :
+		double sc = in_list(engine_host_words, engine_nhost_words,
+			aa->rest, aa->rest_n) ? 0.85 :
 			d->label_len >= 8 ? 0.8 : (aa->rest_n <= 3 ||
 			d->closed) && !is_keyword(aa->rest, aa->rest_n) ?
 			0.55 : -1;
@@ -95,7 +96,8 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		const char* kw = aa->before ? aa->rest + aa->rest_n - k :
 			aa->rest;
 		s = length_weight(d->label_len) - 0.05;
-		if(!d->closed && s > 0.75 && !in_list(engine_lures, engine_nlures, kw, k))
+		if(!d->closed && s > 0.75 && !in_list(engine_lures,
+			engine_nlures, kw, k))
 			s = 0.75;
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus the "
 			"keyword '%.*s'%s", (int)q->label_len, q->label,

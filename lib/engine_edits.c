@@ -28,7 +28,8 @@ edit_of(struct query* q, uint32_t lid)
 		l->nstrong))
 		q->ed.edit_base = 0.95;
 	else
-		q->ed.edit_base = typo_weight(l->len, &q->ed.edit, q->ed.edit_tech);
+		q->ed.edit_base = typo_weight(l->len, &q->ed.edit,
+			q->ed.edit_tech);
 	q->ed.edit_lid = lid;
 }
 
@@ -88,7 +89,8 @@ skeleton_of(struct query* q, uint32_t lid)
 		l->nflat)) {
 		unsigned w = dp_edit_distance(q->fold.strong, q->fold.nstrong,
 			st + l->strong, l->nstrong, 4);
-		q->ed.skel_base = length_weight(l->len) - 0.1 * (w > 1 ? w - 1 : 0);
+		q->ed.skel_base = length_weight(l->len) -
+			0.1 * (w > 1 ? w - 1 : 0);
 		return q->ed.skel;
 	}
 	if(strong_near) {
@@ -140,13 +142,13 @@ consider_edit(struct query* q, uint32_t pid)
 			if(rel == SUFFIX_SAME)
 				return; /* the protected domain itself */
 			if(swap_tech(rel, d->closed) == DP_TECH_TLD_TYPO)
-				offer(q, d, sc, DP_TECH_TLD_TYPO, "%s is %s with the "
-					"suffix mistyped: '%s' for '%s'",
+				offer(q, d, sc, DP_TECH_TLD_TYPO, "%s is %s with "
+					"the suffix mistyped: '%s' for '%s'",
 					q->reg, pname, q->suffix, ps);
 			else
-				offer(q, d, sc, DP_TECH_TLD_SWAP, "%s is %s under "
-					"'%s' instead of '%s'%s", q->reg, pname,
-					q->suffix, ps, rel != SUFFIX_OTHER &&
+				offer(q, d, sc, DP_TECH_TLD_SWAP, "%s is %s "
+					"under '%s' instead of '%s'%s", q->reg,
+					pname, q->suffix, ps, rel != SUFFIX_OTHER &&
 					d->closed ? " (closed to the public)" :
 					"");
 			return;
@@ -381,7 +383,8 @@ engine_check_edits(struct query* q)
 					break;
 			if(j < q->ed.nseen)
 				continue;
-			if(q->ed.nseen < sizeof(q->ek.seen) / sizeof(q->ek.seen[0]))
+			if(q->ed.nseen < sizeof(q->ek.seen) /
+				sizeof(q->ek.seen[0]))
 				q->ek.seen[q->ed.nseen++] = lid;
 			__builtin_prefetch(&q->p->labels[lid]);
 			batch[nb++] = lid;

@@ -212,7 +212,8 @@ engine_prepare_tokens(struct query* q)
 	}
 }
 
-/** Brand embedding and combo-squatting, on the tokens of engine_prepare_tokens. */
+/** Brand embedding and combo-squatting, on the tokens of
+ * engine_prepare_tokens. */
 void
 engine_check_tokens(struct query* q)
 {

@@ -1056,13 +1056,18 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	if(!qstate && rcode == LDNS_RCODE_NXDOMAIN && !g->settings.monitor &&
 		opt_list_out && region) {
 		char ede[256];
-		if(doppelmod_reason_find(g, qinfo->qname, qinfo->qname_len,
-			ede, sizeof(ede)) || (r.v->action == DP_BLOCK &&
-			(doppelmod_ede_text(r.v, ede, sizeof(ede)), 1)))
+		int have = doppelmod_reason_find(g, qinfo->qname,
+			qinfo->qname_len, ede, sizeof(ede));
+		if(!have && r.v->action == DP_BLOCK) {
+			doppelmod_ede_text(r.v, ede, sizeof(ede));
+			have = 1;
+		}
+		if(have)
 			(void)edns_opt_list_append_ede(opt_list_out, region,
 				LDNS_EDE_BLOCKED, ede);
 	}
-	if(!g->audit || (g->settings.audit != DP_AUDIT_ALL && r.v->action == DP_ALLOW))
+	if(!g->audit || (g->settings.audit != DP_AUDIT_ALL &&
+		r.v->action == DP_ALLOW))
 		return 1;
 	rcode_str(rcode, rc, sizeof(rc));
 	type_str(qinfo->qtype, qtype, sizeof(qtype));
