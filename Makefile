@@ -44,7 +44,7 @@ LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/inde
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run install soak \
+.PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run install soak man \
 	clean distclean
 
 # libFuzzer targets: names and matching, the policy parser and compiler,
@@ -233,6 +233,16 @@ tsan: deps-check
 		SUITES="e2e" tests/run.sh; rc=$$?; \
 		tests/tsan-check.sh build-tsan/reports || rc=1; exit $$rc
 
+# The man pages (doc/*.pod): `make man`, then man -l build/man/doppel.1.
+MAN_PAGES = $(BUILD)/man/doppel.1 $(BUILD)/man/doppel.conf.5 \
+	$(BUILD)/man/doppel-policy.5
+$(BUILD)/man/%: doc/%.pod
+	@mkdir -p $(dir $@)
+	pod2man --section=$(subst .,,$(suffix $@)) --center=doppel \
+		--release="doppel" \
+		--name=$$(echo $(basename $(notdir $@)) | tr a-z A-Z) $< >$@
+man: $(MAN_PAGES)
+
 demo: all $(BUILD)/geo/country.mmdb
 	@tests/lab/demo.sh
 
@@ -243,6 +253,7 @@ run: all $(BUILD)/geo/country.mmdb
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests \
 		$(BUILD)/fuzz $(BUILD)/geo $(BUILD)/bench $(BUILD)/report.png \
+		$(BUILD)/man \
 		$(BUILD)/doppel-stats.prom $(BUILD)/doppel-stats.prom.tmp \
 		build-asan build-tsan
 

@@ -9,7 +9,7 @@
 # Environment: BUILD (default build), UNBOUND_DIR (default BUILD/unbound),
 # SAN_PRELOAD (ASan runtime to preload into uninstrumented Unbound, for
 # `make asan`), SUITES (space-separated subset: unit symbols cli report
-# policies geo recall fuzz testbound e2e).
+# man policies geo recall fuzz testbound e2e).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
@@ -18,7 +18,7 @@ export UNBOUND_DIR="${UNBOUND_DIR:-$PWD/$BUILD/unbound}"
 export DOPPEL_SO="$PWD/$BUILD/lib/doppel.so"
 export DOPPEL_BIN="$PWD/$BUILD/bin/doppel"
 export TESTBOUND="$UNBOUND_DIR/sbin/testbound"
-SUITES=${SUITES:-"unit symbols cli report policies geo recall fuzz testbound e2e"}
+SUITES=${SUITES:-"unit symbols cli report man policies geo recall fuzz testbound e2e"}
 
 out=$(mktemp)
 trap 'rm -f "$out" "$out.suite"' EXIT INT TERM
@@ -79,6 +79,7 @@ for s in $SUITES; do
 	symbols) run_suite symbols tests/symbols.sh ;;
 	cli) run_suite cli tests/cli.sh ;;
 	report) run_suite report tests/report/run.sh ;;
+	man) run_suite man tests/man.sh ;;
 	policies) run_suite policies run_policies ;;
 	geo) run_suite geo tests/geo/run.sh ;;
 	recall) run_suite recall python3 tests/recall/dnstwist_recall.py \

@@ -64,12 +64,14 @@ static const struct {
 		DP_SETTINGS_DEFAULT_PATH ").\n--prometheus writes the "
 		"Prometheus text exposition format (for\nnode_exporter's "
 		"textfile collector or any scraper)." },
-	{ "conf-check", "doppel conf-check [CONF]",
+	{ "conf-check", "doppel conf-check [--user USER] [CONF]",
 		"Open what the module would open with the settings file CONF "
 		"(default:\n$DOPPEL_CONF, then " DP_SETTINGS_DEFAULT_PATH
 		"): the policy, the country\ndatabase, the audit log's "
 		"directory, the verdict cache; warn of settings\nthat do "
-		"nothing.  Exit 2 on any error." },
+		"nothing.  What the resolver writes is checked as USER "
+		"(default:\nunbound, if there is such a user).  Exit 2 on "
+		"any error." },
 	{ "version", "doppel version | doppel --version",
 		"Print the version." },
 	{ "help", "doppel help [COMMAND] | doppel COMMAND --help",

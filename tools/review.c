@@ -3,6 +3,7 @@
  * policy lines that would accept them (see review.h).
  */
 #include "review.h"
+#include "cli.h"
 #include "doppel.h"
 
 #include <errno.h>
@@ -740,55 +741,39 @@ parse_count(const char* s, size_t* out)
 	return 1;
 }
 
-static void
-review_usage(void)
-{
-	fprintf(stderr, "usage: doppel review [--min-clients N] [--top N] "
-		"[--json] LOG...\n");
-}
+enum { RV_MIN_CLIENTS, RV_TOP, RV_JSON };
+static const struct cli_opt review_opts[] = {
+	{ "--min-clients", NULL, 1 }, { "--top", NULL, 1 },
+	{ "--json", NULL, 0 }, { NULL, NULL, 0 }
+};
 
 int
 dp_review_main(int argc, char** argv)
 {
 	size_t min_clients = 2, top = 50, nrows, shown;
-	const char** logs = calloc((size_t)argc, sizeof(*logs));
+	struct cli_args a;
+	char** logs;
 	struct dp_review* r = NULL;
 	psl_ctx_t* psl = NULL;
 	json_t* arr = NULL;
 	char* line = NULL;
 	size_t cap = 0;
-	int i, nlogs = 0, nread = 0, json = 0, opts = 1, rc = 1, oom = 1;
-	if(!logs) {
-		rc = 3;
-		goto cleanup;
-	}
-	oom = 0;
+	int i, k, nlogs, nread = 0, json, rc, oom = 0;
+	if((rc = cli_parse(argc, argv, 2, "review", review_opts, &a)) >= 0)
+		return rc;
+	logs = a.ops;
+	nlogs = a.nops;
+	json = cli_given(&a, RV_JSON);
 	rc = 2;
-	for(i = 2; i < argc; i++) {
-		const char* a = argv[i];
-		if(opts && strcmp(a, "--") == 0)
-			opts = 0;
-		else if(opts && strcmp(a, "--json") == 0)
-			json = 1;
-		else if(opts && (strcmp(a, "--min-clients") == 0 ||
-			strcmp(a, "--top") == 0)) {
-			if(!parse_count(i + 1 < argc ? argv[i + 1] : NULL,
-				strcmp(a, "--top") == 0 ? &top : &min_clients)) {
-				fprintf(stderr, "doppel review: %s needs a count "
-					"(0 or more)\n", a);
-				goto cleanup;
-			}
-			i++;
-		} else if(opts && a[0] == '-' && a[1] != 0) {
-			fprintf(stderr, "doppel review: unknown option '%s'\n",
-				a);
-			review_usage();
+	for(k = 0; k < a.nopts; k++)
+		if(a.opts[k].opt != RV_JSON && !parse_count(a.opts[k].value,
+			a.opts[k].opt == RV_TOP ? &top : &min_clients)) {
+			rc = cli_usage_error("review", "%s needs a count (0 or "
+				"more)", review_opts[a.opts[k].opt].name);
 			goto cleanup;
-		} else
-			logs[nlogs++] = a;
-	}
+		}
 	if(nlogs == 0) {
-		review_usage();
+		rc = cli_usage_error("review", "no LOG given");
 		goto cleanup;
 	}
 	/* From here on a log that cannot be read is 2, out of memory 3
@@ -839,6 +824,6 @@ cleanup:
 	psl_free(psl);
 	dp_review_free(r);
 	free(line);
-	free(logs);
+	free(a.ops);
 	return rc;
 }

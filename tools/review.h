@@ -23,9 +23,9 @@
  * Lines that are not a record (not JSON, not an object, no "qname" or
  * "verdict") are skipped, reported on stderr as `doppel: FILE:LINE:
  * skipped: REASON` (the first 10 of a file, then a count) and counted;
- * empty lines are passed over silently.  Exit status: 0 when a record was
- * read, 1 when no log could be read or none held a record, 2 on usage
- * errors.
+ * empty lines are passed over silently.  Exit status (doppel's table): 0
+ * when every log was read, 2 when a log could not be read, none held a
+ * record, or on usage errors, 3 when out of memory.
  *
  * The reader is fed one line at a time and owes nothing to files, so that
  * it can be fuzzed on its own like tools/audit_summary.c.
@@ -162,7 +162,7 @@ int dp_review_print(const struct dp_review* r, size_t rows,
 
 /**
  * The command `doppel review`: argv[0] is "doppel", argv[1] "review".
- * @return the exit status (0, 1 or 2, see the top of this file).
+ * @return the exit status (0, 2 or 3, see the top of this file).
  */
 int dp_review_main(int argc, char** argv);
 
