@@ -121,9 +121,15 @@ $(BUILD)/bin/doppel: $(CLI_SRC) $(CLI_HDR) $(BUILD)/lib/libdoppel.a
 
 # The country database, from Debian's tor-geoipdb, built at install time
 # and never committed.
-$(BUILD)/geo/country.mmdb: $(BUILD)/bin/doppel /usr/share/tor/geoip /usr/share/tor/geoip6
+# (tor-geoipdb's ranges, unpacked into the build: the package itself
+# would bring the Tor daemon with it)
+TOR_DIR = $(BUILD)/tor-geoipdb
+$(TOR_DIR)/geoip:
+	tools/build/geodata.sh $(TOR_DIR)
+$(BUILD)/geo/country.mmdb: $(BUILD)/bin/doppel $(TOR_DIR)/geoip
 	@mkdir -p $(dir $@)
-	$(BUILD)/bin/doppel geo build -o $@
+	$(BUILD)/bin/doppel geo build --tor4 $(TOR_DIR)/geoip \
+		--tor6 $(TOR_DIR)/geoip6 -o $@
 
 $(BUILD)/tests/mkcache: tests/cli/mkcache.c $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
@@ -253,7 +259,7 @@ run: all $(BUILD)/geo/country.mmdb
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests \
 		$(BUILD)/fuzz $(BUILD)/geo $(BUILD)/bench $(BUILD)/report.png \
-		$(BUILD)/man \
+		$(BUILD)/man $(BUILD)/tor-geoipdb \
 		$(BUILD)/doppel-stats.prom $(BUILD)/doppel-stats.prom.tmp \
 		build-asan build-tsan
 

@@ -2,7 +2,8 @@
 # tests/geo/run.sh - build and run the country .mmdb writer's tests.
 #
 # Compiles geo-data/ and tests/geo/test_geo.c into $BUILD/geo/ (default
-# build/), runs test_geo against Debian's tor-geoipdb files, then checks
+# build/), runs test_geo against tor-geoipdb's files (as the build
+# unpacked them: $BUILD/tor-geoipdb, or TOR_DIR), then checks
 # `doppel geo build`.  One line per check, "PASS geo/NAME" or
 # "FAIL geo/NAME: why"; "# " lines carry figures (build time, size, ns per
 # lookup).  Exits non-zero if anything failed.
@@ -17,6 +18,9 @@ CC=${CC:-cc}
 SAN=${SAN:-}
 OUT="$BUILD/geo"
 mkdir -p "$OUT" || exit 2
+# tor-geoipdb's ranges as the build unpacked them (tools/build/geodata.sh)
+TOR_DIR=${TOR_DIR:-$BUILD/tor-geoipdb}
+[ -r "$TOR_DIR/geoip" ] || TOR_DIR=build/tor-geoipdb
 
 CFLAGS="-std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wpedantic -Wshadow \
 -Wstrict-prototypes -Wformat=2 -Wvla $SAN"
@@ -47,7 +51,7 @@ if ! build test_geo tests/geo/test_geo.c $SRC; then
 fi
 echo "PASS geo/compile"
 
-"$OUT/test_geo" || failed=1
+"$OUT/test_geo" "$TOR_DIR/geoip" "$TOR_DIR/geoip6" || failed=1
 
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -88,7 +92,8 @@ else
 fi
 
 # The real build through the command, with its figures.
-if "$DOPPEL" geo build -o "$tmp/country.mmdb" >"$tmp/out" 2>&1; then
+if "$DOPPEL" geo build -o "$tmp/country.mmdb" --tor4 "$TOR_DIR/geoip" \
+	--tor6 "$TOR_DIR/geoip6" >"$tmp/out" 2>&1; then
 	echo "# geo: $(cat "$tmp/out")"
 	echo "PASS geo/cli_tor"
 else

@@ -5,6 +5,9 @@
 #   deps.sh --check     exit 0 if everything is there, 1 if not (quiet)
 #   deps.sh --install   install what is missing (root), or print the command
 #
+# tor-geoipdb is not among them: it depends on the Tor daemon; its data is
+# unpacked into the build instead (tools/build/geodata.sh).
+#
 # Unbound is built from Debian's source package, which needs deb-src
 # entries.  They are derived from the machine's own deb entries (same
 # mirrors, suites and components), so no host name is written anywhere.
@@ -12,7 +15,7 @@ set -eu
 
 PKGS="bison flex libevent-dev libssl-dev libexpat1-dev dpkg-dev gcc make
 libldns-dev ldnsutils bind9-dnsutils libmaxminddb-dev mmdb-bin liblmdb-dev libpsl-dev libidn2-dev
-libicu-dev publicsuffix tor-geoipdb libjansson-dev zlib1g-dev clang libclang-rt-14-dev
+libicu-dev publicsuffix libjansson-dev zlib1g-dev clang libclang-rt-14-dev
 pkg-config dns-root-data dnstwist python3 python3-dev swig wamerican
 wamerican-small
 dnsperf valgrind chromium"
