@@ -148,15 +148,15 @@ FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-Ilib -Itools -Igeo-data -Itests/fuzz
 FUZZ_LIB_SRC = $(LIB_SRC) geo-data/mmdb_write.c tools/audit_summary.c \
-	tools/review.c
+	tools/review.c tools/cli.c
 FUZZ_OBJ = $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 $(BUILD)/fuzz/obj/%.o: %.c $(LIB_HDR) geo-data/mmdb_write.h tools/audit_summary.h \
-	tools/review.h
+	tools/review.h tools/cli.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS) \
-		-ljansson
+		-ljansson -lz
 
 # Longer fuzzing runs than the ones make test does: every target for
 # FUZZ_SECONDS (default 60), two at a time; new inputs go to
