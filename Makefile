@@ -6,8 +6,10 @@
 #   make demo       the .mil/.ml story in an offline lab
 #   make run        the resolver with doppel on 127.0.0.1:5353, full recursion
 #   make deps       install the Debian packages needed (root)
+#   make deb        Debian packages: unbound with the dynlib module, doppel
 #   make UNBOUND_SRC=DIR   build the module against your own configured,
-#                   built Unbound tree (./configure --with-dynlibmodule)
+#                   built Unbound tree (./configure --with-dynlibmodule);
+#                   UNBOUND_OBJDIR=DIR if it was configured elsewhere (VPATH)
 
 BUILD ?= build
 CC ?= cc
@@ -32,6 +34,11 @@ else
 UNBOUND_TREE = $(UNBOUND_SRC)
 UNBOUND_DEP =
 endif
+# Where that tree was configured (its config.h): the tree itself, or the
+# build directory of a VPATH build such as Debian's (b/unbound).
+UNBOUND_OBJDIR ?= $(UNBOUND_TREE)
+# The country database the module uses when doppel.conf names none.
+GEOIP_DEFAULT ?= $(abspath $(BUILD))/geo/country.mmdb
 
 LIB_SRC = lib/audit.c lib/db.c lib/edit.c lib/engine.c lib/engine_build.c \
 	lib/engine_edits.c lib/engine_concat.c lib/engine_tokens.c \
@@ -44,7 +51,8 @@ LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/inde
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check unbound test asan tsan fuzz bench demo run install soak man \
+.PHONY: all programs deps deps-check unbound test asan tsan fuzz bench demo run install \
+	soak man deb \
 	clean distclean
 
 # libFuzzer targets: names and matching, the policy parser and compiler,
@@ -57,8 +65,8 @@ FUZZ_SECONDS ?= 60
 
 # The programs; what the tests need besides (unit tests, fuzz targets,
 # the country database) is built by `make test`.
-all: deps-check unbound $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so \
-	$(BUILD)/bin/doppel
+all: deps-check unbound programs
+programs: $(BUILD)/lib/libdoppel.a $(BUILD)/lib/doppel.so $(BUILD)/bin/doppel
 
 # What the tests run besides the programs.
 TEST_BIN = $(UNIT_BIN) $(BUILD)/tests/mkcache $(FUZZ_BIN) \
@@ -78,8 +86,8 @@ unbound: deps-check
 $(BUILD)/unbound/.doppel-stamp: unbound
 else
 unbound:
-	@test -f $(UNBOUND_SRC)/config.h || { echo "UNBOUND_SRC=$(UNBOUND_SRC) is not a configured Unbound tree" >&2; exit 1; }
-	@grep -q '^#define WITH_DYNLIBMODULE 1' $(UNBOUND_SRC)/config.h || { echo "$(UNBOUND_SRC) was configured without --with-dynlibmodule" >&2; exit 1; }
+	@test -f $(UNBOUND_OBJDIR)/config.h || { echo "$(UNBOUND_OBJDIR) is not a configured Unbound tree (no config.h)" >&2; exit 1; }
+	@grep -q '^#define WITH_DYNLIBMODULE 1' $(UNBOUND_OBJDIR)/config.h || { echo "$(UNBOUND_OBJDIR) was configured without --with-dynlibmodule" >&2; exit 1; }
 endif
 
 # Each object depends on the headers it includes (-MMD: build/obj/*.d).
@@ -99,8 +107,8 @@ $(BUILD)/lib/libdoppel.a: $(LIB_OBJ)
 $(BUILD)/obj/module/%.o: module/%.c $(UNBOUND_DEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -Wno-strict-prototypes -Ilib \
-		-isystem $(UNBOUND_TREE) \
-		-DDOPPEL_GEOIP_DEFAULT='"$(abspath $(BUILD))/geo/country.mmdb"' \
+		-isystem $(UNBOUND_OBJDIR) -isystem $(UNBOUND_TREE) \
+		-DDOPPEL_GEOIP_DEFAULT='"$(GEOIP_DEFAULT)"' \
 		-c $< -o $@
 
 MOD_OBJ = $(BUILD)/obj/module/doppelmod.o $(BUILD)/obj/module/watch.o
@@ -123,7 +131,7 @@ $(BUILD)/bin/doppel: $(CLI_SRC) $(CLI_HDR) $(BUILD)/lib/libdoppel.a
 # and never committed.
 # (tor-geoipdb's ranges, unpacked into the build: the package itself
 # would bring the Tor daemon with it)
-TOR_DIR = $(BUILD)/tor-geoipdb
+TOR_DIR ?= $(BUILD)/tor-geoipdb
 $(TOR_DIR)/geoip:
 	tools/build/geodata.sh $(TOR_DIR)
 $(BUILD)/geo/country.mmdb: $(BUILD)/bin/doppel $(TOR_DIR)/geoip
@@ -248,6 +256,11 @@ $(BUILD)/man/%: doc/%.pod
 		--release="doppel" \
 		--name=$$(echo $(basename $(notdir $@)) | tr a-z A-Z) $< >$@
 man: $(MAN_PAGES)
+
+# Debian packages of unbound (with the dynlib module) and doppel, built
+# with Debian's tools into $(BUILD)/deb (tools/build/deb.sh).
+deb: deps-check
+	@JOBS=$(JOBS) tools/build/deb.sh $(BUILD)
 
 demo: all $(BUILD)/geo/country.mmdb
 	@tests/lab/demo.sh
