@@ -216,6 +216,24 @@ if [ -n "$made_devlog" ]; then
 fi
 check stats "doppel stats does not read the module's counters" sh -c "
 	sleep 5; doppel stats | grep -i 'quer'"
+# Daemonized (the init script's way, use-syslog and logfile as Debian ships
+# them): the module's lines still reach syslog.
+if [ -n "$made_devlog" ]; then
+	kill "$unbound_pid" 2>/dev/null; wait "$unbound_pid" 2>/dev/null
+	unbound_pid=
+	before=$(grep -c 'doppel.*navy.ml' "$tmp/syslog")
+	/usr/sbin/unbound >"$tmp/daemon.out" 2>&1
+	for i in $(seq 1 50); do
+		dig +time=1 +tries=1 @127.0.0.1 -p "$port" localhost A >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	unbound_pid=$(cat /run/unbound.pid 2>/dev/null || true)
+	dig +time=5 +tries=1 @127.0.0.1 -p "$port" navy.ml A >/dev/null 2>&1
+	sleep 1
+	check syslog-daemonized "a daemonized Unbound's module lines do not reach syslog" sh -c "
+		test -n '$unbound_pid' &&
+		test \$(grep -c 'doppel.*navy.ml' '$tmp/syslog') -gt $before"
+fi
 cleanup
 
 # --- remove and purge -------------------------------------------------------

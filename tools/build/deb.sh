@@ -57,6 +57,10 @@ for p in dpkg-dev debhelper; do
 done
 
 # --- 1. unbound ------------------------------------------------------------
+"$top/tools/build/deps.sh" --deb-src >"$work/apt-deb-src.log" 2>&1 || {
+	cat "$work/apt-deb-src.log" >&2
+	exit 1
+}
 version=$(apt-cache showsrc unbound 2>/dev/null | sed -n 's/^Version: //p' |
 	sort -V | tail -n 1)
 [ -n "$version" ] || die "apt knows no unbound source package; run 'make deps' as root (it adds deb-src entries derived from the machine's own)"
@@ -122,10 +126,8 @@ if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
 	(cd "$top" && tar -cf - --exclude='./build*' .) | tar -xf - -C "$dtree"
 fi
-(cd "$dtree" && dpkg-checkbuilddeps >/dev/null 2>&1) || {
-	(cd "$dtree" && dpkg-checkbuilddeps 2>&1 || true) >&2
-	die "missing build dependencies of doppel: run 'make deps' as root"
-}
+(cd "$dtree" && dpkg-checkbuilddeps >/dev/null 2>&1) ||
+	need doppel apt-get build-dep -y -q "$dtree"
 # The change log names this build's version and the unbound it matches.
 {
 	printf 'doppel (%s-1) unstable; urgency=medium\n\n' "$dver"

@@ -4,6 +4,7 @@
 #
 #   deps.sh --check     exit 0 if everything is there, 1 if not (quiet)
 #   deps.sh --install   install what is missing (root), or print the command
+#   deps.sh --deb-src   only the deb-src entries apt-get source needs (root)
 #
 # tor-geoipdb is not among them: it depends on the Tor daemon; its data is
 # unpacked into the build instead (tools/build/geodata.sh).
@@ -82,8 +83,18 @@ case "${1:---check}" in
 		apt-get install -y -q --no-install-recommends $miss
 	fi
 	;;
+--deb-src)
+	[ $need_src -eq 0 ] && exit 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "doppel: no deb-src entries for 'apt-get source unbound';" \
+			"run as root: make deps" >&2
+		exit 1
+	fi
+	add_deb_src
+	apt-get update -q
+	;;
 *)
-	echo "usage: $0 --check|--install" >&2
+	echo "usage: $0 --check|--install|--deb-src" >&2
 	exit 2
 	;;
 esac
