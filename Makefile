@@ -43,11 +43,11 @@ GEOIP_DEFAULT ?= $(abspath $(BUILD))/geo/country.mmdb
 LIB_SRC = lib/audit.c lib/db.c lib/edit.c lib/engine.c lib/engine_build.c \
 	lib/engine_edits.c lib/engine_concat.c lib/engine_tokens.c \
 	lib/engine_affixes.c lib/engine_split.c lib/fold.c lib/geo.c lib/index.c lib/vcache.c \
-	lib/lmdbfile.c lib/counters.c lib/writer.c lib/checker.c \
+	lib/lmdbfile.c lib/counters.c lib/writer.c lib/checker.c lib/dnstap.c \
 	lib/name.c lib/parse.c lib/policy.c lib/settings.c lib/suffix.c lib/util.c
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_HDR = lib/audit.h lib/doppel.h lib/internal.h lib/edit.h lib/fold.h lib/index.h lib/vcache.h \
-	lib/counters.h lib/writer.h lib/checker.h lib/engine.h
+	lib/counters.h lib/writer.h lib/checker.h lib/engine.h lib/dnstap.h
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 

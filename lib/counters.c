@@ -300,6 +300,17 @@ write_all(struct dp_counters* c, const struct dp_counters_extra* x,
 		(unsigned long long)x->audit_written,
 		(unsigned long long)x->audit_collapsed,
 		(unsigned long long)x->audit_dropped);
+	metric(f, "doppel_dnstap_records_total", "counter", "Audit records "
+		"sent as dnstap: queued, read by the collector, dropped (queue "
+		"full, no collector, lost with a connection).");
+	fprintf(f, "doppel_dnstap_records_total{event=\"queued\"} %llu\n"
+		"doppel_dnstap_records_total{event=\"sent\"} %llu\n"
+		"doppel_dnstap_records_total{event=\"dropped\"} %llu\n",
+		(unsigned long long)x->dnstap_queued,
+		(unsigned long long)x->dnstap_sent,
+		(unsigned long long)x->dnstap_dropped);
+	scalar(f, "doppel_dnstap_connections_total", "counter", "Connections "
+		"made to the dnstap collector.", x->dnstap_connects);
 	scalar(f, "doppel_country_lookups_total", "counter", "Answer "
 		"addresses whose country was looked up.",
 		sum[DP_CTR_GEO_LOOKUPS]);

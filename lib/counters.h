@@ -57,6 +57,7 @@ void dp_counters_verdict(struct dp_counters* c, const struct dp_verdict* v,
 struct dp_counters_extra {
 	uint64_t vcache_written, vcache_dropped;
 	uint64_t audit_written, audit_collapsed, audit_dropped;
+	uint64_t dnstap_queued, dnstap_sent, dnstap_dropped, dnstap_connects;
 	/** the policy in force: its source's hash, when it was built and
 	 * loaded (seconds since the epoch; 0 if unknown), protected domains */
 	uint64_t policy_hash, policy_built, policy_loaded, policy_domains;

@@ -176,6 +176,9 @@ struct dp_settings {
 	/** path of the counters file (lib/counters.h), written every few
 	 * seconds; "" for none */
 	char stats_file[4096];
+	/** where the audit records also go as dnstap ("unix:/path" or
+	 * "tcp:HOST:PORT", lib/dnstap.h); "" for nowhere */
+	char audit_dnstap[4200];
 };
 
 /** Default settings file of the module. */
@@ -197,7 +200,8 @@ void dp_settings_default(struct dp_settings* s);
  * (yes|no), policy-check-interval (seconds), verdict-cache (path),
  * verdict-cache-size (MB), verdict-ttl (seconds), geoip (path), audit
  * (all|flagged|off), audit-log (path), audit-collapse (seconds), mode
- * (enforce|monitor), stats-file (path).  Relative paths are
+ * (enforce|monitor), stats-file (path), audit-dnstap (unix:/PATH or
+ * tcp:HOST:PORT).  Relative paths are
  * taken relative to the directory of the settings file.
  * @param path: file to read.
  * @param s: settings, filled with defaults first; on error the fields read

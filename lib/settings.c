@@ -5,6 +5,7 @@
  * its settings in a file of unbound.conf-like `key: value` lines.
  */
 #include "internal.h"
+#include "dnstap.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -58,7 +59,9 @@ enum kind {
 	/** a whole number in [min, max]; times scale (MB: 1 << 20) */
 	K_NUMBER,
 	/** one of choices, stored as its index (a bool: no, yes) */
-	K_CHOICE
+	K_CHOICE,
+	/** a dnstap destination: unix:/PATH or tcp:HOST:PORT */
+	K_DNSTAP
 };
 
 /** One setting: its key, kind, bounds or choices, and where it goes. */
@@ -108,6 +111,7 @@ static const struct setting settings[] = {
 	{ "audit-collapse", K_NUMBER, 0, 86400, "seconds", 1, NULL,
 		F(audit_collapse) },
 	{ "stats-file", K_PATH, 0, 0, NULL, 0, NULL, F(stats_file) },
+	{ "audit-dnstap", K_DNSTAP, 0, 0, NULL, 0, NULL, F(audit_dnstap) },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -166,6 +170,20 @@ set_one(const struct setting* d, const char* path, int lineno,
 		dp_error_set(err, "%s:%d: %s: needs a path (shorter than %zu "
 			"bytes)", path, lineno, d->key, d->size);
 		return DP_ERR_SYNTAX;
+	case K_DNSTAP: {
+		struct dp_error e;
+		if(strlen(val) >= d->size) {
+			dp_error_set(err, "%s:%d: %s: longer than %zu bytes",
+				path, lineno, d->key, d->size - 1);
+			return DP_ERR_SYNTAX;
+		}
+		if(dp_dnstap_check_spec(val, &e) != DP_OK) {
+			dp_error_set(err, "%s:%d: %s", path, lineno, e.msg);
+			return DP_ERR_SYNTAX;
+		}
+		memcpy(field, val, strlen(val) + 1);
+		return DP_OK;
+	}
 	case K_NUMBER:
 		if(!parse_uint(val, (unsigned long)d->max, &v) || v < d->min) {
 			dp_error_set(err, "%s:%d: %s: expected %s from %llu to "

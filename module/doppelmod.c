@@ -81,6 +81,13 @@ struct doppelmod_noted {
 	char target[DP_NAME_MAX];
 	char technique[32];
 	const char* stage;
+	/** the name that matched (the query's, an alias's, an exchange's),
+	 * wire format; none (0) for a verdict on the answer's countries,
+	 * which keeps the answer's first address instead (4 or 16 octets) */
+	uint8_t matched[256];
+	size_t matched_len;
+	uint8_t addr[16];
+	size_t addr_len;
 };
 
 /** Per-query state. */
@@ -480,10 +487,36 @@ doppelmod_noted_set(struct doppelmod_noted* s, const struct dp_verdict* v,
 	s->v.technique = v->technique ? s->technique : NULL;
 }
 
-/** Keep a verdict for the audit record of this query's reply. */
+/** The first address of the answer section into out (4 or 16 octets):
+ * what a verdict on the answer's countries matched, for dnstap.
+ * @return its length, 0 if there is none. */
+static size_t
+doppelmod_first_address(const struct reply_info* rep, uint8_t* out)
+{
+	size_t i, j;
+	for(i = 0; rep && i < rep->an_numrrsets && i < rep->rrset_count; i++) {
+		struct ub_packed_rrset_key* k = rep->rrsets[i];
+		struct packed_rrset_data* d =
+			(struct packed_rrset_data*)k->entry.data;
+		uint16_t t = ntohs(k->rk.type);
+		size_t want = t == LDNS_RR_TYPE_A ? 4 :
+			t == LDNS_RR_TYPE_AAAA ? 16 : 0;
+		for(j = 0; want && j < d->count; j++)
+			if(d->rr_len[j] == 2 + want) {
+				memcpy(out, d->rr_data[j] + 2, want);
+				return want;
+			}
+	}
+	return 0;
+}
+
+/** Keep a verdict for the audit record of this query's reply, and the
+ * name it was made on (wire format; NULL for a verdict on the answer's
+ * countries). */
 static void
 doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
-	const struct dp_verdict* v, const char* stage, int id)
+	const struct dp_verdict* v, const char* stage,
+	const uint8_t* matched, int id)
 {
 	struct doppelmod_qstate* mq = qstate->minfo[id];
 	struct doppelmod_noted* s;
@@ -491,12 +524,29 @@ doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
 		doppelmod_flag(g, qstate->qinfo.qname, qstate->qinfo.qname_len);
 		dp_counters_verdict(g->counters, v, g->settings.monitor);
 	}
-	if(!g->audit || !mq)
+	if((!g->audit && !g->dnstap) || !mq)
 		return;
 	if(!(s = mq->noted) && !(s = mq->noted = regional_alloc(qstate->region,
 		sizeof(*s))))
 		return;
 	doppelmod_noted_set(s, v, stage);
+	s->matched_len = 0;
+	s->addr_len = 0;
+	if(!matched && qstate->return_msg)
+		s->addr_len = doppelmod_first_address(qstate->return_msg->rep,
+			s->addr);
+	if(matched) {
+		/* a name from a packet Unbound has parsed: uncompressed,
+		 * within 255 octets; measured with a bound all the same */
+		size_t n = 0;
+		while(n < sizeof(s->matched) && matched[n] &&
+			n + 1 + matched[n] < sizeof(s->matched))
+			n += 1 + (size_t)matched[n];
+		if(n < sizeof(s->matched) && !matched[n]) {
+			memcpy(s->matched, matched, n + 1);
+			s->matched_len = n + 1;
+		}
+	}
 }
 
 /** Log a verdict that is not allow, when the settings ask for it. */
@@ -603,7 +653,8 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	dp_counters_add(g->counters, DP_CTR_QUERIES, 1);
 	if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
 		qstate->qinfo.qname_len, &v, text, &rec, 1))
-		doppelmod_note(qstate, g, &v, "name", id);
+		doppelmod_note(qstate, g, &v, "name", qstate->qinfo.qname,
+			id);
 	if(v.action == DP_BLOCK) {
 		doppelmod_log_verdict(g, qstate, text, &v, NULL);
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
@@ -770,7 +821,7 @@ doppelmod_decide_countries(struct module_qstate* qstate,
 			!dp_policy_check_answer(g->policy, text, cc, n, v))
 			continue;
 		doppelmod_log_verdict(g, qstate, text, v, i ? "alias" : NULL);
-		doppelmod_note(qstate, g, v, "answer", id);
+		doppelmod_note(qstate, g, v, "answer", NULL, id);
 		/* A verdict made from this answer holds as long as the
 		 * answer does, not verdict-ttl: one odd answer must not
 		 * block the name for a day. */
@@ -863,7 +914,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	struct dp_vrecord rec;
 	char text[DP_NAME_MAX];
 	const char* via = "alias";
-	uint8_t* hit;
+	uint8_t* hit = NULL;
 	size_t i;
 	enum dp_listed listed;
 	int owned;
@@ -938,7 +989,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	return;
 block:
 	doppelmod_log_verdict(g, qstate, text, &v, via);
-	doppelmod_note(qstate, g, &v, via, id);
+	doppelmod_note(qstate, g, &v, via, hit, id);
 	/* The iterator has cached its answer for the lookalike itself while
 	 * following the chain; replace it, or a direct query for that name
 	 * would be answered from the cache without reaching doppel. */
@@ -975,9 +1026,79 @@ doppelmod_subs_back(struct module_qstate* qstate, struct doppelmod_env* g,
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
 }
 
+/** Send a reply's audit record as dnstap: the client, the question, the
+ * answer as it goes out (for a flagged reply), and the policy. */
+static void
+doppelmod_dnstap(struct doppelmod_env* g, struct query_info* qinfo,
+	struct reply_info* rep, int rcode, struct comm_reply* repinfo,
+	struct regional* region, int from_cache,
+	const struct dp_audit_rec* r, const struct doppelmod_noted* noted)
+{
+	/* per thread, not on the reply callback's small stack */
+	static _Thread_local uint8_t wire[4096];
+	struct dp_dnstap_rec t;
+	char rule[DP_NAME_MAX + 48];
+	const struct dp_verdict* v = r->v;
+	memset(&t, 0, sizeof(t));
+	t.usec = r->usec;
+	if(repinfo && repinfo->remote_addr.ss_family == AF_INET) {
+		struct sockaddr_in* a = (struct sockaddr_in*)&repinfo->remote_addr;
+		t.family = AF_INET;
+		memcpy(t.addr, &a->sin_addr, 4);
+		t.port = ntohs(a->sin_port);
+	} else if(repinfo && repinfo->remote_addr.ss_family == AF_INET6) {
+		struct sockaddr_in6* a =
+			(struct sockaddr_in6*)&repinfo->remote_addr;
+		t.family = AF_INET6;
+		memcpy(t.addr, &a->sin6_addr, 16);
+		t.port = ntohs(a->sin6_port);
+	}
+	t.tcp = repinfo && repinfo->c && repinfo->c->type != comm_udp;
+	t.qname = qinfo->qname;
+	t.qname_len = qinfo->qname_len;
+	t.qtype = qinfo->qtype;
+	t.qclass = qinfo->qclass;
+	t.rcode = rcode;
+	/* The answer as the client gets it (TTLs of a cached one count
+	 * down from now), for a flagged reply. */
+	if(v->action != DP_ALLOW && rep && region &&
+		FLAGS_GET_RCODE(rep->flags) == rcode) {
+		sldns_buffer b;
+		sldns_buffer_init_frm_data(&b, wire, sizeof(wire));
+		if(reply_info_encode(qinfo, rep, 0, (uint16_t)rep->flags, &b,
+			from_cache ? time(NULL) : 0, region,
+			(uint16_t)sizeof(wire), 0, 0)) {
+			t.response = sldns_buffer_begin(&b);
+			t.response_len = sldns_buffer_limit(&b);
+		}
+	}
+	if(v->technique && v->target)
+		snprintf(rule, sizeof(rule), "%s %s", v->technique, v->target);
+	else
+		snprintf(rule, sizeof(rule), "%s",
+			v->action == DP_ALLOW ? "allow" : "doppel");
+	t.rule = rule;
+	t.action = v->action == DP_BLOCK && !r->monitor ? DP_DNSTAP_NXDOMAIN :
+		DP_DNSTAP_PASS;
+	t.match = DP_DNSTAP_QNAME;
+	if(noted && strcmp(noted->stage, "answer") == 0) {
+		t.match = DP_DNSTAP_RESPONSE_IP;
+		t.value = noted->addr;
+		t.value_len = noted->addr_len;
+	} else if(noted && noted->matched_len) {
+		t.value = noted->matched;
+		t.value_len = noted->matched_len;
+	} else {
+		t.value = qinfo->qname;
+		t.value_len = qinfo->qname_len;
+	}
+	dp_dnstap_write(g->dnstap, &t);
+}
+
 /**
  * Inplace callback on every reply to a client, cache hits included (they
- * never reach operate()): write its audit record.
+ * never reach operate()): write its audit record (to the log, and as
+ * dnstap).
  */
 static int
 doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
@@ -1004,7 +1125,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	 * and in flagged mode nothing to write. */
 	hit_clean = !qstate && !doppelmod_maybe_flagged(g, qinfo->qname,
 		qinfo->qname_len);
-	if(!g->audit && (qstate || hit_clean))
+	if(!g->audit && !g->dnstap && (qstate || hit_clean))
 		return 1;
 	if(hit_clean && g->settings.audit != DP_AUDIT_ALL)
 		return 1;
@@ -1066,7 +1187,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 			(void)edns_opt_list_append_ede(opt_list_out, region,
 				LDNS_EDE_BLOCKED, ede);
 	}
-	if(!g->audit || (g->settings.audit != DP_AUDIT_ALL &&
+	if((!g->audit && !g->dnstap) || (g->settings.audit != DP_AUDIT_ALL &&
 		r.v->action == DP_ALLOW))
 		return 1;
 	rcode_str(rcode, rc, sizeof(rc));
@@ -1082,7 +1203,11 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	r.qtype = qtype;
 	r.rcode = rc;
 	r.monitor = g->settings.monitor;
-	dp_audit_write(g->audit, &r);
+	if(g->audit)
+		dp_audit_write(g->audit, &r);
+	if(g->dnstap)
+		doppelmod_dnstap(g, qinfo, rep, rcode, repinfo, region,
+			r.from_cache, &r, mq ? mq->noted : NULL);
 	return 1;
 }
 
@@ -1104,7 +1229,7 @@ doppelmod_callbacks(struct doppelmod_env* g, struct dynlibmod_env* de,
 	void* cb;
 	size_t n = 0, k;
 	memcpy(&cb, &f, sizeof(cb));
-	if(g->audit)
+	if(g->audit || g->dnstap)
 		n = sizeof(doppelmod_audit_lists) /
 			sizeof(doppelmod_audit_lists[0]);
 	else
@@ -1170,6 +1295,17 @@ init(struct module_env* env, int id)
 			dp_audit_set_collapse(g->audit,
 				g->settings.audit_collapse);
 	}
+	if(st == DP_OK && g->settings.audit && g->settings.audit_dnstap[0]) {
+		char host[256];
+		if(gethostname(host, sizeof(host)) != 0)
+			host[0] = 0;
+		host[sizeof(host) - 1] = 0;
+		err.msg[0] = 0;
+		if(dp_dnstap_open(g->settings.audit_dnstap, host,
+			doppelmod_audit_said, &g->dnstap, &err) != DP_OK)
+			log_err("doppel: %s; going on without dnstap",
+				err.msg);
+	}
 	if(st == DP_OK && g->settings.verdict_cache[0]) {
 		err.msg[0] = 0;
 		if(dp_vcache_open(g->settings.verdict_cache,
@@ -1202,6 +1338,7 @@ deinit(struct module_env* env, int id)
 			doppelmod_audit_lists[--g->ncallbacks], id);
 	/* Write what is queued, then close. */
 	dp_audit_close(g->audit);
+	dp_dnstap_close(g->dnstap);
 	dp_vcache_close(g->vcache);
 	/* Our threads are gone: log what they left. */
 	doppelmod_take_mail(g, DOPPELMOD_IN_DEINIT);

@@ -16,6 +16,7 @@
 #include "sldns/wire2str.h"
 #include "util/config_file.h"
 #include "util/data/dname.h"
+#include "util/data/msgencode.h"
 #include "util/data/msgreply.h"
 #include "util/data/packed_rrset.h"
 #include "util/log.h"
@@ -27,6 +28,7 @@
 
 #include "doppel.h"
 #include "audit.h"
+#include "dnstap.h"
 #include "checker.h"
 #include "counters.h"
 #include "vcache.h"
@@ -78,6 +80,8 @@ struct doppelmod_env {
 	struct dp_geo* geo;
 	/** the audit log, or NULL */
 	struct dp_audit* audit;
+	/** the audit records as dnstap (audit-dnstap), or NULL */
+	struct dp_dnstap* dnstap;
 	/**
 	 * A Bloom filter over the query names whose replies were flagged
 	 * (a verdict other than allow).  A reply served from the cache

@@ -223,6 +223,14 @@ doppelmod_publish(struct doppelmod_env* g)
 		x.audit_collapsed = ac.collapsed;
 		x.audit_dropped = ac.dropped;
 	}
+	if(g->dnstap) {
+		struct dp_dnstap_counts dc;
+		dp_dnstap_get_counts(g->dnstap, &dc);
+		x.dnstap_queued = dc.queued;
+		x.dnstap_sent = dc.sent;
+		x.dnstap_dropped = dc.dropped;
+		x.dnstap_connects = dc.connects;
+	}
 	pthread_rwlock_rdlock(&g->lock);
 	x.has_policy = g->policy != NULL;
 	x.policy_hash = g->policy_hash;

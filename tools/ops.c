@@ -195,9 +195,10 @@ dp_conf_check_main(int argc, char** argv)
 	if(s.stats_file[0])
 		errors += check_writable("stats-file", s.stats_file, &run);
 	/* settings that do nothing */
-	if(s.audit == DP_AUDIT_ALL && !s.audit_log[0]) {
+	if(s.audit == DP_AUDIT_ALL && !s.audit_log[0] && !s.audit_dnstap[0]) {
 		fprintf(stderr, "doppel: warning: %s: 'audit: all' does "
-			"nothing without 'audit-log:'\n", path);
+			"nothing without 'audit-log:' or 'audit-dnstap:'\n",
+			path);
 		warnings++;
 	}
 	if(!s.audit && s.audit_log[0]) {

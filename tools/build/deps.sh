@@ -19,7 +19,7 @@ libldns-dev ldnsutils bind9-dnsutils libmaxminddb-dev mmdb-bin liblmdb-dev libps
 libicu-dev publicsuffix libjansson-dev zlib1g-dev clang libclang-rt-14-dev
 pkg-config dns-root-data dnstwist python3 python3-dev swig wamerican
 wamerican-small
-dnsperf valgrind chromium"
+dnsperf valgrind chromium fstrm-bin dnstap-ldns"
 
 missing_pkgs() {
 	for p in $PKGS; do
