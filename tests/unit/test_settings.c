@@ -70,7 +70,41 @@ static const struct {
 	{ "policy: p\nblock-ttl: 1x\n", DP_ERR_SYNTAX, ":2: block-ttl" },
 	{ "on-error: closed\n", DP_ERR_SYNTAX, "no 'policy:' setting" },
 	{ "policy:\n", DP_ERR_SYNTAX, ":1: policy: needs a path" },
+	{ "policy: p\naudit-dnstap: udp:127.0.0.1:6000\n", DP_ERR_SYNTAX,
+		":2: audit-dnstap 'udp:127.0.0.1:6000': expected unix:/PATH "
+		"or tcp:HOST:PORT" },
+	{ "policy: p\naudit-dnstap: unix:tap.sock\n", DP_ERR_SYNTAX,
+		":2: audit-dnstap 'unix:tap.sock': unix: wants an absolute" },
+	{ "policy: p\naudit-dnstap: tcp:collector.example:6000\n",
+		DP_ERR_SYNTAX, "'collector.example' is not an IPv4 or IPv6" },
+	{ "policy: p\naudit-dnstap: tcp:127.0.0.1:0\n", DP_ERR_SYNTAX,
+		"the port must be 1 to 65535" },
+	{ "policy: p\naudit-dnstap: tcp:127.0.0.1\n", DP_ERR_SYNTAX,
+		"the port must be 1 to 65535" },
 };
+
+static void
+test_dnstap_destinations(void)
+{
+	static const char* const good[] = { "unix:/run/doppel/tap.sock",
+		"tcp:127.0.0.1:6000", "tcp:[::1]:6000", "tcp:2001:db8::1:53" };
+	size_t i;
+	for(i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct dp_settings s;
+		struct dp_error err;
+		char text[256];
+		const char* p;
+		snprintf(text, sizeof(text), "policy: p\naudit-dnstap: %s\n",
+			good[i]);
+		p = write_tmp(text);
+		err.msg[0] = 0;
+		if(dp_settings_load(p, &s, &err) != DP_OK)
+			TEST_FAIL_AT("%s refused: %s", good[i], err.msg);
+		else
+			ASSERT_STR_EQ(s.audit_dnstap, good[i]);
+		unlink(p);
+	}
+}
 
 static void
 test_errors(void)
@@ -116,6 +150,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(values),
 	TEST_ENTRY(defaults_and_relative),
 	TEST_ENTRY(errors),
+	TEST_ENTRY(dnstap_destinations),
 	TEST_ENTRY(on_error_kept_on_failure),
 	TEST_ENTRY(missing_file),
 };
