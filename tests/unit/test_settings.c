@@ -80,7 +80,7 @@ static const struct {
 	{ "policy: p\naudit-dnstap: tcp:127.0.0.1:0\n", DP_ERR_SYNTAX,
 		"the port must be 1 to 65535" },
 	{ "policy: p\naudit-dnstap: tcp:127.0.0.1\n", DP_ERR_SYNTAX,
-		"the port must be 1 to 65535" },
+		"tcp: wants HOST:PORT" },
 };
 
 static void
