@@ -196,6 +196,11 @@ install: all $(BUILD)/geo/country.mmdb
 	BUILD=$(BUILD) DESTDIR=$(DESTDIR) tools/install.sh $(PREFIX)
 
 
+$(BUILD)/bench/bench_dnstap: tests/bench/bench_dnstap.c $(BUILD)/lib/libdoppel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/lib/libdoppel.a $(LIBS) \
+		-lpthread $(LDFLAGS)
+
 $(BUILD)/bench/bench_engine: tests/bench/bench_engine.c $(BUILD)/lib/libdoppel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/lib/libdoppel.a $(LIBS) \
@@ -211,7 +216,7 @@ $(BUILD)/bench/memlat: tests/bench/memlat.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS)
 
 bench: all $(BUILD)/geo/country.mmdb $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_vcache \
-	$(BUILD)/bench/memlat
+	$(BUILD)/bench/memlat $(BUILD)/bench/bench_dnstap
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 # The sanitised build goes to its own directory and reuses the Unbound

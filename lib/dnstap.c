@@ -47,8 +47,9 @@
 /** Milliseconds a sent batch may wait to be read before the writer moves
  * on (it is confirmed later, or lost with the connection). */
 #define DT_DRAIN_MS 2000
-/** Seconds dp_dnstap_close waits for the writer. */
-#define DT_CLOSE_WAIT 8
+/** Seconds dp_dnstap_close waits for the writer (a write stuck longer
+ * leaves it behind, as the audit log's does). */
+#define DT_CLOSE_WAIT 4
 
 /* Frame Streams: control frame types, and the one field used. */
 #define FS_ACCEPT 1
@@ -661,8 +662,10 @@ dt_write(void* owner)
 		} else
 			d->pending += n;
 	}
+	/* at the end, a second for the collector to read the rest: a stop
+	 * (Unbound's reload) must not wait on a stalled collector */
 	if(d->fd >= 0 && d->pending &&
-		drained(d, d->last ? DT_IO_MS : n ? DT_DRAIN_MS : 0)) {
+		drained(d, d->last ? 1000 : n ? DT_DRAIN_MS : 0)) {
 		account(d, d->pending, 0);
 		d->pending = 0;
 	}

@@ -56,6 +56,8 @@ CONFIGS = {
     "d": "Python module, dict of dnstwist variants",
     "e": "RPZ of the dnstwist variants",
     "f": "doppel, 1M protected, audit flagged",
+    "g": "doppel, 10k protected, audit flagged, as dnstap",
+    "h": "doppel, 10k protected, audit all, as dnstap",
 }
 
 procs = []
@@ -330,11 +332,26 @@ remote-control:
 """
 
 
+def start_collector(sock, rundir):
+    """Debian's fstrm_capture on sock, its frames to /dev/null, on the
+    client's CPU: the collector is another machine's cost."""
+    out = open(os.path.join(rundir, "collector.log"), "w")
+    p = subprocess.Popen(["taskset", "-c", str(CLIENT_CPU), "fstrm_capture",
+                          "-t", "protobuf:dnstap.Dnstap", "-u", sock,
+                          "-w", "/dev/null"], stdout=out, stderr=out)
+    procs.append(p)
+    for _ in range(50):
+        if os.path.exists(sock):
+            return p
+        time.sleep(0.1)
+    die("fstrm_capture did not start on " + sock)
+
+
 def resolver_conf(cfg, d, rundir, port, auth):
     extra = ""
     modules = "validator iterator"
     env = dict(os.environ)
-    if cfg in "bcf":
+    if cfg in "bcfgh":
         modules = "dynlib validator iterator"
         extra = "dynlib:\n\tdynlib-file: \"%s\"\n" % DOPPEL_SO
         with open(os.path.join(rundir, "doppel.conf"), "w") as f:
@@ -343,8 +360,14 @@ def resolver_conf(cfg, d, rundir, port, auth):
             f.write("on-error: open\nblock-ttl: 300\nlog-verdicts: yes\n")
             f.write("policy-check-interval: 5\ngeoip: off\n")
             f.write("verdict-cache: %s/verdicts.mdb\n" % rundir)
-            f.write("audit: %s\n" % ("all" if cfg == "c" else "flagged"))
-            f.write("audit-log: %s/audit.jsonl\n" % rundir)
+            f.write("audit: %s\n" % ("all" if cfg in "ch" else "flagged"))
+            if cfg in "gh":
+                # the records to a collector instead of the file
+                sock = os.path.join(rundir, "tap.sock")
+                f.write("audit-dnstap: unix:%s\n" % sock)
+                start_collector(sock, rundir)
+            else:
+                f.write("audit-log: %s/audit.jsonl\n" % rundir)
         env["DOPPEL_CONF"] = os.path.join(rundir, "doppel.conf")
     elif cfg == "d":
         modules = "python validator iterator"
@@ -757,7 +780,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--configs", default="abcdef")
+    ap.add_argument("--configs", default="abcdefgh")
     ap.add_argument("--protected", type=int, default=10000)
     ap.add_argument("--protected-big", type=int, default=1000000)
     ap.add_argument("--attacked", type=int, default=8)

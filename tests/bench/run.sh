@@ -29,6 +29,18 @@ echo "== verdict cache: ns per lookup as flagged names pile up (bench_vcache)"
 vdir=$(mktemp -d)
 "$build/bench/bench_vcache" "$vdir" | tee -a "$build/bench/engine.txt"
 rm -rf "$vdir"
+echo "== dnstap: records per second one writer thread gets read (bench_dnstap)"
+tdir=$(mktemp -d)
+fstrm_capture -t protobuf:dnstap.Dnstap -u "$tdir/tap.sock" -w /dev/null \
+	>"$tdir/collector.log" 2>&1 &
+collector=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -S "$tdir/tap.sock" ] && break; sleep 0.2; done
+for i in 1 2 3; do
+	"$build/bench/bench_dnstap" "$tdir/tap.sock" 3 2>/dev/null
+done | tee -a "$build/bench/engine.txt"
+kill "$collector" 2>/dev/null || true
+wait "$collector" 2>/dev/null || true
+rm -rf "$tdir"
 echo "== resolver: plain Unbound, doppel, Python module, RPZ"
 # shellcheck disable=SC2086
 BUILD=$build /usr/bin/python3 tests/bench/resolver_bench.py \
