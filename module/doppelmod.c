@@ -100,6 +100,12 @@ struct doppelmod_qstate {
 	/** countries of the answer's addresses so far */
 	char cc[DOPPELMOD_MAX_CC][3];
 	size_t ncc;
+	/** the queried name was checked on the way down, under the policy
+	 * of this hash: whether it is the owner's own (listed), so that the
+	 * way back need not weigh it again */
+	int qname_checked;
+	enum dp_listed qname_listed;
+	uint64_t qname_policy;
 };
 
 /** TTL of synthesised answers: the policy's negative-ttl, else the
@@ -652,9 +658,14 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 	qstate->minfo[id] = mq;
 	dp_counters_add(g->counters, DP_CTR_QUERIES, 1);
 	if(doppelmod_check_name(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, &v, text, &rec, 1))
+		qstate->qinfo.qname_len, &v, text, &rec, 1)) {
 		doppelmod_note(qstate, g, &v, "name", qstate->qinfo.qname,
 			id);
+		mq->qname_listed = v.listed;
+	} else
+		mq->qname_listed = DP_LISTED_NONE;
+	mq->qname_checked = 1;
+	mq->qname_policy = g->policy_hash;
 	if(v.action == DP_BLOCK) {
 		doppelmod_log_verdict(g, qstate, text, &v, NULL);
 		doppelmod_block(qstate, g, qstate->qinfo.qname, &v, id);
@@ -917,6 +928,7 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	uint8_t* hit = NULL;
 	size_t i;
 	enum dp_listed listed;
+	struct doppelmod_qstate* mq;
 	int owned;
 
 	qstate->ext_state[id] = module_finished;
@@ -929,8 +941,14 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 	 * mail may go to army-mil.mail.protection.outlook.com.  A foreign
 	 * name aliased into such a name is still caught, by its own
 	 * link.  The answer section holds the chain in order. */
-	owned = doppelmod_owned(g, qstate, qstate->qinfo.qname,
-		qstate->qinfo.qname_len, &listed);
+	mq = qstate->minfo[id];
+	if(mq && mq->qname_checked && mq->qname_policy == g->policy_hash) {
+		/* weighed on the way down, under this policy */
+		listed = mq->qname_listed;
+		owned = listed != DP_LISTED_NONE;
+	} else
+		owned = doppelmod_owned(g, qstate, qstate->qinfo.qname,
+			qstate->qinfo.qname_len, &listed);
 	for(i = 0; i < rep->an_numrrsets && i < rep->rrset_count && !owned;
 		i++) {
 		struct ub_packed_rrset_key* k = rep->rrsets[i];
