@@ -80,7 +80,10 @@ main(int argc, char** argv)
 	while(now_s() < until) {
 		int i;
 		for(i = 0; i < 256; i++) {
-			r.usec = (uint64_t)(now_s() * 1e6);
+			struct timespec wall;
+			clock_gettime(CLOCK_REALTIME, &wall);
+			r.usec = (uint64_t)wall.tv_sec * 1000000 +
+				(uint64_t)wall.tv_nsec / 1000;
 			dp_dnstap_write(d, &r);
 			offered++;
 		}

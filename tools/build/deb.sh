@@ -36,10 +36,19 @@ maintainer="${DEBFULLNAME:-doppel developers} <${DEBEMAIL:-doppel@example.org}>"
 say() { echo "doppel deb: $*"; }
 die() { echo "doppel deb: $*" >&2; exit 1; }
 
-# Install what a build needs (root), or say what to run.
+# Install what a build needs (root), or say what to run.  apt's lists
+# are brought up to date once first (a fresh image may have none).
+updated=
 need() { # what-for command...
 	what=$1; shift
 	if [ "$(id -u)" = 0 ]; then
+		if [ -z "$updated" ]; then
+			apt-get update -q >"$work/apt-update.log" 2>&1 || {
+				tail -n 5 "$work/apt-update.log" >&2
+				die "'apt-get update' failed"
+			}
+			updated=1
+		fi
 		say "installing the build dependencies of $what"
 		DEBIAN_FRONTEND=noninteractive "$@" >"$work/apt-$what.log" 2>&1 || {
 			tail -n 20 "$work/apt-$what.log" >&2
@@ -74,6 +83,10 @@ if [ -f "$ustamp" ] && [ "$(cat "$ustamp")" = "$local_version" ] &&
 	[ -f "$utree/b/unbound/config.h" ] &&
 	ls "$out"/unbound_"$local_version"_*.deb >/dev/null 2>&1; then
 	say "unbound $local_version already built"
+	# the module is compiled against that configured tree, whose
+	# headers need what its build needed (nghttp2.h, ...)
+	(cd "$utree" && dpkg-checkbuilddeps >/dev/null 2>&1) ||
+		need unbound apt-get build-dep -y -q "unbound=$version"
 else
 	say "building unbound $local_version from Debian's source package"
 	rm -rf "$utree" "$ustamp" "$work"/unbound_* "$out"/*.deb
