@@ -35,16 +35,18 @@ struct word {
 /** Words that turn a brand into a phishing name. */
 static const struct word engine_keywords[] __attribute__((unused)) = {
 	W("access"), W("account"), W("accounts"), W("admin"), W("alert"),
-	W("app"), W("auth"), W("bank"), W("banking"), W("billing"), W("cloud"),
-	W("confirm"), W("customer"), W("email"), W("help"), W("home"), W("id"),
-	W("info"), W("login"), W("logon"), W("mail"), W("mobile"), W("my"),
-	W("notice"), W("office"), W("official"), W("online"), W("owa"),
-	W("password"), W("pay"), W("payment"), W("payments"), W("portal"),
-	W("recovery"), W("register"), W("reset"), W("secure"), W("security"),
-	W("service"), W("services"), W("signin"), W("signon"), W("signup"),
-	W("sso"), W("support"), W("update"), W("user"), W("verify"),
-	W("verification"), W("vpn"), W("wallet"), W("web"), W("webmail"),
-	W("www"),
+	W("app"), W("auth"), W("bank"), W("banking"), W("billing"), W("claim"),
+	W("cloud"), W("confirm"), W("contact"), W("customer"), W("delivery"),
+	W("email"), W("help"), W("helpdesk"), W("helpline"), W("home"), W("id"),
+	W("info"), W("invoice"), W("login"), W("logon"), W("mail"), W("mobile"),
+	W("my"), W("notice"), W("office"), W("official"), W("online"), W("owa"),
+	W("parcel"), W("password"), W("pay"), W("payment"), W("payments"),
+	W("portal"), W("recovery"), W("refund"), W("register"), W("reset"),
+	W("secure"), W("security"), W("service"), W("services"), W("signin"),
+	W("signon"), W("signup"), W("sso"), W("support"), W("track"),
+	W("tracking"), W("unlock"), W("update"), W("user"), W("validate"),
+	W("validation"), W("verify"), W("verification"), W("vpn"), W("wallet"),
+	W("web"), W("webmail"), W("www"),
 };
 #define engine_nkeywords (sizeof(engine_keywords) / sizeof(engine_keywords[0]))
 
@@ -52,10 +54,13 @@ static const struct word engine_keywords[] __attribute__((unused)) = {
  * (paypalaccount, googlelogin), where the others name a brand's own
  * services (googlemail, microsoftonline, amazonservices). */
 static const struct word engine_lures[] __attribute__((unused)) = {
-	W("account"), W("accounts"), W("alert"), W("billing"), W("confirm"),
-	W("login"), W("logon"), W("password"), W("recovery"), W("reset"),
-	W("secure"), W("security"), W("signin"), W("signon"), W("update"),
-	W("verify"), W("verification"),
+	W("account"), W("accounts"), W("alert"), W("billing"), W("claim"),
+	W("confirm"), W("contact"), W("customer"), W("helpdesk"),
+	W("helpline"), W("invoice"), W("login"), W("logon"), W("official"),
+	W("password"), W("recovery"), W("refund"), W("reset"), W("secure"),
+	W("security"), W("signin"), W("signon"), W("support"), W("tracking"),
+	W("unlock"), W("update"), W("validate"), W("validation"), W("verify"),
+	W("verification"),
 };
 #define engine_nlures (sizeof(engine_lures) / sizeof(engine_lures[0]))
 
@@ -66,6 +71,52 @@ static const struct word engine_host_words[] __attribute__((unused)) = {
 };
 #define engine_nhost_words \
 	(sizeof(engine_host_words) / sizeof(engine_host_words[0]))
+
+/** The country codes of ISO 3166-1 (alpha-2 with uk and eu, then
+ * alpha-3), from Debian's iso-codes: a country's host label whose dot
+ * was lost (aus.intel.com as ausintel.com, ca.ibm.com as caibm.com).
+ * Each code is followed by a space. */
+static const char engine_countries2[] __attribute__((unused)) =
+	"ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg "
+	"bh bi bj bl bm bn bo bq br bs bt bv bw by bz ca cc cd cf cg ch ci "
+	"ck cl cm cn co cr cu cv cw cx cy cz de dj dk dm do dz ec ee eg eh "
+	"er es et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn gp "
+	"gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is "
+	"it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr "
+	"ls lt lu lv ly ma mc md me mf mg mh mk ml mm mn mo mp mq mr ms mt "
+	"mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf "
+	"pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se "
+	"sg sh si sj sk sl sm sn so sr ss st sv sx sy sz tc td tf tg th tj "
+	"tk tl tm tn to tr tt tv tw tz ua ug uk um us uy uz va vc ve vg vi "
+	"vn vu wf ws ye yt za zm zw ";
+static const char engine_countries3[] __attribute__((unused)) =
+	"abw afg ago aia ala alb and are arg arm asm ata atf atg aus aut aze "
+	"bdi bel ben bes bfa bgd bgr bhr bhs bih blm blr blz bmu bol bra brb "
+	"brn btn bvt bwa caf can cck che chl chn civ cmr cod cog cok col com "
+	"cpv cri cub cuw cxr cym cyp cze deu dji dma dnk dom dza ecu egy eri "
+	"esh esp est eth fin fji flk fra fro fsm gab gbr geo ggy gha gib gin "
+	"glp gmb gnb gnq grc grd grl gtm guf gum guy hkg hmd hnd hrv hti hun "
+	"idn imn ind iot irl irn irq isl isr ita jam jey jor jpn kaz ken kgz "
+	"khm kir kna kor kwt lao lbn lbr lby lca lie lka lso ltu lux lva mac "
+	"maf mar mco mda mdg mdv mex mhl mkd mli mlt mmr mne mng mnp moz mrt "
+	"msr mtq mus mwi mys myt nam ncl ner nfk nga nic niu nld nor npl nru "
+	"nzl omn pak pan pcn per phl plw png pol pri prk prt pry pse pyf qat "
+	"reu rou rus rwa sau sdn sen sgp sgs shn sjm slb sle slv smr som spm "
+	"srb ssd stp sur svk svn swe swz sxm syc syr tca tcd tgo tha tjk tkl "
+	"tkm tls ton tto tun tur tuv twn tza uga ukr umi ury usa uzb vat vct "
+	"ven vgb vir vnm vut wlf wsm yem zaf zmb zwe ";
+
+/** Whether s is one of the country codes above. */
+static inline int
+is_country_code(const char* s, size_t n)
+{
+	const char* c = n == 2 ? engine_countries2 : n == 3 ?
+		engine_countries3 : NULL;
+	for(; c && *c; c += n + 1)
+		if(memcmp(c, s, n) == 0)
+			return 1;
+	return 0;
+}
 
 static inline int
 in_list(const struct word* list, size_t n, const char* s, size_t len)
@@ -119,11 +170,15 @@ struct token {
 	int label_end;
 };
 
-/** One lookup of engine_check_affixes: the brand's length, which side it is on,
- * and whether it is a label (with a keyword) or a whole name. */
+/** One lookup of engine_check_affixes: the brand's length, which side it
+ * is on, and what the rest of the label is (LOOK_*). */
 struct affix_look {
-	uint8_t brand_n, before, label;
+	uint8_t brand_n, before, look;
 };
+/** The rest is a keyword. */
+#define LOOK_KEYWORD 1
+/** The rest is another word, the brand passed the affix filter. */
+#define LOOK_WORD 2
 
 /** What the edits family knows of the label it weighed last (cleared
  * for each query). */

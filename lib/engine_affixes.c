@@ -17,42 +17,64 @@ struct affix_arg {
 	 * (glued_keyword), worked out by the first domain that needs it
 	 * and kept for the others (KW_UNKNOWN before) */
 	size_t kw_n;
+	/** where that keyword starts in the rest */
+	size_t kw_at;
 };
 
 #define KW_UNKNOWN ((size_t)-1)
 
 /**
- * The keyword next to the brand in the rest of a glued label: the whole
- * rest, or the longest keyword of 4 letters or more it starts with
- * (brand first: yahoo+mail+customersupport) or ends with (rest first);
- * shorter ones (id, my, app) begin and end too many words.
+ * The keyword in the rest of a glued label: the whole rest, or the
+ * longest keyword of 4 letters or more next to the brand (brand first:
+ * yahoo+mail+customersupport; rest first: my+...+account+paypal), else
+ * the longest at the rest's far end (instagram+business+help); shorter
+ * ones (id, my, app) begin and end too many words.
+ * @param at: set to where the keyword starts in the rest.
  * @return its length, or 0.
  */
 static inline int is_keyword_raw(const struct query* q, const char* s,
 	size_t n, uint64_t raw);
 
 static size_t
-glued_keyword(const struct query* q, const char* rest, size_t n, int before)
+glued_keyword(const struct query* q, const char* rest, size_t n, int before,
+	size_t* at)
 {
-	uint64_t raw = 0, pw = 1;
-	size_t k, best = 0;
+	uint64_t head = 0, tail = 0, pw = 1;
+	size_t k, near = 0, far = 0;
+	*at = 0;
 	if(is_keyword(rest, n))
 		return n;
-	/* the polynomials (dp_key_raw) of the rest's first or last k
+	/* the polynomials (dp_key_raw) of the rest's first and last k
 	 * characters, one character at a time; a keyword is at most 12 */
 	for(k = 1; k < n && k <= 12; k++) {
-		if(!before)
-			raw = raw * DP_HASH_B + (uint64_t)(unsigned char)
-				rest[k - 1] + 1;
-		else {
-			raw += ((uint64_t)(unsigned char)rest[n - k] + 1) * pw;
-			pw *= DP_HASH_B;
+		head = head * DP_HASH_B + (uint64_t)(unsigned char)rest[k - 1] +
+			1;
+		tail += ((uint64_t)(unsigned char)rest[n - k] + 1) * pw;
+		pw *= DP_HASH_B;
+		if(k < 4)
+			continue;
+		if(is_keyword_raw(q, rest, k, head)) {
+			if(before)
+				far = k;
+			else
+				near = k;
 		}
-		if(k >= 4 && is_keyword_raw(q, before ? rest + n - k : rest, k,
-			raw))
-			best = k;
+		if(is_keyword_raw(q, rest + n - k, k, tail)) {
+			if(before)
+				near = k;
+			else
+				far = k;
+		}
 	}
-	return best;
+	if(!near && !far)
+		return 0;
+	/* the near end first (googlemail, yahoomail: the brand names its
+	 * service first); the keyword starts the rest when it is at its
+	 * head */
+	k = near ? near : far;
+	if((near && before) || (!near && !before))
+		*at = n - k;
+	return k;
 }
 
 static void
@@ -61,10 +83,11 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	struct affix_arg* aa = arg;
 	const struct dp_prot* d = &q->p->prot[pid];
 	const char* pname = q->p->strings + d->name;
-	int same = d->suffix == q->suffix_id;
+	int same = d->suffix == q->suffix_id, inword;
+	unsigned flags;
 	size_t k;
 	double s;
-	if(aa->before && same) {
+	if(aa->before && same && d->label_off == 0) {
 		/* "wwwarmy.mil", "financecorpudyne.com", "ausintel.com": a
 		 * subdomain whose dot was lost.  Before a brand of fewer
 		 * than 8 letters, a longer prefix that is no host name is
@@ -72,9 +95,16 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		 * "googlegroups" not googlegro.ups.com); a short one is a
 		 * site's or a country's host label (aus.intel.com, the
 		 * "doppelganger" domains), worth a warning, and so is any
-		 * under a closed suffix, where only the owner registers. */
+		 * under a closed suffix, where only the owner registers.
+		 * A host name or a country code rebuilds the owner's own
+		 * subdomain exactly (www.icloud.com, aus.intel.com,
+		 * chn.dell.com): a block, but for a brand that is a word or
+		 * ends words, where two letters more make another word
+		 * (snapple). */
 		double sc = in_list(engine_host_words, engine_nhost_words,
-			aa->rest, aa->rest_n) ? 0.85 :
+			aa->rest, aa->rest_n) || (is_country_code(aa->rest,
+			aa->rest_n) && !(q->p->labels[d->label].flags &
+			(DP_LABEL_WORD | DP_LABEL_TAIL_WORD))) ? 0.85 :
 			d->label_len >= 8 ? 0.8 : (aa->rest_n <= 3 ||
 			d->closed) && !is_keyword(aa->rest, aa->rest_n) ?
 			0.55 : -1;
@@ -87,14 +117,13 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	}
 	if(aa->kw_n == KW_UNKNOWN)
 		aa->kw_n = glued_keyword(q, aa->rest, aa->rest_n,
-			aa->before);
+			aa->before, &aa->kw_at);
 	if((k = aa->kw_n) != 0) {
 		/* Glued to a keyword, under an open suffix, is how brands
 		 * name their own other domains (googlemail,
 		 * microsoftonline, amazonservices): a warning at most,
 		 * unless the keyword is a lure. */
-		const char* kw = aa->before ? aa->rest + aa->rest_n - k :
-			aa->rest;
+		const char* kw = aa->rest + aa->kw_at;
 		s = length_weight(d->label_len) - 0.05;
 		if(!d->closed && s > 0.75 && !in_list(engine_lures,
 			engine_nlures, kw, k))
@@ -105,15 +134,30 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			k < aa->rest_n ? " and more" : "");
 		return;
 	}
-	/* A brand glued to any other word under its own suffix: a warning
-	 * (paypalobjects, pineapple), for a brand of 4 letters or more
-	 * (shorter ones are inside too many words: ups in backups), or any
-	 * under a closed suffix (afblue.mil). */
-	if(same && (d->closed || d->label_len >= 4))
+	/* A brand glued to any other word: a warning under its own suffix
+	 * (paypalobjects), for a brand of 4 letters or more (shorter ones
+	 * are inside too many words: ups in backups), or any under a
+	 * closed suffix (afblue.mil); under another suffix, for a brand of
+	 * 6 letters or more that is no word (facebooktoken.org,
+	 * whatsappdownload.site).  A brand that begins words, glued to
+	 * letters after it, or ends words, glued to letters before it, is
+	 * more often part of such a word (intellicorp, pineapple). */
+	if(d->label_off != 0)
+		return;
+	flags = q->p->labels[d->label].flags;
+	inword = (flags & (aa->before ? DP_LABEL_TAIL_WORD :
+		DP_LABEL_HEAD_WORD)) != 0;
+	if(same && (d->closed || (d->label_len >= 4 && !inword)))
 		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
 			"'%.*s', under %s's own suffix", (int)q->label_len,
 			q->label, (int)d->label_len, pname + d->label_off,
 			(int)aa->rest_n, aa->rest, pname);
+	else if(!same && !inword && !(flags & DP_LABEL_WORD) &&
+		d->label_len >= 6 && aa->rest_n >= 3 &&
+		!memchr(aa->rest, '-', aa->rest_n))
+		offer(q, d, 0.5, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
+			"'%.*s'", (int)q->label_len, q->label, (int)d->label_len,
+			pname + d->label_off, (int)aa->rest_n, aa->rest);
 }
 
 /** The filter bit of a brand, from its polynomial (dp_key_raw) and
@@ -231,35 +275,12 @@ is_keyword_raw(const struct query* q, const char* s, size_t n, uint64_t raw)
 	return 0;
 }
 
-/** A listed name found for an affix: its protected domain, if any. */
-static void
-affix_name_cb(struct query* q, uint32_t idx, void* arg)
-{
-	const struct affix_arg* aa = arg;
-	const struct dp_namerec* r;
-	const struct dp_prot* d;
-	const char* name;
-	if(idx >= q->p->nnames)
-		return;
-	r = &q->p->names[idx];
-	if(!(r->flags & DP_NAME_PROTECTED))
-		return;
-	d = &q->p->prot[r->pid];
-	name = q->p->strings + r->name;
-	/* verify: the brand, a dot, the query's suffix */
-	if(d->suffix != q->suffix_id || d->label_off != 0 ||
-		d->label_len != aa->brand_n ||
-		memcmp(name, aa->brand, aa->brand_n) != 0)
-		return;
-	affix_cb(q, r->pid, arg);
-}
-
 /*
  * A brand glued to a word without a hyphen: prefixes and suffixes.  A
  * brand with a keyword is looked up by label, under any suffix; a brand
- * with any other word only under the query's own suffix, as a whole
- * protected name ("financecorpudyne.com": corpudyne.com), so words that
- * merely contain a brand cost a filter probe and nothing more.  The
+ * with any other word only when the affix filter (the protected labels'
+ * lengths and polynomials) lets it through, so words that merely
+ * contain a brand mostly cost a filter probe and nothing more.  The
  * polynomials of all of them come from two passes over the label.
  */
 /**
@@ -298,15 +319,14 @@ engine_prepare_affixes(struct query* q)
 		h[nl] = (hash); \
 		look[nl].brand_n = (uint8_t)(bn); \
 		look[nl].before = (bf); \
-		look[nl].label = (lb); \
+		look[nl].look = (lb); \
 		nl++; \
 	} while(0)
 
 /**
  * The affix lookups, in the order they are weighed: a brand and a
- * keyword by label, a brand and another word as a whole name under the
- * query's suffix (when the affix filter lets it through); their buckets
- * are asked for.
+ * keyword, or a brand and another word when the affix filter lets it
+ * through, each by the brand's label; their buckets are asked for.
  */
 void
 engine_prepare_affix_keys(struct query* q)
@@ -314,37 +334,29 @@ engine_prepare_affix_keys(struct query* q)
 	const char* s = q->label;
 	size_t n = q->label_len, i, nl = 0;
 	const uint64_t *pre = q->af.pre, *suf = q->af.suf;
-	uint64_t *h = q->af.affix_h, dotsfx, sfxpw;
+	uint64_t* h = q->af.affix_h;
 	struct affix_look* look = q->af.affix_look;
 	q->af.naffix = 0;
 	if(n < 4 || n >= AFFIX_MAX)
 		return;
-	/* brand + "." + suffix = raw(brand) * B^(1 + |suffix|) + raw(".suffix") */
-	dotsfx = dp_key_raw(q->suffix - 1, q->suffix_len + 1);
-	for(sfxpw = 1, i = 0; i <= q->suffix_len; i++)
-		sfxpw *= DP_HASH_B;
 	for(i = 2; i + 1 < n; i++) {
 		/* brand + rest */
 		if(s[i] != '-' && s[i - 1] != '-') {
 			if(is_keyword_raw(q, s + i, n - i, suf[n - i]))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
-					0, 1);
-			else if(q->suffix_id != DP_NONE &&
-				affix_maybe(q->p, pre[i], i))
-				ADD_LOOK(dp_key_fin(DP_KEY_NAME, i + 1 +
-					q->suffix_len, pre[i] * sfxpw + dotsfx),
-					i, 0, 0);
+					0, LOOK_KEYWORD);
+			else if(affix_maybe(q->p, pre[i], i))
+				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
+					0, LOOK_WORD);
 		}
 		/* rest + brand */
 		if(s[n - i] != '-' && s[n - i - 1] != '-') {
-			if(q->suffix_id != DP_NONE &&
-				affix_maybe(q->p, suf[i], i))
-				ADD_LOOK(dp_key_fin(DP_KEY_NAME, i + 1 +
-					q->suffix_len, suf[i] * sfxpw + dotsfx),
-					i, 1, 0);
 			if(is_keyword_raw(q, s, n - i, pre[n - i]))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
-					1, 1);
+					1, LOOK_KEYWORD);
+			else if(affix_maybe(q->p, suf[i], i))
+				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
+					1, LOOK_WORD);
 		}
 	}
 	for(i = 0; i < nl; i++)
@@ -361,38 +373,24 @@ engine_check_affixes(struct query* q)
 	struct dp_index_iter it[2 * AFFIX_MAX];
 	uint16_t which[2 * AFFIX_MAX];
 	np = find_batch(&q->p->index, q->af.affix_h, q->af.naffix, it, which);
-	/* The name records came in while the edits were weighed
-	 * (warm_later): ask for the names' text before reading them. */
-	for(j = 0; j < np; j++) {
-		struct dp_index_iter t = it[j];
-		uint32_t val;
-		if(q->af.affix_look[which[j]].label)
-			continue;
-		while(dp_index_next(&t, &val))
-			if(val < q->p->nnames)
-				__builtin_prefetch(q->p->strings +
-					q->p->names[val].name);
-	}
 	for(j = 0; j < np; j++) {
 		const struct affix_look* lk = &q->af.affix_look[which[j]];
+		struct label_arg la;
 		uint32_t val;
 		aa.brand_n = lk->brand_n;
 		aa.before = lk->before;
 		aa.brand = lk->before ? s + n - lk->brand_n : s;
 		aa.rest = lk->before ? s : s + lk->brand_n;
 		aa.rest_n = n - lk->brand_n;
-		/* looked up by label: the rest is a keyword */
-		aa.kw_n = lk->label ? aa.rest_n : KW_UNKNOWN;
-		while(dp_index_next(&it[j], &val)) {
-			if(lk->label) {
-				struct label_arg la;
-				la.key = aa.brand;
-				la.n = aa.brand_n;
-				la.fn = affix_cb;
-				la.arg = &aa;
-				label_cb(q, val, &la);
-			} else
-				affix_name_cb(q, val, &aa);
-		}
+		/* a keyword rest was looked up as one; another may hold one
+		 * at an end */
+		aa.kw_n = lk->look == LOOK_KEYWORD ? aa.rest_n : KW_UNKNOWN;
+		aa.kw_at = 0;
+		la.key = aa.brand;
+		la.n = aa.brand_n;
+		la.fn = affix_cb;
+		la.arg = &aa;
+		while(dp_index_next(&it[j], &val))
+			label_cb(q, val, &la);
 	}
 }

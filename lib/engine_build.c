@@ -32,6 +32,7 @@ put_deletions(struct dp_index* ix, const char* s, size_t n, uint32_t val)
  * larger lists take in as nouns and verbs); capitalised entries are
  * names, and brands among them.  Without a dictionary no label is a word.
  * The keywords of combo-squatting (login, mail, office) are words too.
+ * Labels that begin or end longer words (intel, apple) are marked too.
  */
 static void
 mark_words(struct dp_policy* p, struct dp_strmap* lmap)
@@ -45,7 +46,7 @@ mark_words(struct dp_policy* p, struct dp_strmap* lmap)
 	if(!f)
 		return;
 	while(fgets(line, sizeof(line), f)) {
-		size_t n = strcspn(line, "\r\n");
+		size_t n = strcspn(line, "\r\n"), k;
 		uintptr_t v;
 		int found;
 		if(line[0] < 'a' || line[0] > 'z')
@@ -53,6 +54,20 @@ mark_words(struct dp_policy* p, struct dp_strmap* lmap)
 		v = (uintptr_t)dp_strmap_get(lmap, line, n, &found);
 		if(found && v < p->nlabels)
 			p->labels[v].flags |= DP_LABEL_WORD;
+		/* the word's heads and tails of 3 letters or more, three
+		 * letters shorter than it at least (apple begins no word:
+		 * apples is the same one), not of "apple's" */
+		if(strspn(line, "abcdefghijklmnopqrstuvwxyz") != n)
+			continue;
+		for(k = 3; k + 3 <= n; k++) {
+			v = (uintptr_t)dp_strmap_get(lmap, line, k, &found);
+			if(found && v < p->nlabels)
+				p->labels[v].flags |= DP_LABEL_HEAD_WORD;
+			v = (uintptr_t)dp_strmap_get(lmap, line + n - k, k,
+				&found);
+			if(found && v < p->nlabels)
+				p->labels[v].flags |= DP_LABEL_TAIL_WORD;
+		}
 	}
 	fclose(f);
 }

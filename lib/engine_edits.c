@@ -322,7 +322,7 @@ weigh_batch(struct query* q, const uint32_t* lid, size_t n)
 
 /**
  * Ask for the records the later checks will read (the labels their
- * tokens and keywords find, the name records of their affixes), so that
+ * tokens and affixes find), so that
  * they come in while the edits are weighed.  Their buckets were asked
  * for with the edits' own.
  */
@@ -340,13 +340,9 @@ warm_later(const struct query* q)
 					__builtin_prefetch(&p->labels[val]);
 	for(i = 0; i < q->af.naffix; i++)
 		if(dp_index_find(&p->index, q->af.affix_h[i], &it))
-			while(dp_index_next(&it, &val)) {
-				if(q->af.affix_look[i].label && val < p->nlabels)
+			while(dp_index_next(&it, &val))
+				if(val < p->nlabels)
 					__builtin_prefetch(&p->labels[val]);
-				else if(!q->af.affix_look[i].label &&
-					val < p->nnames)
-					__builtin_prefetch(&p->names[val]);
-			}
 }
 
 /** Typos, homoglyphs, TLD swaps: the deletion neighbourhoods of the

@@ -20,6 +20,20 @@ struct embed_arg {
 
 #define NOT_COUNTED ((size_t)-1)
 
+/** Whether a token is a keyword, or starts or ends with one of 4
+ * letters or more (customerservice, mails, securitysettingpage). */
+static int
+keyword_token(const char* s, size_t n)
+{
+	size_t k;
+	if(is_keyword(s, n))
+		return 1;
+	for(k = 4; k < n && k <= 12; k++)
+		if(is_keyword(s, k) || is_keyword(s + n - k, k))
+			return 1;
+	return 0;
+}
+
 /** A brand token: with its suffix after it, or with a keyword. */
 static void
 embed_cb(struct query* q, uint32_t pid, void* arg)
@@ -84,7 +98,7 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 			j++) {
 			if(j == ea->i)
 				continue;
-			if(is_keyword(t[j].s, t[j].n))
+			if(keyword_token(t[j].s, t[j].n))
 				ea->kw++;
 			else
 				ea->other++;

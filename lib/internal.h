@@ -79,6 +79,12 @@ struct dp_tech_rule {
 /** The label is an ordinary word of the dictionary (office,
  * live, apple): as a word of somebody else's name it is weak evidence. */
 #define DP_LABEL_WORD 0x1
+/** The label begins (HEAD) or ends (TAIL) words of the dictionary
+ * longer by three letters or more (intel in intellect, apple in
+ * pineapple): glued to other letters on that side it is more often
+ * part of such a word than a brand. */
+#define DP_LABEL_HEAD_WORD 0x2
+#define DP_LABEL_TAIL_WORD 0x4
 
 /**
  * A registered label shared by protected domains ("army" of army.mil and
