@@ -494,21 +494,29 @@ offer_why(struct query* q, const struct dp_prot* d, double score,
 			offer_why((q), (d), (score), (technique), __VA_ARGS__); \
 	} while(0)
 
-/** Score a change of the registered label, by the suffix relation. */
+/**
+ * Score a change of the registered label, by the suffix relation.  A
+ * slip in the label and another suffix are two changes; if the label is
+ * an ordinary word (login, live), an edit of it under a country's or an
+ * unrelated suffix is another word there (logix.cz) far more often
+ * than a lookalike.
+ * @param flags: the protected label's DP_LABEL_* bits.
+ */
 static inline double
-typo_score(enum suffix_rel rel, double base)
+typo_score(enum suffix_rel rel, double base, unsigned flags)
 {
+	double word = (flags & DP_LABEL_WORD) ? 0.3 : 0;
 	switch(rel) {
 	case SUFFIX_SAME:
 		return base;
 	case SUFFIX_TYPO:
-	case SUFFIX_CC:
 		return base - 0.15;
+	case SUFFIX_CC:
+		return base - 0.15 - word;
 	case SUFFIX_OTHER:
 		break;
 	}
-	/* a slip in the label and another suffix: two changes */
-	return base - 0.4;
+	return base - 0.4 - word;
 }
 
 

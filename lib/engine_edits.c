@@ -30,6 +30,11 @@ edit_of(struct query* q, uint32_t lid)
 	else
 		q->ed.edit_base = typo_weight(l->len, &q->ed.edit,
 			q->ed.edit_tech);
+	/* A label that is itself a keyword (mail, email next to gmail) is
+	 * a word of its own, not a slip. */
+	if(q->ed.edit_tech != DP_TECH_NONE && is_keyword(q->label,
+		q->label_len))
+		q->ed.edit_base -= 0.3;
 	q->ed.edit_lid = lid;
 }
 
@@ -52,9 +57,11 @@ enum skeleton_rel {
  *    the loose or flat skeletons are the same): the label's weight, 0.1
  *    less for each weak one after the first (g00glc, q00qle for google);
  *  - one of them a typo and the rest strong look-alikes (the strong
- *    skeletons are one edit apart): the label's weight, 0.2 less for
- *    every real change beyond the typo (dgii is dell after i/l twice and
- *    a typo; sco is cisco without "ci", read as "cl", read as "d");
+ *    skeletons are one edit apart): the label's weight, 0.4 less for
+ *    every real change beyond the typo, so that only a long label
+ *    keeps a warning (dgii is dell after i/l twice and a typo; sco is
+ *    cisco without "ci", read as "cl", read as "d": neither is
+ *    reported);
  *  - weak look-alikes and a typo: two or more real changes (bbc and
  *    dell, imdb and intel, pobox and roblox are different names); only
  *    a long label (7 letters or more) two edits away keeps a warning.
@@ -98,7 +105,7 @@ skeleton_of(struct query* q, uint32_t lid)
 		unsigned d = memchr(q->label, '\\', q->label_len) ? 1 :
 			dp_edit_distance(q->label, q->label_len, pl, l->len, 4);
 		q->ed.skel_base = (l->len <= 3 ? 0.45 : length_weight(l->len)) -
-			0.2 * (d > 1 ? d - 1 : 0);
+			0.4 * (d > 1 ? d - 1 : 0);
 		return q->ed.skel;
 	}
 	loose_near = dp_edit_find(q->fold.loose, q->fold.nloose, st + l->loose,
@@ -160,7 +167,8 @@ consider_edit(struct query* q, uint32_t pid)
 			tech = q->ed.edit_tech;
 			detail = q->ed.edit_detail;
 			if(!q->explain) {
-				offer(q, d, typo_score(rel, base), tech, "-");
+				offer(q, d, typo_score(rel, base, l->flags), tech,
+					"-");
 				return;
 			}
 			switch(e.kind) {
@@ -198,7 +206,8 @@ consider_edit(struct query* q, uint32_t pid)
 				dp_format(why + w, sizeof(why) - w,
 					", and suffix '%s' for '%s'", q->suffix,
 					ps);
-			offer(q, d, typo_score(rel, base), tech, "%s", why);
+			offer(q, d, typo_score(rel, base, l->flags), tech, "%s",
+				why);
 			return;
 		}
 	}
@@ -218,8 +227,8 @@ consider_edit(struct query* q, uint32_t pid)
 	}
 	if(skel == SKEL_FAR)
 		return;
-	offer(q, d, typo_score(rel, q->ed.skel_base), tech, "%.*s looks like "
-		"'%.*s' but for one character" DETAIL_SEP "skeletons '%.*s' "
+	offer(q, d, typo_score(rel, q->ed.skel_base, l->flags), tech,
+		"%.*s looks like '%.*s' but for one character" DETAIL_SEP "skeletons '%.*s' "
 		"and '%.*s'",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
 		(int)q->fold.nloose, q->fold.loose, (int)l->nloose,
@@ -281,7 +290,8 @@ weigh_label(struct query* q, uint32_t lid)
 		enum suffix_rel rel = suffix_relation(q, sid);
 		int closed = q->p->suffixes[sid].closed;
 		double sc = q->ed.edit.kind == DP_EDIT_SAME ? swap_score(rel,
-			closed, l->len) : typo_score(rel, q->ed.edit_base);
+			closed, l->len) : typo_score(rel, q->ed.edit_base,
+			l->flags);
 		if(sc < 0)
 			continue;
 		sc = final_score(q, closed, sid, sc);
