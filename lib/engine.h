@@ -496,16 +496,27 @@ offer_why(struct query* q, const struct dp_prot* d, double score,
 
 /**
  * Score a change of the registered label, by the suffix relation.  A
- * slip in the label and another suffix are two changes; if the label is
- * an ordinary word (login, live), an edit of it under a country's or an
- * unrelated suffix is another word there (logix.cz) far more often
- * than a lookalike.
- * @param flags: the protected label's DP_LABEL_* bits.
+ * slip in the label and another suffix are two changes, and weaker
+ * still when
+ *  - the label is an ordinary word (login, live): edited under a
+ *    country's or an unrelated suffix it is another word there (logix.cz)
+ *    far more often than a lookalike;
+ *  - the label has three letters or fewer, under an open suffix, where
+ *    it has namesakes everywhere (aoi.dyndns.org for aol.com; d0d.com
+ *    for dod.mil stays);
+ *  - the slip is a flipped bit: a bit flips in a name on its way, not
+ *    in a name somebody chose a suffix for (metamark.com, metamask.io).
+ * @param l: the protected label.
+ * @param tech: the label's change (DP_TECH_*).
+ * @param closed: the protected domain's suffix is closed.
  */
 static inline double
-typo_score(enum suffix_rel rel, double base, unsigned flags)
+typo_score(enum suffix_rel rel, double base, const struct dp_label* l,
+	int tech, int closed)
 {
-	double word = (flags & DP_LABEL_WORD) ? 0.3 : 0;
+	double word = (l->flags & DP_LABEL_WORD) ? 0.3 : 0;
+	if(rel != SUFFIX_SAME && tech == DP_TECH_BITSQUATTING)
+		base -= 0.2;
 	switch(rel) {
 	case SUFFIX_SAME:
 		return base;
@@ -516,9 +527,8 @@ typo_score(enum suffix_rel rel, double base, unsigned flags)
 	case SUFFIX_OTHER:
 		break;
 	}
-	return base - 0.4 - word;
+	return base - 0.4 - word - (l->len <= 3 && !closed ? 0.1 : 0);
 }
-
 
 /** Which of the two a change of suffix alone is. */
 static inline int

@@ -163,12 +163,12 @@ consider_edit(struct query* q, uint32_t pid)
 		if(e.kind != DP_EDIT_NONE) {
 			char why[sizeof(q->v->why)];
 			size_t w = 0;
-			base = q->ed.edit_base;
 			tech = q->ed.edit_tech;
+			base = typo_score(rel, q->ed.edit_base, l, tech,
+				d->closed);
 			detail = q->ed.edit_detail;
 			if(!q->explain) {
-				offer(q, d, typo_score(rel, base, l->flags), tech,
-					"-");
+				offer(q, d, base, tech, "-");
 				return;
 			}
 			switch(e.kind) {
@@ -206,8 +206,7 @@ consider_edit(struct query* q, uint32_t pid)
 				dp_format(why + w, sizeof(why) - w,
 					", and suffix '%s' for '%s'", q->suffix,
 					ps);
-			offer(q, d, typo_score(rel, base, l->flags), tech, "%s",
-				why);
+			offer(q, d, base, tech, "%s", why);
 			return;
 		}
 	}
@@ -227,9 +226,9 @@ consider_edit(struct query* q, uint32_t pid)
 	}
 	if(skel == SKEL_FAR)
 		return;
-	offer(q, d, typo_score(rel, q->ed.skel_base, l->flags), tech,
-		"%.*s looks like '%.*s' but for one character" DETAIL_SEP "skeletons '%.*s' "
-		"and '%.*s'",
+	base = typo_score(rel, q->ed.skel_base, l, tech, d->closed);
+	offer(q, d, base, tech, "%.*s looks like '%.*s' but for one "
+		"character" DETAIL_SEP "skeletons '%.*s' and '%.*s'",
 		(int)q->label_len, q->label, (int)d->label_len, pl,
 		(int)q->fold.nloose, q->fold.loose, (int)l->nloose,
 		q->p->strings + l->loose);
@@ -291,7 +290,7 @@ weigh_label(struct query* q, uint32_t lid)
 		int closed = q->p->suffixes[sid].closed;
 		double sc = q->ed.edit.kind == DP_EDIT_SAME ? swap_score(rel,
 			closed, l->len) : typo_score(rel, q->ed.edit_base,
-			l->flags);
+			l, q->ed.edit_tech, closed);
 		if(sc < 0)
 			continue;
 		sc = final_score(q, closed, sid, sc);
