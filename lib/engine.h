@@ -210,11 +210,17 @@ struct edits_keys {
 };
 
 /** The concatenation keys: the flattened label, then it and the
- * flattened suffix (concat_n[1] bytes of concat), and their hashes. */
+ * flattened suffix (concat_n[1] bytes of concat), and their hashes;
+ * then, for a hyphenated label, its first and last tokens (ntok of
+ * them, tok[i] of tok_n[i] bytes), each of which may be a name whose
+ * dot was dropped (us-fbigov). */
 struct concat_keys {
 	char concat[DP_NAME_MAX];
 	size_t concat_n[2];
 	uint64_t concat_h[2];
+	const char* tok[2];
+	size_t tok_n[2], ntok;
+	uint64_t tok_h[2];
 };
 
 /** The affixes family's keys: polynomials of the label's prefixes and

@@ -9,6 +9,9 @@ struct concat_arg {
 	/** the label alone was the concatenation ("armymil"), not
 	 * label + suffix ("googlec" + "om") */
 	int label_only;
+	/** the concatenation was one hyphenated token of the label, with
+	 * other words next to it ("us-fbigov") */
+	int token;
 	/** the key looked up */
 	const char* key;
 	size_t n;
@@ -38,9 +41,16 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 		 * warning.  A hyphen for the dot, a closed suffix (armymil)
 		 * or a longer one (bbccouk) stays strong. */
 		if(!x->closed && !memchr(q->p->strings + x->str, '.', x->len) &&
-			!memchr(q->label, '-', q->label_len))
+			(ca->token || !memchr(q->label, '-', q->label_len)))
 			sc = d->label_len >= 6 && !(q->p->labels[d->label].flags &
 				DP_LABEL_WORD) ? 0.6 : 0.45;
+		if(ca->token) {
+			/* another word next to it: a little less sure */
+			offer(q, d, sc - 0.1, DP_TECH_MISSING_DOT, "%.*s holds "
+				"%s with its dot dropped", (int)q->label_len,
+				q->label, pname);
+			return;
+		}
 		offer(q, d, sc, DP_TECH_MISSING_DOT,
 			"%.*s is %s with its dot%s dropped", (int)q->label_len,
 			q->label, pname, memchr(q->label, '-', q->label_len) ?
@@ -61,21 +71,33 @@ void
 engine_check_concat(struct query* q)
 {
 	struct concat_arg ca;
+	size_t i;
 	ca.label_only = 1;
+	ca.token = 0;
 	ca.key = q->cc.concat;
 	ca.n = q->cc.concat_n[0];
 	lookup_hash(q, q->cc.concat_h[0], concat_cb, &ca);
+	ca.token = 1;
+	for(i = 0; i < q->cc.ntok; i++) {
+		ca.key = q->cc.tok[i];
+		ca.n = q->cc.tok_n[i];
+		lookup_hash(q, q->cc.tok_h[i], concat_cb, &ca);
+	}
 	ca.label_only = 0;
+	ca.token = 0;
+	ca.key = q->cc.concat;
 	ca.n = q->cc.concat_n[1];
 	lookup_hash(q, q->cc.concat_h[1], concat_cb, &ca);
 }
 
 /** The concatenation keys: the label without its dots and hyphens, then
- * with its suffix glued on; their filter blocks are asked for. */
+ * with its suffix glued on, then a hyphenated label's first and last
+ * tokens; their buckets are asked for. */
 void
 engine_prepare_concat(struct query* q)
 {
-	size_t n = flatten(q->label, q->label_len, q->cc.concat);
+	size_t n = flatten(q->label, q->label_len, q->cc.concat), i;
+	const char *first, *last;
 	q->cc.concat_n[0] = n;
 	q->cc.concat_h[0] = dp_key_hash(DP_KEY_CONCAT, q->cc.concat, n);
 	n += flatten(q->suffix, q->suffix_len, q->cc.concat + n);
@@ -83,4 +105,26 @@ engine_prepare_concat(struct query* q)
 	q->cc.concat_h[1] = dp_key_hash(DP_KEY_CONCAT, q->cc.concat, n);
 	dp_index_prefetch(&q->p->index, q->cc.concat_h[0]);
 	dp_index_prefetch(&q->p->index, q->cc.concat_h[1]);
+	/* a hyphenated label's first and last tokens, of 5 characters or
+	 * more (a label of 3 and a suffix of 2 at least) */
+	q->cc.ntok = 0;
+	first = memchr(q->label, '-', q->label_len);
+	if(!first)
+		return;
+	for(last = q->label + q->label_len; last[-1] != '-'; last--)
+		;
+	if(first - q->label >= 5) {
+		q->cc.tok[q->cc.ntok] = q->label;
+		q->cc.tok_n[q->cc.ntok++] = (size_t)(first - q->label);
+	}
+	if(q->label + q->label_len - last >= 5) {
+		q->cc.tok[q->cc.ntok] = last;
+		q->cc.tok_n[q->cc.ntok++] = (size_t)(q->label +
+			q->label_len - last);
+	}
+	for(i = 0; i < q->cc.ntok; i++) {
+		q->cc.tok_h[i] = dp_key_hash(DP_KEY_CONCAT, q->cc.tok[i],
+			q->cc.tok_n[i]);
+		dp_index_prefetch(&q->p->index, q->cc.tok_h[i]);
+	}
 }

@@ -116,12 +116,17 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	/* Brand and another word: a namesake unless under the very suffix
 	 * (python-office.com: a combo-squat at most, a warning), or unless
 	 * the brand is no word and comes hyphenated into the registered
-	 * label (usa-usps.shop). */
+	 * label (usa-usps.shop), with 4 letters or more, or 3 for a name
+	 * under a closed suffix, which nobody else may register
+	 * (fbi-news.com, cyber-crime-fbi.org), unless they are a
+	 * country's code, the way companies name a branch (ricoh-usa). */
 	if(same)
 		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus a "
 			"word, under %s's own suffix", q->name, (int)d->label_len,
 			pname + d->label_off, pname);
-	else if(!word && ea->in_label && d->label_len >= 4)
+	else if(!word && ea->in_label && (d->label_len >= 4 ||
+		(d->closed && d->label_len == 3 &&
+		!is_country_code(pname + d->label_off, 3))))
 		offer(q, d, 0.5, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus a word",
 			q->name, (int)d->label_len, pname + d->label_off);
 }
