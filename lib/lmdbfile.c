@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,11 @@
 #define META_FREE_DB 24
 #define META_MAIN_DB 72
 #define DB_ROOT 40
+/** In a database's record: its flags, and those that change how its
+ * keys sort or allow duplicates (lmdb.h's MDB_REVERSEKEY .. MDB_REVERSEDUP). */
+#define DB_FLAGS 4
+#define DB_KEY_FLAGS (MDB_REVERSEKEY | MDB_DUPSORT | MDB_INTEGERKEY | \
+	MDB_DUPFIXED | MDB_INTEGERDUP | MDB_REVERSEDUP)
 
 /** A walk of one file. */
 struct walk {
@@ -272,6 +278,18 @@ check_file(int fd, const char* path, uint64_t size, int walk,
 			!root_in(u64(m + META_MAIN_DB + DB_ROOT), u64(m + 120))) {
 			dp_error_set(err, "%s: corrupt: meta page %zu points "
 				"outside the file", path, i);
+			return -1;
+		}
+		/* the trees' flags: the free pages' are the environment's
+		 * (LMDB keeps its flags there) with integer keys; doppel's
+		 * files sort keys plainly and hold no duplicates.  A flag for
+		 * duplicates makes LMDB's own assertion abort the process
+		 * when it next writes. */
+		if((u16(m + META_FREE_DB + DB_FLAGS) & DB_KEY_FLAGS &
+			~MDB_INTEGERKEY) || (u16(m + META_MAIN_DB + DB_FLAGS) &
+			DB_KEY_FLAGS)) {
+			dp_error_set(err, "%s: corrupt: meta page %zu gives its "
+				"trees flags this file never uses", path, i);
 			return -1;
 		}
 		if(!best || u64(m + 128) > best_txn) {
