@@ -137,11 +137,13 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	/* A brand glued to any other word: a warning under its own suffix
 	 * (paypalobjects), for a brand of 4 letters or more (shorter ones
 	 * are inside too many words: ups in backups), or any under a
-	 * closed suffix (afblue.mil); under another suffix, for a brand of
-	 * 6 letters or more that is no word (facebooktoken.org,
-	 * whatsappdownload.site).  A brand that begins words, glued to
-	 * letters after it, or ends words, glued to letters before it, is
-	 * more often part of such a word (intellicorp, pineapple). */
+	 * closed suffix (afblue.mil); under another suffix, for a brand
+	 * that is no word, of 6 letters or more next to 3 or more
+	 * (facebooktoken.org, whatsappdownload.site), or of 4 or 5 next
+	 * to 4 or more (uspspost.me; wendell is a name, not wen + dell).
+	 * A brand that begins words, glued to letters after it, or ends
+	 * words, glued to letters before it, is more often part of such a
+	 * word (intellicorp, pineapple). */
 	if(d->label_off != 0)
 		return;
 	flags = q->p->labels[d->label].flags;
@@ -153,7 +155,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			q->label, (int)d->label_len, pname + d->label_off,
 			(int)aa->rest_n, aa->rest, pname);
 	else if(!same && !inword && !(flags & DP_LABEL_WORD) &&
-		d->label_len >= 6 && aa->rest_n >= 3 &&
+		d->label_len >= 4 && aa->rest_n >= (d->label_len >= 6 ? 3 : 4) &&
 		!memchr(aa->rest, '-', aa->rest_n))
 		offer(q, d, 0.5, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
 			"'%.*s'", (int)q->label_len, q->label, (int)d->label_len,
