@@ -14,6 +14,8 @@ struct embed_arg {
 	/** the other tokens: how many are keywords, how many not; worked
 	 * out for the first domain that needs them (NOT_COUNTED before) */
 	size_t kw, other;
+	/** how many of the keywords are lures (engine_lures) */
+	size_t lures;
 	/** token i matched with its digits read as letters (amaz0n) */
 	int leet;
 };
@@ -93,7 +95,7 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 		 * the suffix are none; a brand in the registered label
 		 * counts only that label's words, since a site's host
 		 * labels (support.yahoo-inc.com) say nothing of a lure. */
-		ea->kw = ea->other = 0;
+		ea->kw = ea->other = ea->lures = 0;
 		for(j = ea->in_label ? ea->label_tok : 0; j < ea->suffix_tok;
 			j++) {
 			if(j == ea->i)
@@ -102,12 +104,20 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 				ea->kw++;
 			else
 				ea->other++;
+			if(in_list(engine_lures, engine_nlures, t[j].s, t[j].n))
+				ea->lures++;
 		}
 	}
 	if(ea->kw + ea->other == 0)
 		return;
 	if(ea->kw) {
+		/* A lure next to the short name of an agency that is no
+		 * word (irs-refund.com, fbi-official.com) is as strong as
+		 * next to a long brand: nobody else registers that name
+		 * under its closed suffix. */
 		s = length_weight(d->label_len) - 0.05;
+		if(ea->lures && d->closed && !word && s < 0.8)
+			s = 0.8;
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus %s",
 			q->name, (int)d->label_len, pname + d->label_off,
 			ea->kw > 1 ? "keywords" : "a keyword");
