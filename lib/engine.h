@@ -37,7 +37,7 @@ static const struct word engine_keywords[] __attribute__((unused)) = {
 	W("access"), W("account"), W("accounts"), W("admin"), W("alert"),
 	W("app"), W("auth"), W("bank"), W("banking"), W("billing"), W("claim"),
 	W("cloud"), W("confirm"), W("contact"), W("customer"), W("delivery"),
-	W("email"), W("help"), W("helpdesk"), W("helpline"), W("home"), W("id"),
+	W("download"), W("email"), W("help"), W("helpdesk"), W("helpline"), W("home"), W("id"),
 	W("info"), W("invoice"), W("login"), W("logon"), W("mail"), W("mobile"),
 	W("my"), W("notice"), W("office"), W("official"), W("online"), W("owa"),
 	W("parcel"), W("password"), W("pay"), W("payment"), W("payments"),
@@ -51,13 +51,14 @@ static const struct word engine_keywords[] __attribute__((unused)) = {
 #define engine_nkeywords (sizeof(engine_keywords) / sizeof(engine_keywords[0]))
 
 /** Keywords that ask the victim to act: glued to a brand they lure
- * (paypalaccount, googlelogin), where the others name a brand's own
- * services (googlemail, microsoftonline, amazonservices). */
+ * (paypalaccount, googlelogin, and the support and download scams:
+ * microsoftlivehelp, whatsappdownload), where the others name a brand's
+ * own services (googlemail, microsoftonline, amazonservices). */
 static const struct word engine_lures[] __attribute__((unused)) = {
 	W("account"), W("accounts"), W("alert"), W("billing"), W("claim"),
-	W("confirm"), W("contact"), W("customer"), W("helpdesk"),
-	W("helpline"), W("invoice"), W("login"), W("logon"), W("official"),
-	W("password"), W("recovery"), W("refund"), W("reset"), W("secure"),
+	W("confirm"), W("contact"), W("customer"), W("download"), W("help"),
+	W("helpdesk"), W("helpline"), W("invoice"), W("login"), W("logon"),
+	W("official"), W("password"), W("recovery"), W("refund"), W("reset"), W("secure"),
 	W("security"), W("signin"), W("signon"), W("support"), W("tracking"),
 	W("unlock"), W("update"), W("validate"), W("validation"), W("verify"),
 	W("verification"),
