@@ -77,6 +77,25 @@ glued_keyword(const struct query* q, const char* rest, size_t n, int before,
 	return k;
 }
 
+/** Whether the query's label is a word of the dictionary that ends in
+ * a protected label (pineapple, steeplechase: engine_build.c). */
+static int
+label_is_tail_word(const struct query* q)
+{
+	const struct dp_policy* p = q->p;
+	struct dp_index_iter it;
+	uint32_t val;
+	if(!dp_index_find(&p->index, dp_key_hash(DP_KEY_WORD, q->label,
+		q->label_len), &it))
+		return 0;
+	while(dp_index_next(&it, &val))
+		if(val < p->strings_len && strlen(p->strings + val) ==
+			q->label_len && memcmp(p->strings + val, q->label,
+			q->label_len) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 affix_cb(struct query* q, uint32_t pid, void* arg)
 {
@@ -108,6 +127,10 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			d->label_len >= 8 ? 0.8 : (aa->rest_n <= 3 ||
 			d->closed) && !is_keyword(aa->rest, aa->rest_n) ?
 			0.55 : -1;
+		/* a word that ends in the brand is that word (purchase) */
+		if(sc > 0 && (q->p->labels[d->label].flags &
+			DP_LABEL_TAIL_WORD) && label_is_tail_word(q))
+			sc = -1;
 		if(sc > 0) {
 			offer(q, d, sc, DP_TECH_MISSING_DOT, "%.*s is %.*s.%s with "
 				"the dot dropped", (int)q->label_len, q->label,
@@ -141,14 +164,15 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	 * that is no word, of 6 letters or more next to 3 or more
 	 * (facebooktoken.org, whatsappdownload.site), or of 4 or 5 next
 	 * to 4 or more (uspspost.me; wendell is a name, not wen + dell).
-	 * A brand that begins words, glued to letters after it, or ends
-	 * words, glued to letters before it, is more often part of such a
-	 * word (intellicorp, pineapple). */
+	 * A brand that begins words, glued to letters after it, is more
+	 * often part of such a word (intellicorp); one that ends words,
+	 * glued to letters before it, only when the label is one of them
+	 * (pineapple, steeplechase; blueapple still warns). */
 	if(d->label_off != 0)
 		return;
 	flags = q->p->labels[d->label].flags;
-	inword = (flags & (aa->before ? DP_LABEL_TAIL_WORD :
-		DP_LABEL_HEAD_WORD)) != 0;
+	inword = aa->before ? (flags & DP_LABEL_TAIL_WORD) &&
+		label_is_tail_word(q) : (flags & DP_LABEL_HEAD_WORD) != 0;
 	if(same && (d->closed || (d->label_len >= 4 && !inword)))
 		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
 			"'%.*s', under %s's own suffix", (int)q->label_len,

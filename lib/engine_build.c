@@ -32,23 +32,30 @@ put_deletions(struct dp_index* ix, const char* s, size_t n, uint32_t val)
  * larger lists take in as nouns and verbs); capitalised entries are
  * names, and brands among them.  Without a dictionary no label is a word.
  * The keywords of combo-squatting (login, mail, office) are words too.
- * Labels that begin or end longer words (intel, apple) are marked too.
+ * Labels that begin words longer by three letters or more are marked
+ * (intel: intellect); the words that end in a label (pineapple,
+ * steeplechase) are kept in the string area, their offsets in *words,
+ * to be indexed as DP_KEY_WORD.
+ * @return 0, or -1 when out of memory.
  */
-static void
-mark_words(struct dp_policy* p, struct dp_strmap* lmap)
+static int
+mark_words(struct dp_policy* p, struct dp_strmap* lmap, uint32_t** words,
+	uint32_t* nwords)
 {
 	FILE* f = fopen(DP_DICT_DEFAULT, "r");
 	char line[256];
-	uint32_t i;
+	uint32_t i, cap = 0;
+	*words = NULL;
+	*nwords = 0;
 	for(i = 0; i < p->nlabels; i++)
 		if(is_keyword(p->strings + p->labels[i].str, p->labels[i].len))
 			p->labels[i].flags |= DP_LABEL_WORD;
 	if(!f)
-		return;
+		return 0;
 	while(fgets(line, sizeof(line), f)) {
 		size_t n = strcspn(line, "\r\n"), k;
 		uintptr_t v;
-		int found;
+		int found, tail = 0;
 		if(line[0] < 'a' || line[0] > 'z')
 			continue;
 		v = (uintptr_t)dp_strmap_get(lmap, line, n, &found);
@@ -65,11 +72,23 @@ mark_words(struct dp_policy* p, struct dp_strmap* lmap)
 				p->labels[v].flags |= DP_LABEL_HEAD_WORD;
 			v = (uintptr_t)dp_strmap_get(lmap, line + n - k, k,
 				&found);
-			if(found && v < p->nlabels)
+			if(found && v < p->nlabels) {
 				p->labels[v].flags |= DP_LABEL_TAIL_WORD;
+				tail = 1;
+			}
+		}
+		if(tail) {
+			uint32_t off = dp_policy_add_string(p, line, n);
+			if(off == DP_NONE || !dp_grow_array((void**)words,
+				*nwords, &cap, sizeof(**words))) {
+				fclose(f);
+				return -1;
+			}
+			(*words)[(*nwords)++] = off;
 		}
 	}
 	fclose(f);
+	return 0;
 }
 
 /** Intern a string in a build map: its id, new or old. */
@@ -92,7 +111,7 @@ dp_engine_build(struct dp_policy* p)
 {
 	struct dp_strmap lmap, smap;
 	struct dp_folded* fold = malloc(sizeof(*fold));
-	uint32_t i, *fill = NULL;
+	uint32_t i, *fill = NULL, *words = NULL, nwords = 0;
 	uint64_t keys = p->nnames;
 	int64_t psl;
 	char flat[DP_NAME_MAX];
@@ -204,8 +223,9 @@ dp_engine_build(struct dp_policy* p)
 			keys += put_deletions(NULL, fold->loose, fold->nloose,
 				0);
 	}
-	mark_words(p, &lmap);
-	keys += p->nprot + p->nsuffixes;
+	if(mark_words(p, &lmap, &words, &nwords) != 0)
+		goto cleanup;
+	keys += p->nprot + p->nsuffixes + nwords;
 	if((psl = dp_psl_rules(p, 0)) < 0)
 		goto cleanup;
 	keys += (uint64_t)psl;
@@ -234,6 +254,9 @@ dp_engine_build(struct dp_policy* p)
 	for(i = 0; i < p->nsuffixes; i++)
 		dp_index_put(&p->index, dp_key_hash(DP_KEY_SUFFIX, p->strings +
 			p->suffixes[i].str, p->suffixes[i].len), i);
+	for(i = 0; i < nwords; i++)
+		dp_index_put(&p->index, dp_key_hash(DP_KEY_WORD, p->strings +
+			words[i], strlen(p->strings + words[i])), words[i]);
 	dp_keywords_index(p);
 	for(i = 0; i < p->nnames; i++) {
 		const char* name = p->strings + p->names[i].name;
@@ -252,6 +275,7 @@ dp_engine_build(struct dp_policy* p)
 cleanup:
 	dp_strmap_clear(&lmap);
 	dp_strmap_clear(&smap);
+	free(words);
 	free(fill);
 	free(fold);
 	return st;
