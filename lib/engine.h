@@ -37,16 +37,17 @@ static const struct word engine_keywords[] __attribute__((unused)) = {
 	W("access"), W("account"), W("accounts"), W("admin"), W("alert"),
 	W("app"), W("auth"), W("bank"), W("banking"), W("billing"), W("claim"),
 	W("cloud"), W("confirm"), W("contact"), W("customer"), W("delivery"),
-	W("download"), W("email"), W("help"), W("helpdesk"), W("helpline"), W("home"), W("id"),
-	W("info"), W("invoice"), W("login"), W("logon"), W("mail"), W("mobile"),
-	W("my"), W("notice"), W("office"), W("official"), W("online"), W("owa"),
-	W("parcel"), W("password"), W("pay"), W("payment"), W("payments"),
-	W("portal"), W("recovery"), W("refund"), W("register"), W("reset"),
+	W("download"), W("email"), W("help"), W("helpdesk"), W("helpline"),
+	W("home"), W("id"), W("info"), W("invoice"), W("login"), W("logon"),
+	W("mail"), W("mobile"), W("my"), W("notice"), W("office"),
+	W("official"), W("online"), W("owa"), W("parcel"), W("password"),
+	W("pay"), W("payment"), W("payments"), W("portal"), W("recovery"),
+	W("refund"), W("register"), W("renew"), W("renewal"), W("reset"),
 	W("secure"), W("security"), W("service"), W("services"), W("signin"),
-	W("signon"), W("signup"), W("sso"), W("support"), W("track"),
-	W("tracking"), W("unlock"), W("update"), W("user"), W("validate"),
-	W("validation"), W("verify"), W("verification"), W("vpn"), W("wallet"),
-	W("web"), W("webmail"), W("www"),
+	W("signon"), W("signup"), W("sso"), W("subscription"), W("support"),
+	W("suspended"), W("track"), W("tracking"), W("unlock"), W("update"),
+	W("user"), W("validate"), W("validation"), W("verification"),
+	W("verify"), W("vpn"), W("wallet"), W("web"), W("webmail"), W("www"),
 };
 #define engine_nkeywords (sizeof(engine_keywords) / sizeof(engine_keywords[0]))
 
@@ -58,10 +59,11 @@ static const struct word engine_lures[] __attribute__((unused)) = {
 	W("account"), W("accounts"), W("alert"), W("billing"), W("claim"),
 	W("confirm"), W("contact"), W("customer"), W("download"), W("help"),
 	W("helpdesk"), W("helpline"), W("invoice"), W("login"), W("logon"),
-	W("official"), W("password"), W("recovery"), W("refund"), W("reset"), W("secure"),
-	W("security"), W("signin"), W("signon"), W("support"), W("tracking"),
-	W("unlock"), W("update"), W("validate"), W("validation"), W("verify"),
-	W("verification"),
+	W("official"), W("password"), W("recovery"), W("refund"), W("renew"),
+	W("renewal"), W("reset"), W("secure"), W("security"), W("signin"),
+	W("signon"), W("subscription"), W("support"), W("suspended"),
+	W("tracking"), W("unlock"), W("update"), W("validate"),
+	W("validation"), W("verification"), W("verify"),
 };
 #define engine_nlures (sizeof(engine_lures) / sizeof(engine_lures[0]))
 
