@@ -77,23 +77,28 @@ glued_keyword(const struct query* q, const char* rest, size_t n, int before,
 	return k;
 }
 
-/** Whether the query's label is a word of the dictionary that ends in
- * a protected label (pineapple, steeplechase: engine_build.c). */
+/** Whether s is a word of the dictionary that ends in a protected
+ * label (pineapple, purchase: engine_build.c). */
 static int
-label_is_tail_word(const struct query* q)
+is_tail_word(const struct query* q, const char* s, size_t n)
 {
 	const struct dp_policy* p = q->p;
 	struct dp_index_iter it;
 	uint32_t val;
-	if(!dp_index_find(&p->index, dp_key_hash(DP_KEY_WORD, q->label,
-		q->label_len), &it))
+	if(!dp_index_find(&p->index, dp_key_hash(DP_KEY_WORD, s, n), &it))
 		return 0;
 	while(dp_index_next(&it, &val))
-		if(val < p->strings_len && strlen(p->strings + val) ==
-			q->label_len && memcmp(p->strings + val, q->label,
-			q->label_len) == 0)
+		if(val < p->strings_len && strlen(p->strings + val) == n &&
+			memcmp(p->strings + val, s, n) == 0)
 			return 1;
 	return 0;
+}
+
+/** Whether the query's label is such a word. */
+static int
+label_is_tail_word(const struct query* q)
+{
+	return is_tail_word(q, q->label, q->label_len);
 }
 
 static void
@@ -390,6 +395,118 @@ engine_prepare_affix_keys(struct query* q)
 	q->af.naffix = nl;
 }
 
+/** A brand glued inside one hyphenated token of the label
+ * (my-paypalaccount, securepaypal-login, myapple-id): what it is
+ * glued to, and which token it is. */
+struct token_affix_arg {
+	const char* tok;
+	size_t tok_n, brand_at, brand_n, ti;
+};
+
+/** Whether any token of the registered label but ti is a keyword, and
+ * whether one is a lure: 1 keyword, 2 lure, 0 neither. */
+static int
+other_tokens_keyword(const struct query* q, size_t ti)
+{
+	size_t j;
+	int r = 0;
+	for(j = q->tk.label_tok; j < q->tk.suffix_tok; j++) {
+		const struct token* t = &q->tk.tok[j];
+		if(j == ti)
+			continue;
+		if(in_list(engine_lures, engine_nlures, t->s, t->n))
+			return 2;
+		if(is_keyword(t->s, t->n))
+			r = 1;
+	}
+	return r;
+}
+
+static void
+token_affix_cb(struct query* q, uint32_t pid, void* arg)
+{
+	const struct token_affix_arg* ta = arg;
+	const struct dp_prot* d = &q->p->prot[pid];
+	const char* pname = q->p->strings + d->name;
+	const char* rest = ta->brand_at ? ta->tok : ta->tok + ta->brand_n;
+	size_t rest_n = ta->tok_n - ta->brand_n, at = 0, k;
+	unsigned flags = q->p->labels[d->label].flags;
+	int same = d->suffix == q->suffix_id, kw, lure;
+	double s;
+	if(d->label_off != 0 || (!ta->brand_at && (flags &
+		DP_LABEL_HEAD_WORD)) || (ta->brand_at && (flags &
+		DP_LABEL_TAIL_WORD) && is_tail_word(q, ta->tok, ta->tok_n)))
+		return;
+	/* the rest of the token, then the label's other tokens */
+	k = is_keyword(rest, rest_n) ? rest_n : glued_keyword(q, rest,
+		rest_n, ta->brand_at != 0, &at);
+	kw = other_tokens_keyword(q, ta->ti);
+	lure = kw == 2 || (k && in_list(engine_lures, engine_nlures,
+		rest + at, k));
+	if(k || kw) {
+		s = length_weight(d->label_len) - 0.05;
+		if(!d->closed && s > 0.75 && !lure)
+			s = 0.75;
+		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' glued "
+			"to '%.*s', plus keywords", (int)q->label_len, q->label,
+			(int)d->label_len, pname + d->label_off, (int)rest_n,
+			rest);
+		return;
+	}
+	/* words only: as a brand glued to a word in a whole label */
+	if(flags & DP_LABEL_WORD)
+		return;
+	if(same ? d->label_len >= 4 : d->label_len >= 6 && rest_n >= 3)
+		offer(q, d, same ? 0.55 : 0.5, DP_TECH_COMBO_SQUATTING,
+			"%.*s is '%.*s' glued to '%.*s', plus words",
+			(int)q->label_len, q->label, (int)d->label_len,
+			pname + d->label_off, (int)rest_n, rest);
+}
+
+/**
+ * A brand glued to a word inside one token of a hyphenated label: each
+ * token's heads and tails of 4 letters or more that the affix filter
+ * lets through are looked up as labels.  Only hyphenated labels pay.
+ */
+static void
+check_token_affixes(struct query* q)
+{
+	struct token_affix_arg ta;
+	size_t j, i;
+	if(!memchr(q->label, '-', q->label_len))
+		return;
+	for(j = q->tk.label_tok; j < q->tk.suffix_tok; j++) {
+		const struct token* t = &q->tk.tok[j];
+		uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX], pw = 1;
+		if(t->n < 6 || t->n >= AFFIX_MAX)
+			continue;
+		pre[0] = suf[0] = 0;
+		for(i = 0; i < t->n; i++) {
+			pre[i + 1] = pre[i] * DP_HASH_B +
+				(uint64_t)(unsigned char)t->s[i] + 1;
+			suf[i + 1] = suf[i] + ((uint64_t)(unsigned char)
+				t->s[t->n - 1 - i] + 1) * pw;
+			pw *= DP_HASH_B;
+		}
+		ta.tok = t->s;
+		ta.tok_n = t->n;
+		ta.ti = j;
+		for(i = 4; i + 2 <= t->n; i++) {
+			ta.brand_n = i;
+			if(affix_maybe(q->p, pre[i], i)) {
+				ta.brand_at = 0;
+				lookup_label_raw(q, t->s, i, pre[i], token_affix_cb,
+					&ta);
+			}
+			if(affix_maybe(q->p, suf[i], i)) {
+				ta.brand_at = t->n - i;
+				lookup_label_raw(q, t->s + t->n - i, i, suf[i],
+					token_affix_cb, &ta);
+			}
+		}
+	}
+}
+
 void
 engine_check_affixes(struct query* q)
 {
@@ -419,4 +536,5 @@ engine_check_affixes(struct query* q)
 		while(dp_index_next(&it[j], &val))
 			label_cb(q, val, &la);
 	}
+	check_token_affixes(q);
 }
