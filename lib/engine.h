@@ -201,6 +201,9 @@ struct edits_state {
 	int edit_tech;
 	const char* edit_detail;
 	double edit_base;
+	/** whether the query's label is a keyword: 0 not known yet, 1
+	 * no, 2 yes */
+	uint8_t label_kw;
 };
 
 /** The edits family's keys: the deletion keys of the folds and where

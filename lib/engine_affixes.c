@@ -346,6 +346,19 @@ engine_prepare_affixes(struct query* q)
 	}
 }
 
+/**
+ * Whether a brand of n letters glued to a rest of r letters that is no
+ * keyword can be offered at all: under one of the protected suffixes,
+ * any; under another, only a brand of 4 letters or more with a rest
+ * long enough for a word or a keyword (affix_cb), so that short
+ * prefixes of names under other suffixes cost no lookup.
+ */
+static inline int
+word_look(const struct query* q, size_t n, size_t r)
+{
+	return q->suffix_id != DP_NONE || (n >= 4 && r >= (n >= 6 ? 3 : 4));
+}
+
 #define ADD_LOOK(hash, bn, bf, lb) do { \
 		h[nl] = (hash); \
 		look[nl].brand_n = (uint8_t)(bn); \
@@ -376,7 +389,8 @@ engine_prepare_affix_keys(struct query* q)
 			if(is_keyword_raw(q, s + i, n - i, suf[n - i]))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
 					0, LOOK_KEYWORD);
-			else if(affix_maybe(q->p, pre[i], i))
+			else if(word_look(q, i, n - i) &&
+				affix_maybe(q->p, pre[i], i))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
 					0, LOOK_WORD);
 		}
@@ -385,7 +399,8 @@ engine_prepare_affix_keys(struct query* q)
 			if(is_keyword_raw(q, s, n - i, pre[n - i]))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
 					1, LOOK_KEYWORD);
-			else if(affix_maybe(q->p, suf[i], i))
+			else if(word_look(q, i, n - i) &&
+				affix_maybe(q->p, suf[i], i))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
 					1, LOOK_WORD);
 		}
