@@ -306,6 +306,12 @@ is_keyword_raw(const struct query* q, const char* s, size_t n, uint64_t raw)
 	return 0;
 }
 
+int
+engine_is_keyword(const struct query* q, const char* s, size_t n)
+{
+	return n >= 2 && n <= 12 && is_keyword_raw(q, s, n, dp_key_raw(s, n));
+}
+
 /*
  * A brand glued to a word without a hyphen: prefixes and suffixes.  A
  * brand with a keyword is looked up by label, under any suffix; a brand

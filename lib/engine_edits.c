@@ -33,7 +33,8 @@ edit_of(struct query* q, uint32_t lid)
 	/* A label that is itself a keyword (mail, email next to gmail) is
 	 * a word of its own, not a slip. */
 	if(q->ed.edit_tech != DP_TECH_NONE && !q->ed.label_kw)
-		q->ed.label_kw = is_keyword(q->label, q->label_len) ? 2 : 1;
+		q->ed.label_kw = engine_is_keyword(q, q->label,
+			q->label_len) ? 2 : 1;
 	if(q->ed.edit_tech != DP_TECH_NONE && q->ed.label_kw == 2)
 		q->ed.edit_base -= 0.3;
 	q->ed.edit_lid = lid;

@@ -23,6 +23,11 @@ int
 dp_technique_index(const char* name)
 {
 	int i;
+	/* The engine's verdicts point into the table itself: compare the
+	 * pointers first, the text only for names read from elsewhere. */
+	for(i = 0; i < DP_NTECH; i++)
+		if(dp_technique_names[i] == name)
+			return i;
 	for(i = 0; i < DP_NTECH; i++)
 		if(strcmp(dp_technique_names[i], name) == 0)
 			return i;
