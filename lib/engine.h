@@ -666,5 +666,16 @@ void engine_check_split(struct query* q);
 /** Whether s is a keyword: the filter and one probe of the policy's
  * keyword table (is_keyword's list scan costs ~300 instructions). */
 int engine_is_keyword(const struct query* q, const char* s, size_t n);
+/** Whether s is a keyword or starts or ends with one of 4 letters or
+ * more (customerservice, mails). */
+int engine_keyword_word(const struct query* q, const char* s, size_t n);
+
+/** The words of the tokens [from, to) of a name but one: how many are
+ * keywords (engine_keyword_word), how many not, how many lures. */
+struct token_words {
+	size_t kw, other, lures;
+};
+void engine_count_words(const struct query* q, size_t from, size_t to,
+	size_t skip, struct token_words* out);
 
 #endif /* DOPPEL_ENGINE_H */

@@ -42,7 +42,7 @@ glued_keyword(const struct query* q, const char* rest, size_t n, int before,
 	uint64_t head = 0, tail = 0, pw = 1;
 	size_t k, near = 0, far = 0;
 	*at = 0;
-	if(is_keyword(rest, n))
+	if(engine_is_keyword(q, rest, n))
 		return n;
 	/* the polynomials (dp_key_raw) of the rest's first and last k
 	 * characters, one character at a time; a keyword is at most 12 */
@@ -94,13 +94,6 @@ is_tail_word(const struct query* q, const char* s, size_t n)
 	return 0;
 }
 
-/** Whether the query's label is such a word. */
-static int
-label_is_tail_word(const struct query* q)
-{
-	return is_tail_word(q, q->label, q->label_len);
-}
-
 static void
 affix_cb(struct query* q, uint32_t pid, void* arg)
 {
@@ -134,7 +127,8 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			0.55 : -1;
 		/* a word that ends in the brand is that word (purchase) */
 		if(sc > 0 && (q->p->labels[d->label].flags &
-			DP_LABEL_TAIL_WORD) && label_is_tail_word(q))
+			DP_LABEL_TAIL_WORD) && is_tail_word(q, q->label,
+			q->label_len))
 			sc = -1;
 		if(sc > 0) {
 			offer(q, d, sc, DP_TECH_MISSING_DOT, "%.*s is %.*s.%s with "
@@ -177,7 +171,8 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		return;
 	flags = q->p->labels[d->label].flags;
 	inword = aa->before ? (flags & DP_LABEL_TAIL_WORD) &&
-		label_is_tail_word(q) : (flags & DP_LABEL_HEAD_WORD) != 0;
+		is_tail_word(q, q->label,
+			q->label_len) : (flags & DP_LABEL_HEAD_WORD) != 0;
 	if(same && (d->closed || (d->label_len >= 4 && !inword)))
 		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
 			"'%.*s', under %s's own suffix", (int)q->label_len,
@@ -312,6 +307,13 @@ engine_is_keyword(const struct query* q, const char* s, size_t n)
 	return n >= 2 && n <= 12 && is_keyword_raw(q, s, n, dp_key_raw(s, n));
 }
 
+int
+engine_keyword_word(const struct query* q, const char* s, size_t n)
+{
+	size_t at;
+	return glued_keyword(q, s, n, 0, &at) != 0;
+}
+
 /*
  * A brand glued to a word without a hyphen: prefixes and suffixes.  A
  * brand with a keyword is looked up by label, under any suffix; a brand
@@ -320,6 +322,23 @@ engine_is_keyword(const struct query* q, const char* s, size_t n)
  * contain a brand mostly cost a filter probe and nothing more.  The
  * polynomials of all of them come from two passes over the label.
  */
+/** The polynomials (dp_key_raw) of s's first i characters, pre[i], and
+ * of its last i, suf[i], for i from 0 to n. */
+static void
+affix_polys(const char* s, size_t n, uint64_t* pre, uint64_t* suf)
+{
+	uint64_t pw = 1;
+	size_t i;
+	pre[0] = suf[0] = 0;
+	for(i = 0; i < n; i++) {
+		pre[i + 1] = pre[i] * DP_HASH_B + (uint64_t)(unsigned char)
+			s[i] + 1;
+		suf[i + 1] = suf[i] + ((uint64_t)(unsigned char)s[n - 1 - i] +
+			1) * pw;
+		pw *= DP_HASH_B;
+	}
+}
+
 /**
  * The polynomials of the label's prefixes and suffixes, for
  * engine_check_affixes; the affix filter's words for them are asked for.
@@ -329,19 +348,9 @@ engine_prepare_affixes(struct query* q)
 {
 	const char* s = q->label;
 	size_t n = q->label_len, i;
-	uint64_t pw = 1;
 	if(n < 4 || n >= AFFIX_MAX)
 		return;
-	q->af.pre[0] = 0;
-	for(i = 0; i < n; i++)
-		q->af.pre[i + 1] = q->af.pre[i] * DP_HASH_B +
-			(uint64_t)(unsigned char)s[i] + 1;
-	q->af.suf[0] = 0;
-	for(i = 1; i <= n; i++) {
-		q->af.suf[i] = q->af.suf[i - 1] + ((uint64_t)(unsigned char)
-			s[n - i] + 1) * pw;
-		pw *= DP_HASH_B;
-	}
+	affix_polys(s, n, q->af.pre, q->af.suf);
 	if(!q->p->affix_bits)
 		return;
 	for(i = 2; i + 1 < n; i++) {
@@ -424,25 +433,6 @@ struct token_affix_arg {
 	size_t tok_n, brand_at, brand_n, ti;
 };
 
-/** Whether any token of the registered label but ti is a keyword, and
- * whether one is a lure: 1 keyword, 2 lure, 0 neither. */
-static int
-other_tokens_keyword(const struct query* q, size_t ti)
-{
-	size_t j;
-	int r = 0;
-	for(j = q->tk.label_tok; j < q->tk.suffix_tok; j++) {
-		const struct token* t = &q->tk.tok[j];
-		if(j == ti)
-			continue;
-		if(in_list(engine_lures, engine_nlures, t->s, t->n))
-			return 2;
-		if(is_keyword(t->s, t->n))
-			r = 1;
-	}
-	return r;
-}
-
 static void
 token_affix_cb(struct query* q, uint32_t pid, void* arg)
 {
@@ -452,19 +442,19 @@ token_affix_cb(struct query* q, uint32_t pid, void* arg)
 	const char* rest = ta->brand_at ? ta->tok : ta->tok + ta->brand_n;
 	size_t rest_n = ta->tok_n - ta->brand_n, at = 0, k;
 	unsigned flags = q->p->labels[d->label].flags;
-	int same = d->suffix == q->suffix_id, kw, lure;
+	int same = d->suffix == q->suffix_id, lure;
+	struct token_words w;
 	double s;
 	if(d->label_off != 0 || (!ta->brand_at && (flags &
 		DP_LABEL_HEAD_WORD)) || (ta->brand_at && (flags &
 		DP_LABEL_TAIL_WORD) && is_tail_word(q, ta->tok, ta->tok_n)))
 		return;
 	/* the rest of the token, then the label's other tokens */
-	k = is_keyword(rest, rest_n) ? rest_n : glued_keyword(q, rest,
-		rest_n, ta->brand_at != 0, &at);
-	kw = other_tokens_keyword(q, ta->ti);
-	lure = kw == 2 || (k && in_list(engine_lures, engine_nlures,
+	k = glued_keyword(q, rest, rest_n, ta->brand_at != 0, &at);
+	engine_count_words(q, q->tk.label_tok, q->tk.suffix_tok, ta->ti, &w);
+	lure = w.lures || (k && in_list(engine_lures, engine_nlures,
 		rest + at, k));
-	if(k || kw) {
+	if(k || w.kw) {
 		s = length_weight(d->label_len) - 0.05;
 		if(!d->closed && s > 0.75 && !lure)
 			s = 0.75;
@@ -498,17 +488,10 @@ check_token_affixes(struct query* q)
 		return;
 	for(j = q->tk.label_tok; j < q->tk.suffix_tok; j++) {
 		const struct token* t = &q->tk.tok[j];
-		uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX], pw = 1;
+		uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX];
 		if(t->n < 6 || t->n >= AFFIX_MAX)
 			continue;
-		pre[0] = suf[0] = 0;
-		for(i = 0; i < t->n; i++) {
-			pre[i + 1] = pre[i] * DP_HASH_B +
-				(uint64_t)(unsigned char)t->s[i] + 1;
-			suf[i + 1] = suf[i] + ((uint64_t)(unsigned char)
-				t->s[t->n - 1 - i] + 1) * pw;
-			pw *= DP_HASH_B;
-		}
+		affix_polys(t->s, t->n, pre, suf);
 		ta.tok = t->s;
 		ta.tok_n = t->n;
 		ta.ti = j;

@@ -11,29 +11,32 @@ struct embed_arg {
 	size_t label_tok, suffix_tok;
 	/** token i is in the registered label, not a subdomain */
 	int in_label;
-	/** the other tokens: how many are keywords, how many not; worked
-	 * out for the first domain that needs them (NOT_COUNTED before) */
-	size_t kw, other;
-	/** how many of the keywords are lures (engine_lures) */
-	size_t lures;
+	/** the other tokens' words; worked out for the first domain that
+	 * needs them (kw NOT_COUNTED before) */
+	struct token_words w;
 	/** token i matched with its digits read as letters (amaz0n) */
 	int leet;
 };
 
 #define NOT_COUNTED ((size_t)-1)
 
-/** Whether a token is a keyword, or starts or ends with one of 4
- * letters or more (customerservice, mails, securitysettingpage). */
-static int
-keyword_token(const char* s, size_t n)
+void
+engine_count_words(const struct query* q, size_t from, size_t to,
+	size_t skip, struct token_words* out)
 {
-	size_t k;
-	if(is_keyword(s, n))
-		return 1;
-	for(k = 4; k < n && k <= 12; k++)
-		if(is_keyword(s, k) || is_keyword(s + n - k, k))
-			return 1;
-	return 0;
+	const struct token* t = q->tk.tok;
+	size_t j;
+	out->kw = out->other = out->lures = 0;
+	for(j = from; j < to; j++) {
+		if(j == skip)
+			continue;
+		if(engine_keyword_word(q, t[j].s, t[j].n))
+			out->kw++;
+		else
+			out->other++;
+		if(in_list(engine_lures, engine_nlures, t[j].s, t[j].n))
+			out->lures++;
+	}
 }
 
 /** A brand token: with its suffix after it, or with a keyword. */
@@ -90,37 +93,26 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 	}
 	if(!ea->in_label && (!same || word))
 		return; /* "army.example.net", "office.example.com": a word */
-	if(ea->kw == NOT_COUNTED) {
+	if(ea->w.kw == NOT_COUNTED)
 		/* The same for every domain of the token's label.  Words of
 		 * the suffix are none; a brand in the registered label
 		 * counts only that label's words, since a site's host
 		 * labels (support.yahoo-inc.com) say nothing of a lure. */
-		ea->kw = ea->other = ea->lures = 0;
-		for(j = ea->in_label ? ea->label_tok : 0; j < ea->suffix_tok;
-			j++) {
-			if(j == ea->i)
-				continue;
-			if(keyword_token(t[j].s, t[j].n))
-				ea->kw++;
-			else
-				ea->other++;
-			if(in_list(engine_lures, engine_nlures, t[j].s, t[j].n))
-				ea->lures++;
-		}
-	}
-	if(ea->kw + ea->other == 0)
+		engine_count_words(q, ea->in_label ? ea->label_tok : 0,
+			ea->suffix_tok, ea->i, &ea->w);
+	if(ea->w.kw + ea->w.other == 0)
 		return;
-	if(ea->kw) {
+	if(ea->w.kw) {
 		/* A lure next to the short name of an agency that is no
 		 * word (irs-refund.com, fbi-official.com) is as strong as
 		 * next to a long brand: nobody else registers that name
 		 * under its closed suffix. */
 		s = length_weight(d->label_len) - 0.05;
-		if(ea->lures && d->closed && !word && s < 0.8)
+		if(ea->w.lures && d->closed && !word && s < 0.8)
 			s = 0.8;
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus %s",
 			q->name, (int)d->label_len, pname + d->label_off,
-			ea->kw > 1 ? "keywords" : "a keyword");
+			ea->w.kw > 1 ? "keywords" : "a keyword");
 		return;
 	}
 	/* Brand and another word: a namesake unless under the very suffix
@@ -261,7 +253,7 @@ engine_check_tokens(struct query* q)
 		uint32_t val;
 		ea.i = q->tk.tok_which[which[j]];
 		ea.in_label = t->s >= q->label;
-		ea.kw = ea.other = NOT_COUNTED;
+		ea.w.kw = NOT_COUNTED;
 		la.key = q->tk.tok_key[which[j]];
 		ea.leet = la.key != t->s;
 		la.n = t->n;
