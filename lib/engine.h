@@ -573,6 +573,72 @@ swap_score(enum suffix_rel rel, int closed, size_t label_len)
 	return label_len >= 5 || closed ? 0.6 : 0.5;
 }
 
+/**
+ * Whether the query names an agency under an open suffix: a protected
+ * label of 3 letters or more under a closed suffix (fbi.gov,
+ * irs.gov, dod.mil) that is no word and no country's code (army, usa
+ * and af have namesakes everywhere), while the query's suffix is open to
+ * anyone (fbi.camera, fbi-news.com).  Only the agency holds its name
+ * under its own suffix, and it does not run its services from a
+ * registrar's shelf: such a name is a pretence.
+ */
+static inline int
+agency_pretence(const struct query* q, const struct dp_label* l, int closed)
+{
+	return closed && l->len >= 3 && q->suffix &&
+		!(l->flags & DP_LABEL_WORD) &&
+		!is_country_code(dp_label_text(q->p, l), l->len) &&
+		!dp_closed_suffix(q->suffix);
+}
+
+/** agency_pretence for a protected domain. */
+static inline int
+prot_pretence(const struct query* q, const struct dp_prot* d)
+{
+	return agency_pretence(q, &q->p->labels[d->label], d->closed);
+}
+
+/** Whether a public suffix is a platform's (the Public Suffix List's
+ * private section: github.io, blogspot.com), where the label is an
+ * account, not a registration.  Asked only of names about to be
+ * flagged. */
+static inline int
+platform_suffix(const struct dp_policy* p, const char* suffix)
+{
+	return suffix && p->psl && psl_is_public_suffix2(p->psl, suffix,
+		PSL_TYPE_PRIVATE | PSL_TYPE_NO_STAR_RULE) &&
+		!psl_is_public_suffix2(p->psl, suffix, PSL_TYPE_ICANN |
+		PSL_TYPE_NO_STAR_RULE);
+}
+
+/**
+ * swap_score for the query's label, which is the protected label l,
+ * under an unrelated suffix:
+ *  - an agency's name under an open suffix is strong (agency_pretence);
+ *  - an open brand of one or two letters has namesakes under every
+ *    suffix (x.org, hp.is): weak;
+ *  - so is a registered brand's own name as an account on a platform
+ *    (google.github.io): platforms give a brand's name to the brand,
+ *    and its impostors come with words (paypal-login.web.app, still a
+ *    combo-squat).  An account protected on one platform is another
+ *    matter: the same name on another platform (doppel.gitlab.io for
+ *    doppel.github.io) is how such a name is impersonated.
+ * @param sid: the protected domain's suffix.
+ */
+static inline double
+label_swap_score(const struct query* q, enum suffix_rel rel, uint32_t sid,
+	const struct dp_label* l)
+{
+	const struct dp_suffix* x = &q->p->suffixes[sid];
+	double sc = swap_score(rel, x->closed, l->len);
+	if(rel != SUFFIX_OTHER)
+		return sc;
+	if(x->closed)
+		return sc < 0.8 && agency_pretence(q, l, 1) ? 0.8 : sc;
+	return l->len <= 2 || (platform_suffix(q->p, q->suffix) &&
+		!platform_suffix(q->p, q->p->strings + x->str)) ? 0.45 : sc;
+}
+
 /** Call fn for every value stored under a hash. */
 static inline void
 lookup_hash(struct query* q, uint64_t h,

@@ -19,6 +19,8 @@ struct affix_arg {
 	size_t kw_n;
 	/** where that keyword starts in the rest */
 	size_t kw_at;
+	/** a lure is at either end of the rest, or is the rest */
+	int kw_lure;
 };
 
 #define KW_UNKNOWN ((size_t)-1)
@@ -30,6 +32,9 @@ struct affix_arg {
  * the longest at the rest's far end (instagram+business+help); shorter
  * ones (id, my, app) begin and end too many words.
  * @param at: set to where the keyword starts in the rest.
+ * @param lure: if not NULL, set to whether the rest is a lure or has one
+ *	at an end (yahoo+mail+customersupport: the brand's service, then
+ *	the lure).
  * @return its length, or 0.
  */
 static inline int is_keyword_raw(const struct query* q, const char* s,
@@ -37,13 +42,17 @@ static inline int is_keyword_raw(const struct query* q, const char* s,
 
 static size_t
 glued_keyword(const struct query* q, const char* rest, size_t n, int before,
-	size_t* at)
+	size_t* at, int* lure)
 {
 	uint64_t head = 0, tail = 0, pw = 1;
 	size_t k, near = 0, far = 0;
+	int lured = 0;
 	*at = 0;
-	if(engine_is_keyword(q, rest, n))
+	if(engine_is_keyword(q, rest, n)) {
+		if(lure)
+			*lure = in_list(engine_lures, engine_nlures, rest, n);
 		return n;
+	}
 	/* the polynomials (dp_key_raw) of the rest's first and last k
 	 * characters, one character at a time; a keyword is at most 12 */
 	for(k = 1; k < n && k <= 12; k++) {
@@ -58,14 +67,20 @@ glued_keyword(const struct query* q, const char* rest, size_t n, int before,
 				far = k;
 			else
 				near = k;
+			lured |= lure && in_list(engine_lures, engine_nlures,
+				rest, k);
 		}
 		if(is_keyword_raw(q, rest + n - k, k, tail)) {
 			if(before)
 				near = k;
 			else
 				far = k;
+			lured |= lure && in_list(engine_lures, engine_nlures,
+				rest + n - k, k);
 		}
 	}
+	if(lure)
+		*lure = lured;
 	if(!near && !far)
 		return 0;
 	/* the near end first (googlemail, yahoomail: the brand names its
@@ -139,7 +154,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	}
 	if(aa->kw_n == KW_UNKNOWN)
 		aa->kw_n = glued_keyword(q, aa->rest, aa->rest_n,
-			aa->before, &aa->kw_at);
+			aa->before, &aa->kw_at, &aa->kw_lure);
 	if((k = aa->kw_n) != 0) {
 		/* Glued to a keyword, under an open suffix, is how brands
 		 * name their own other domains (googlemail,
@@ -147,9 +162,10 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		 * unless the keyword is a lure. */
 		const char* kw = aa->rest + aa->kw_at;
 		s = length_weight(d->label_len) - 0.05;
-		if(!d->closed && s > 0.75 && !in_list(engine_lures,
-			engine_nlures, kw, k))
+		if(!d->closed && s > 0.75 && !aa->kw_lure)
 			s = 0.75;
+		else if(s < 0.8 && !same && prot_pretence(q, d))
+			s = 0.8; /* fbioffice.ml */
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus the "
 			"keyword '%.*s'%s", (int)q->label_len, q->label,
 			(int)d->label_len, pname + d->label_off, (int)k, kw,
@@ -311,7 +327,7 @@ int
 engine_keyword_word(const struct query* q, const char* s, size_t n)
 {
 	size_t at;
-	return glued_keyword(q, s, n, 0, &at) != 0;
+	return glued_keyword(q, s, n, 0, &at, NULL) != 0;
 }
 
 /*
@@ -450,10 +466,9 @@ token_affix_cb(struct query* q, uint32_t pid, void* arg)
 		DP_LABEL_TAIL_WORD) && is_tail_word(q, ta->tok, ta->tok_n)))
 		return;
 	/* the rest of the token, then the label's other tokens */
-	k = glued_keyword(q, rest, rest_n, ta->brand_at != 0, &at);
+	k = glued_keyword(q, rest, rest_n, ta->brand_at != 0, &at, &lure);
 	engine_count_words(q, q->tk.label_tok, q->tk.suffix_tok, ta->ti, &w);
-	lure = w.lures || (k && in_list(engine_lures, engine_nlures,
-		rest + at, k));
+	lure |= w.lures;
 	if(k || w.kw) {
 		s = length_weight(d->label_len) - 0.05;
 		if(!d->closed && s > 0.75 && !lure)
@@ -533,6 +548,8 @@ engine_check_affixes(struct query* q)
 		 * at an end */
 		aa.kw_n = lk->look == LOOK_KEYWORD ? aa.rest_n : KW_UNKNOWN;
 		aa.kw_at = 0;
+		aa.kw_lure = lk->look == LOOK_KEYWORD && in_list(engine_lures,
+			engine_nlures, aa.rest, aa.rest_n);
 		la.key = aa.brand;
 		la.n = aa.brand_n;
 		la.fn = affix_cb;

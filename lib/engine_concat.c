@@ -45,10 +45,11 @@ concat_cb(struct query* q, uint32_t pid, void* arg)
 			sc = d->label_len >= 6 && !(q->p->labels[d->label].flags &
 				DP_LABEL_WORD) ? 0.6 : 0.45;
 		if(ca->token) {
-			/* another word next to it: a little less sure */
-			offer(q, d, sc - 0.1, DP_TECH_MISSING_DOT, "%.*s holds "
-				"%s with its dot dropped", (int)q->label_len,
-				q->label, pname);
+			/* another word next to it: a little less sure, but
+			 * for an agency's name (us-fbigov.com) */
+			offer(q, d, prot_pretence(q, d) ? sc : sc - 0.1,
+				DP_TECH_MISSING_DOT, "%.*s holds %s with its dot "
+				"dropped", (int)q->label_len, q->label, pname);
 			return;
 		}
 		offer(q, d, sc, DP_TECH_MISSING_DOT,

@@ -147,7 +147,9 @@ consider_edit(struct query* q, uint32_t pid)
 		edit_of(q, d->label);
 		e = q->ed.edit;
 		if(e.kind == DP_EDIT_SAME) {
-			double sc = swap_score(rel, d->closed, d->label_len);
+			double sc = label_swap_score(q, rel, d->suffix, l);
+			int pretence = rel == SUFFIX_OTHER &&
+				agency_pretence(q, l, d->closed);
 			if(rel == SUFFIX_SAME)
 				return; /* the protected domain itself */
 			if(swap_tech(rel, d->closed) == DP_TECH_TLD_TYPO)
@@ -157,9 +159,10 @@ consider_edit(struct query* q, uint32_t pid)
 			else
 				offer(q, d, sc, DP_TECH_TLD_SWAP, "%s is %s "
 					"under '%s' instead of '%s'%s", q->reg,
-					pname, q->suffix, ps, rel != SUFFIX_OTHER &&
-					d->closed ? " (closed to the public)" :
-					"");
+					pname, q->suffix, ps, pretence ?
+					" (an agency's name, open to anyone)" :
+					rel != SUFFIX_OTHER && d->closed ?
+					" (closed to the public)" : "");
 			return;
 		}
 		if(e.kind != DP_EDIT_NONE) {
@@ -290,8 +293,8 @@ weigh_label(struct query* q, uint32_t lid)
 		uint32_t sid = q->p->prot_suffix[i];
 		enum suffix_rel rel = suffix_relation(q, sid);
 		int closed = q->p->suffixes[sid].closed;
-		double sc = q->ed.edit.kind == DP_EDIT_SAME ? swap_score(rel,
-			closed, l->len) : typo_score(rel, q->ed.edit_base,
+		double sc = q->ed.edit.kind == DP_EDIT_SAME ?
+			label_swap_score(q, rel, sid, l) : typo_score(rel, q->ed.edit_base,
 			l, q->ed.edit_tech, closed);
 		if(sc < 0)
 			continue;

@@ -108,7 +108,8 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 		 * next to a long brand: nobody else registers that name
 		 * under its closed suffix. */
 		s = length_weight(d->label_len) - 0.05;
-		if(ea->w.lures && d->closed && !word && s < 0.8)
+		if(s < 0.8 && !same && ((ea->w.lures && d->closed && !word) ||
+			prot_pretence(q, d)))
 			s = 0.8;
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus %s",
 			q->name, (int)d->label_len, pname + d->label_off,
@@ -126,6 +127,10 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus a "
 			"word, under %s's own suffix", q->name, (int)d->label_len,
 			pname + d->label_off, pname);
+	else if(ea->in_label && prot_pretence(q, d))
+		offer(q, d, 0.8, DP_TECH_COMBO_SQUATTING, "%s is the agency "
+			"name %.*s plus a word, under a suffix open to anyone",
+			q->name, (int)d->label_len, pname + d->label_off);
 	else if(!word && ea->in_label && (d->label_len >= 4 ||
 		(d->closed && d->label_len == 3 &&
 		!is_country_code(pname + d->label_off, 3))))
