@@ -418,6 +418,13 @@ typo_weight(size_t n, const struct dp_edit* e, int tech)
 	if(n <= 3)
 		return tech == DP_TECH_HYPHENATION || tech ==
 			DP_TECH_HOMOGLYPH ? length_weight(n) : 0.45;
+	/* A letter of four put for another letter that is neither its
+	 * key's neighbour, a look-alike, a vowel for a vowel nor a flipped
+	 * bit is no slip: the three left make another word (well, bell,
+	 * tell for dell).  A digit for a letter is a disguise (e8ay). */
+	if(n == 4 && tech == DP_TECH_REPLACEMENT && e->to >= 'a' &&
+		e->to <= 'z' && !dp_keyboard_adjacent(e->from, e->to))
+		return 0.45;
 	if(e->pos == 0 && e->kind != DP_EDIT_TRANSPOSITION)
 		return length_weight(n) - 0.1;
 	return length_weight(n);
