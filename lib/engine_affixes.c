@@ -92,6 +92,17 @@ glued_keyword(const struct query* q, const char* rest, size_t n, int before,
 	return k;
 }
 
+/** Whether a lure glued to a brand of 4 letters or more that is no word
+ * and not under a closed suffix makes a block, as next to a long brand
+ * (uspstrackings.com): glued to letters, a shorter brand is inside too
+ * many other names. */
+static int
+short_brand_lured(const struct query* q, const struct dp_prot* d)
+{
+	return !d->closed && d->label_len >= 4 &&
+		!(q->p->labels[d->label].flags & DP_LABEL_WORD);
+}
+
 /** Whether s is a word of the dictionary that ends in a protected
  * label (pineapple, purchase: engine_build.c). */
 static int
@@ -166,6 +177,8 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			s = 0.75;
 		else if(s < 0.8 && !same && prot_pretence(q, d))
 			s = 0.8; /* fbioffice.ml */
+		else if(s < 0.8 && aa->kw_lure && short_brand_lured(q, d))
+			s = 0.8; /* uspstrackings.com */
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus the "
 			"keyword '%.*s'%s", (int)q->label_len, q->label,
 			(int)d->label_len, pname + d->label_off, (int)k, kw,
@@ -473,6 +486,8 @@ token_affix_cb(struct query* q, uint32_t pid, void* arg)
 		s = length_weight(d->label_len) - 0.05;
 		if(!d->closed && s > 0.75 && !lure)
 			s = 0.75;
+		else if(s < 0.8 && lure && short_brand_lured(q, d))
+			s = 0.8;
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' glued "
 			"to '%.*s', plus keywords", (int)q->label_len, q->label,
 			(int)d->label_len, pname + d->label_off, (int)rest_n,

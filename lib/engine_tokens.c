@@ -111,6 +111,11 @@ embed_cb(struct query* q, uint32_t pid, void* arg)
 		if(s < 0.8 && !same && ((ea->w.lures && d->closed && !word) ||
 			prot_pretence(q, d)))
 			s = 0.8;
+		/* and so is a lure next to a short brand that is no word
+		 * (usps-tracking-delivery.com, dhl-parcel-tracking.com) */
+		else if(s < 0.8 && ea->w.lures && !d->closed && !word &&
+			d->label_len >= 3)
+			s = 0.8;
 		offer(q, d, s, DP_TECH_COMBO_SQUATTING, "%s is %.*s plus %s",
 			q->name, (int)d->label_len, pname + d->label_off,
 			ea->w.kw > 1 ? "keywords" : "a keyword");
