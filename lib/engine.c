@@ -84,6 +84,8 @@ struct listed {
  * rules and for the protected domains' suffixes. */
 struct listed_keys {
 	uint64_t h[DP_NAME_LABELS], rule[DP_NAME_LABELS], sfx[DP_NAME_LABELS];
+	/** the polynomials (dp_key_raw) of the name and its parents */
+	uint64_t raw[DP_NAME_LABELS];
 	/** where each parent starts in the name; k = 0 is the last label */
 	uint16_t start[DP_NAME_LABELS];
 	size_t n;
@@ -97,7 +99,7 @@ static void
 listed_keys(const struct dp_policy* p, const char* name, struct listed_keys* k)
 {
 	size_t n = strlen(name), j;
-	uint64_t raw[DP_NAME_LABELS];
+	uint64_t* raw = k->raw;
 	k->n = dp_name_suffixes(name, k->start, raw, DP_NAME_LABELS);
 	for(j = 0; j < k->n; j++) {
 		size_t len = n - k->start[j];
@@ -275,6 +277,136 @@ decide(const struct dp_policy* p, struct dp_verdict* v, int cap)
 	}
 }
 
+/*
+ * The memo of registered domains.  The edits, concatenation and affixes
+ * families weigh only the registered label and its suffix: every name
+ * under one registered domain (www.example.com, cdn.example.com,
+ * a1b2.example.com) gets the same candidates from them.  A resolver's
+ * names are mostly under a few registered domains, so each thread keeps
+ * the last such domains it weighed, with the winner of each of the three
+ * families on its own, and the flags of the label's folds; a name under
+ * one of them runs only the families that read the rest of the name
+ * (split, tokens) and offers the three winners in their place.
+ *
+ * Offering a family's winner alone, where the family would have run,
+ * gives the same verdict: an offer displaces the one before it only when
+ * it scores more, or as much within one family with a longer brand, so
+ * the family's own best offer (the first of the longest brands at its
+ * highest score) is what stands after it, whatever came before, unless
+ * what came before scored as much or more, which then stands either way.
+ * The explanation of a winner from the memo is worked out in full.
+ *
+ * An entry is the policy's memo_gen (a new number at every build and
+ * load), the whole registered domain (compared, not only hashed: a
+ * crafted name must not take another's answer) and the answers.
+ */
+#define MEMO_SLOTS 128
+#define MEMO_REG 48
+
+/** The families a memo entry holds, in the order they run. */
+static const int memo_families[] = { FAM_EDITS, FAM_CONCAT, FAM_AFFIXES };
+#define MEMO_FAMILIES (sizeof(memo_families) / sizeof(memo_families[0]))
+
+struct memo_win {
+	double score;
+	uint32_t pid;
+	uint8_t tech;
+};
+
+struct memo_slot {
+	uint64_t gen, h;
+	unsigned fold_flags;
+	uint8_t n;
+	char reg[MEMO_REG];
+	struct memo_win win[MEMO_FAMILIES];
+};
+
+static _Thread_local struct memo_slot memo[MEMO_SLOTS];
+static _Atomic uint64_t memo_next = 1;
+
+uint64_t
+dp_memo_generation(void)
+{
+	return atomic_fetch_add_explicit(&memo_next, 1, memory_order_relaxed);
+}
+
+/** A registered domain's hash for the memo, from its polynomial. */
+static inline uint64_t
+memo_hash(const struct dp_policy* p, size_t n, uint64_t raw)
+{
+	uint64_t h = (raw ^ p->memo_gen) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29) ^ n;
+}
+
+/** The polynomial of the registered domain, from the walk over the
+ * name's labels if it made one. */
+static uint64_t
+reg_raw(const char* name, const struct listed_keys* lk, const char* reg,
+	size_t n)
+{
+	size_t k;
+	for(k = 0; k < lk->n; k++)
+		if(name + lk->start[k] == reg)
+			return lk->raw[k];
+	return dp_key_raw(reg, n);
+}
+
+/** Work out the keys of the registered label for the families that
+ * weigh it alone. */
+static void
+prepare_label(struct query* q)
+{
+	engine_prepare_concat(q);
+	engine_prepare_affixes(q);
+	dp_fold_label(q->p->folder, q->label, q->label_len, &q->fold);
+	q->fold_flags = q->fold.flags;
+	engine_prepare_edits(q);
+}
+
+/** Run a family from no verdict, keep its winner in w, and offer that
+ * winner alone against the verdict so far. */
+static void
+run_kept(struct query* q, int family, struct memo_win* w)
+{
+	double score = q->v->score;
+	const char* technique = q->v->technique;
+	uint32_t pid = q->win_pid;
+	int tech = q->win_tech, fam = q->win_family;
+	if(pid == DP_NONE) {
+		/* no verdict yet (most names): the family's winner is what
+		 * stands after it */
+		run_family(q, family);
+		w->score = q->v->score;
+		w->pid = q->win_pid;
+		w->tech = (uint8_t)q->win_tech;
+		return;
+	}
+	q->v->score = 0;
+	q->v->technique = NULL;
+	q->win_pid = DP_NONE;
+	run_family(q, family);
+	w->score = q->v->score;
+	w->pid = q->win_pid;
+	w->tech = (uint8_t)q->win_tech;
+	q->v->score = score;
+	q->v->technique = technique;
+	q->win_pid = pid;
+	q->win_tech = tech;
+	q->win_family = fam;
+	q->family = family;
+	if(w->pid != DP_NONE)
+		offer_pid(q, w->pid, w->score, w->tech);
+}
+
+/** Offer a family's winner from the memo where the family would run. */
+static void
+run_memo(struct query* q, int family, const struct memo_win* w)
+{
+	q->family = family;
+	if(w->pid != DP_NONE)
+		offer_pid(q, w->pid, w->score, w->tech);
+}
+
 void
 dp_policy_check(const struct dp_policy* p, const char* name,
 	struct dp_verdict* v)
@@ -284,6 +416,10 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	struct listed l;
 	struct query q;
 	const char *dot, *reg;
+	struct memo_slot* m = NULL;
+	uint64_t mh = 0;
+	int memo_hit = 0;
+	size_t f;
 
 	memset(v, 0, sizeof(*v));
 	v->action = DP_ALLOW;
@@ -317,18 +453,25 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		q.label_len = (size_t)(dot - q.reg);
 		q.suffix = dot + 1;
 		q.suffix_len = strlen(q.suffix);
+		size_t rn = q.label_len + 1 + q.suffix_len;
 		q.suffix_h = suffix_key(p, name, &lk, q.suffix, q.suffix_len);
-		engine_prepare_concat(&q);
-		engine_prepare_affixes(&q);
-		dp_fold_label(p->folder, q.label, q.label_len, &q.fold);
-		q.fold_flags = q.fold.flags;
-		engine_prepare_edits(&q);
+		if(rn < MEMO_REG && p->memo_gen) {
+			mh = memo_hash(p, rn, reg_raw(name, &lk, q.reg, rn));
+			m = &memo[(mh >> 40) & (MEMO_SLOTS - 1)];
+			memo_hit = m->h == mh && m->gen == p->memo_gen &&
+				m->n == rn && memcmp(m->reg, q.reg, rn) == 0;
+		}
+		if(memo_hit)
+			q.fold_flags = m->fold_flags;
+		else
+			prepare_label(&q);
 		engine_prepare_tokens(&q);
 		/* the protected suffixes are few and their buckets stay in
 		 * the cache; the affix filter's words have come in by now */
 		q.suffix_id = find_suffix(p, q.suffix, q.suffix_len,
 			q.suffix_h);
-		engine_prepare_affix_keys(&q);
+		if(!memo_hit)
+			engine_prepare_affix_keys(&q);
 	}
 	find_listed_keys(p, name, &lk, &l);
 	if((r = l.allow) != NULL) {
@@ -369,10 +512,24 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 	 * explanations go first. */
 	q.ed.edit_lid = q.ed.skel_lid = DP_NONE;
 	run_family(&q, FAM_SPLIT);
-	run_family(&q, FAM_EDITS);
-	run_family(&q, FAM_CONCAT);
-	run_family(&q, FAM_TOKENS);
-	run_family(&q, FAM_AFFIXES);
+	for(f = 0; f < MEMO_FAMILIES; f++) {
+		/* the tokens family reads the whole name: before affixes */
+		if(memo_families[f] == FAM_AFFIXES)
+			run_family(&q, FAM_TOKENS);
+		if(!m)
+			run_family(&q, memo_families[f]);
+		else if(memo_hit)
+			run_memo(&q, memo_families[f], &m->win[f]);
+		else
+			run_kept(&q, memo_families[f], &m->win[f]);
+	}
+	if(m && !memo_hit) {
+		m->gen = p->memo_gen;
+		m->h = mh;
+		m->fold_flags = q.fold_flags;
+		m->n = (uint8_t)(q.label_len + 1 + q.suffix_len);
+		memcpy(m->reg, q.reg, m->n);
+	}
 	if(q.win_pid != DP_NONE && (r = find_ours(p, q.label,
 		q.label_len)) != NULL) {
 		memset(v, 0, sizeof(*v));
@@ -386,6 +543,11 @@ dp_policy_check(const struct dp_policy* p, const char* name,
 		const struct dp_prot* w = &p->prot[q.win_pid];
 		__builtin_prefetch(p->strings + w->name);
 		v->target = p->strings + w->name;
+		if(memo_hit && q.win_family != FAM_SPLIT &&
+			q.win_family != FAM_TOKENS) {
+			prepare_label(&q);
+			engine_prepare_affix_keys(&q);
+		}
 		q.explain = 1;
 		q.ed.nseen = 0;
 		q.ed.edit_lid = q.ed.skel_lid = DP_NONE;

@@ -266,6 +266,8 @@ dp_affix_init(struct dp_policy* p)
 {
 	uint64_t bits = 1u << 16;
 	size_t i;
+	/* whatever the engine's memo knows of the policy before is void */
+	p->memo_gen = dp_memo_generation();
 	while(bits < ((uint64_t)1 << 30) && bits < (uint64_t)p->nprot * 16)
 		bits <<= 1;
 	free(p->affix_bits);

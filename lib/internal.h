@@ -197,6 +197,9 @@ struct dp_namerec* dp_policy_name_record(struct dp_policy* p,
  * their second-level forms): the same label elsewhere is an impostor. */
 int dp_closed_suffix(const char* suffix);
 
+/** A number for a policy's memo_gen that no policy had before. */
+uint64_t dp_memo_generation(void);
+
 /** Load a Public Suffix List file into the policy, keeping its text. */
 dp_status dp_policy_load_psl(struct dp_policy* p, const char* path);
 
@@ -371,6 +374,10 @@ struct dp_policy {
 	 * NULL lets everything through. */
 	uint64_t* affix_bits;
 	uint64_t affix_mask;
+	/** what the engine's per-thread memo of registered domains knows
+	 * this policy by: a number no other policy, nor this one before
+	 * its last build or load, had (dp_affix_init) */
+	uint64_t memo_gen;
 	/** a bit per (length, first byte, last byte) of the keywords, for
 	 * the same purpose */
 	uint64_t kw_filter[DP_KW_FILTER_BITS / 64];

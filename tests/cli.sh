@@ -163,5 +163,34 @@ else
 	pass check-why-printable
 fi
 
+# The engine's memo of registered domains (lib/engine.c) must not change
+# a verdict: every name is judged the same whether its registered domain
+# was weighed just before (warm) or not (cold).  The names: the recall
+# sets' incidents and legitimate names, each also with host labels, a
+# protected name and a keyword before it (the split and tokens families
+# read those), in one order and reversed, so that different names of a
+# registered domain come first.
+awk '!/^#/ && NF { print $1 }' tests/recall/incidents.txt \
+	tests/recall/legit-domains.txt | head -3000 |
+	awk '{ print; print "www." $0; print "paypal.com." $0;
+		print "login-paypal." $0; print "a." $0; print "mail.secure." $0 }' \
+	>"$tmp/memo.txt"
+awk '{ l[NR] = $0 } END { for(i = NR; i > 0; i--) print l[i] }' \
+	"$tmp/memo.txt" >"$tmp/memo-rev.txt"
+"$bin" scan --json --verbose -p tests/recall/eval-policy.txt "$tmp/memo.txt" |
+	sort >"$tmp/memo-fwd.out"
+"$bin" scan --json --verbose -p tests/recall/eval-policy.txt \
+	"$tmp/memo-rev.txt" | sort >"$tmp/memo-rev.out"
+n=$(wc -l <"$tmp/memo-fwd.out")
+flagged=$(grep -c '"verdict":"\(block\|warn\)"' "$tmp/memo-fwd.out")
+if [ "$n" -ne "$(wc -l <"$tmp/memo.txt")" ] || [ "$flagged" -lt 1000 ]; then
+	fail engine-memo "$n verdicts, $flagged flagged"
+elif ! cmp -s "$tmp/memo-fwd.out" "$tmp/memo-rev.out"; then
+	fail engine-memo "$(diff "$tmp/memo-fwd.out" "$tmp/memo-rev.out" |
+		head -4 | cut -c1-300)"
+else
+	pass engine-memo
+fi
+
 tests/review/run.sh || rc=1
 exit $rc
