@@ -502,6 +502,7 @@ dp_db_open(const char* path, struct dp_policy** out, struct dp_error* err)
 fail:
 	if(p && p->db) {
 		free(p->affix_bits);
+		free(p->del_bits);
 		free(p->prot_suffix);
 		free((void*)p->suffix_rel);
 		free(p->psl_filter);

@@ -288,6 +288,8 @@ dp_affix_init(struct dp_policy* p)
 	for(i = 0; i < p->nnames && !p->has_ours; i++)
 		p->has_ours = (p->names[i].flags & DP_NAME_OURS) != 0;
 	p->affix_mask = bits - 1;
+	if(dp_del_filter_init(p) != DP_OK)
+		return DP_ERR_NOMEM;
 	for(i = 0; i < p->nprot; i++) {
 		const struct dp_prot* d = &p->prot[i];
 		uint64_t b;

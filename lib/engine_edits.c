@@ -408,18 +408,77 @@ engine_check_edits(struct query* q)
 	weigh_batch(q, batch, nb);
 }
 
-/** The deletion keys of the flat and loose folds; their buckets are
- * asked for. */
+/** The two bits of a deletion key in the filter, and its word. */
+static inline uint64_t
+del_bits_of(const struct dp_policy* p, uint64_t h, size_t* word)
+{
+	*word = (size_t)((h >> 7) & p->del_mask);
+	return ((uint64_t)1 << ((h >> 40) & 63)) |
+		((uint64_t)1 << ((h >> 46) & 63));
+}
+
+/** Set the filter bits of s's deletion keys (as put_deletions indexes
+ * them). */
+static void
+del_filter_put(struct dp_policy* p, const char* s, size_t n)
+{
+	uint64_t h[DP_FOLD_MAX + 1];
+	uint8_t pos[DP_FOLD_MAX + 1];
+	size_t k = dp_key_deletions(s, n, h, pos), i, w;
+	for(i = 0; i < k; i++) {
+		uint64_t b = del_bits_of(p, h[i], &w);
+		p->del_bits[w] |= b;
+	}
+}
+
+dp_status
+dp_del_filter_init(struct dp_policy* p)
+{
+	uint64_t keys = 0, words = 64;
+	uint32_t i;
+	free(p->del_bits);
+	p->del_bits = NULL;
+	for(i = 0; i < p->nlabels; i++)
+		keys += (uint64_t)p->labels[i].nflat + p->labels[i].nloose + 2;
+	/* eight bits a key: a clean key passes one time in twenty */
+	while(words < ((uint64_t)1 << 28) && words * 64 < keys * 8)
+		words <<= 1;
+	if(!(p->del_bits = calloc(words, sizeof(uint64_t))))
+		return DP_ERR_NOMEM;
+	p->del_mask = words - 1;
+	for(i = 0; i < p->nlabels; i++) {
+		const struct dp_label* l = &p->labels[i];
+		del_filter_put(p, p->strings + l->flat, l->nflat);
+		if(!same_str(p->strings + l->loose, l->nloose, p->strings +
+			l->flat, l->nflat))
+			del_filter_put(p, p->strings + l->loose, l->nloose);
+	}
+	return DP_OK;
+}
+
+/** The deletion keys of the flat and loose folds that the filter lets
+ * through; their buckets are asked for. */
 void
 engine_prepare_edits(struct query* q)
 {
-	size_t i;
-	q->ek.ndel = dp_key_deletions(q->fold.flat, q->fold.nflat, q->ek.del_h,
+	const struct dp_policy* p = q->p;
+	size_t i, n, k = 0, w;
+	n = dp_key_deletions(q->fold.flat, q->fold.nflat, q->ek.del_h,
 		q->ek.del_pos);
 	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
 		q->fold.nflat))
-		q->ek.ndel += dp_key_deletions(q->fold.loose, q->fold.nloose,
-			q->ek.del_h + q->ek.ndel, q->ek.del_pos + q->ek.ndel);
-	for(i = 0; i < q->ek.ndel; i++)
-		dp_index_prefetch(&q->p->index, q->ek.del_h[i]);
+		n += dp_key_deletions(q->fold.loose, q->fold.nloose,
+			q->ek.del_h + n, q->ek.del_pos + n);
+	for(i = 0; i < n; i++) {
+		if(p->del_bits) {
+			uint64_t b = del_bits_of(p, q->ek.del_h[i], &w);
+			if((p->del_bits[w] & b) != b)
+				continue;
+		}
+		q->ek.del_h[k] = q->ek.del_h[i];
+		q->ek.del_pos[k] = q->ek.del_pos[i];
+		dp_index_prefetch(&p->index, q->ek.del_h[k]);
+		k++;
+	}
+	q->ek.ndel = k;
 }

@@ -197,6 +197,10 @@ struct dp_namerec* dp_policy_name_record(struct dp_policy* p,
  * their second-level forms): the same label elsewhere is an impostor. */
 int dp_closed_suffix(const char* suffix);
 
+/** Build the filter in front of the deletion keys (del_bits) from the
+ * labels' folds.  @return DP_OK or DP_ERR_NOMEM. */
+dp_status dp_del_filter_init(struct dp_policy* p);
+
 /** A number for a policy's memo_gen that no policy had before. */
 uint64_t dp_memo_generation(void);
 
@@ -374,6 +378,13 @@ struct dp_policy {
 	 * NULL lets everything through. */
 	uint64_t* affix_bits;
 	uint64_t affix_mask;
+	/** A filter in front of the deletion keys (DP_KEY_DEL): two bits
+	 * in one word for each key of every protected label's flat and
+	 * loose folds, so that most keys of a clean name cost no bucket.
+	 * Rebuilt with the affix filter (dp_del_filter_init); NULL lets
+	 * everything through.  del_mask: its words, less one. */
+	uint64_t* del_bits;
+	uint64_t del_mask;
 	/** what the engine's per-thread memo of registered domains knows
 	 * this policy by: a number no other policy, nor this one before
 	 * its last build or load, had (dp_affix_init) */

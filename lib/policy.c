@@ -124,6 +124,7 @@ dp_policy_free(struct dp_policy* p)
 		return;
 	free(p->psl_text);
 	free(p->affix_bits);
+	free(p->del_bits);
 	free(p->prot_suffix);
 	free((void*)p->suffix_rel);
 	free(p->psl_filter);
