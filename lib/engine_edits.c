@@ -408,15 +408,6 @@ engine_check_edits(struct query* q)
 	weigh_batch(q, batch, nb);
 }
 
-/** The two bits of a deletion key in the filter, and its word. */
-static inline uint64_t
-del_bits_of(const struct dp_policy* p, uint64_t h, size_t* word)
-{
-	*word = (size_t)((h >> 7) & p->del_mask);
-	return ((uint64_t)1 << ((h >> 40) & 63)) |
-		((uint64_t)1 << ((h >> 46) & 63));
-}
-
 /** Set the filter bits of s's deletion keys (as put_deletions indexes
  * them). */
 static void
@@ -426,7 +417,7 @@ del_filter_put(struct dp_policy* p, const char* s, size_t n)
 	uint8_t pos[DP_FOLD_MAX + 1];
 	size_t k = dp_key_deletions(s, n, h, pos), i, w;
 	for(i = 0; i < k; i++) {
-		uint64_t b = del_bits_of(p, h[i], &w);
+		uint64_t b = dp_del_filter_bits(p->del_mask, h[i], &w);
 		p->del_bits[w] |= b;
 	}
 }
@@ -462,23 +453,15 @@ void
 engine_prepare_edits(struct query* q)
 {
 	const struct dp_policy* p = q->p;
-	size_t i, n, k = 0, w;
-	n = dp_key_deletions(q->fold.flat, q->fold.nflat, q->ek.del_h,
-		q->ek.del_pos);
+	size_t i, n;
+	n = dp_key_deletions_in(q->fold.flat, q->fold.nflat, q->ek.del_h,
+		q->ek.del_pos, p->del_bits, p->del_mask);
 	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
 		q->fold.nflat))
-		n += dp_key_deletions(q->fold.loose, q->fold.nloose,
-			q->ek.del_h + n, q->ek.del_pos + n);
-	for(i = 0; i < n; i++) {
-		if(p->del_bits) {
-			uint64_t b = del_bits_of(p, q->ek.del_h[i], &w);
-			if((p->del_bits[w] & b) != b)
-				continue;
-		}
-		q->ek.del_h[k] = q->ek.del_h[i];
-		q->ek.del_pos[k] = q->ek.del_pos[i];
-		dp_index_prefetch(&p->index, q->ek.del_h[k]);
-		k++;
-	}
-	q->ek.ndel = k;
+		n += dp_key_deletions_in(q->fold.loose, q->fold.nloose,
+			q->ek.del_h + n, q->ek.del_pos + n, p->del_bits,
+			p->del_mask);
+	for(i = 0; i < n; i++)
+		dp_index_prefetch(&p->index, q->ek.del_h[i]);
+	q->ek.ndel = n;
 }

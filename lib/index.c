@@ -56,9 +56,10 @@ dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t h)
 }
 
 size_t
-dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
+dp_key_deletions_in(const char* s, size_t n, uint64_t* out, uint8_t* pos,
+	const uint64_t* bits, uint64_t mask)
 {
-	uint64_t pw[DP_DEL_KEYS], sfx[DP_DEL_KEYS], pfx = 0;
+	uint64_t pw[DP_DEL_KEYS], sfx[DP_DEL_KEYS], pfx = 0, h;
 	size_t i, k = 0;
 	if(n >= DP_DEL_KEYS - 1)
 		n = DP_DEL_KEYS - 1;
@@ -70,19 +71,31 @@ dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
 	for(i = n; i > 0; i--)
 		sfx[i - 1] = sfx[i] + ((uint64_t)(unsigned char)s[i - 1] + 1) *
 			pw[n - i];
-	pos[k] = DP_DEL_NONE;
-	out[k++] = dp_key_fin(DP_KEY_DEL, n, sfx[0]);
+	h = dp_key_fin(DP_KEY_DEL, n, sfx[0]);
+	if(!bits || dp_del_filter_has(bits, mask, h)) {
+		pos[k] = DP_DEL_NONE;
+		out[k++] = h;
+	}
 	for(i = 0; i < n; i++) {
 		/* Deleting any character of a run of equal ones gives the
 		 * same string: once, at the run's last character. */
 		if(i + 1 == n || s[i] != s[i + 1]) {
-			pos[k] = (uint8_t)i;
-			out[k++] = dp_key_fin(DP_KEY_DEL, n - 1,
-				pfx * pw[n - 1 - i] + sfx[i + 1]);
+			h = dp_key_fin(DP_KEY_DEL, n - 1, pfx * pw[n - 1 - i] +
+				sfx[i + 1]);
+			if(!bits || dp_del_filter_has(bits, mask, h)) {
+				pos[k] = (uint8_t)i;
+				out[k++] = h;
+			}
 		}
 		pfx = pfx * DP_HASH_B + (uint64_t)(unsigned char)s[i] + 1;
 	}
 	return k;
+}
+
+size_t
+dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
+{
+	return dp_key_deletions_in(s, n, out, pos, NULL, 0);
 }
 
 uint64_t

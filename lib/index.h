@@ -118,6 +118,34 @@ size_t dp_key_deletions(const char* s, size_t n, uint64_t* out,
 	uint8_t* pos);
 
 /**
+ * The word of a deletion filter (mask + 1 words of 64 bits) that a key's
+ * two bits are in, and the bits: a filter in front of the deletion keys
+ * of a policy (its del_bits), so that most keys of a clean name cost no
+ * bucket.
+ */
+static inline uint64_t
+dp_del_filter_bits(uint64_t mask, uint64_t h, size_t* word)
+{
+	*word = (size_t)((h >> 7) & mask);
+	return ((uint64_t)1 << ((h >> 40) & 63)) |
+		((uint64_t)1 << ((h >> 46) & 63));
+}
+
+/** Whether a deletion filter lets the key h through. */
+static inline int
+dp_del_filter_has(const uint64_t* bits, uint64_t mask, uint64_t h)
+{
+	size_t w;
+	uint64_t b = dp_del_filter_bits(mask, h, &w);
+	return (bits[w] & b) == b;
+}
+
+/** dp_key_deletions, keeping only the keys that the deletion filter
+ * bits (mask + 1 words; NULL: all) lets through. */
+size_t dp_key_deletions_in(const char* s, size_t n, uint64_t* out,
+	uint8_t* pos, const uint64_t* bits, uint64_t mask);
+
+/**
  * A deletion key's value: the label, and where the deletion was.  Two
  * strings one edit apart share a deletion at most one position apart
  * (or one of them is the other's deletion); values far apart are
