@@ -260,8 +260,17 @@ fold_ascii(const char* s, size_t n, int unicode, struct dp_folded* out)
 {
 	unsigned char tmp[DP_FOLD_MAX];
 	size_t i, m;
-	for(i = 0; i < n; i++)
-		tmp[i] = strong_map[(unsigned char)s[i]];
+	if(!unicode) {
+		/* the flat fold in the same pass */
+		for(i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			tmp[i] = strong_map[c];
+			out->flat[i] = (char)weak_map[c];
+		}
+		out->nflat = n;
+	} else
+		for(i = 0; i < n; i++)
+			tmp[i] = strong_map[(unsigned char)s[i]];
 	out->nstrong = fold_pairs_rtl(tmp, n, out->strong);
 	for(i = 0; i < out->nstrong; i++)
 		tmp[i] = weak_map[(unsigned char)out->strong[i]];
@@ -272,11 +281,7 @@ fold_ascii(const char* s, size_t n, int unicode, struct dp_folded* out)
 		 * that would line up with an ASCII label. */
 		memcpy(out->flat, out->loose, out->nloose);
 		out->nflat = out->nloose;
-		return;
 	}
-	for(i = 0; i < n; i++)
-		out->flat[i] = (char)weak_map[(unsigned char)s[i]];
-	out->nflat = n;
 }
 
 /**
@@ -364,6 +369,18 @@ dp_fold_label(const struct dp_folder* f, const char* label, size_t len,
 	out->flags = 0;
 	if(len > 4 * 63)
 		len = 4 * 63;
+	if(!memchr(label, '\\', len) && !(len >= 4 &&
+		memcmp(label, "xn--", 4) == 0)) {
+		/* nothing to unescape or decode: an ASCII label is folded
+		 * where it is */
+		for(i = 0; i < len; i++)
+			if((unsigned char)label[i] >= 0x80)
+				break;
+		if(i == len) {
+			fold_ascii(label, len, 0, out);
+			return;
+		}
+	}
 	n = unescape(label, len, raw);
 	if(n >= 4 && memcmp(raw, "xn--", 4) == 0) {
 		char* back = NULL;
