@@ -235,6 +235,9 @@ struct concat_keys {
  * (engine_prepare_affix_keys). */
 struct affix_keys {
 	uint64_t pre[AFFIX_MAX], suf[AFFIX_MAX];
+	/** the affix filter's bits of pre[i] and suf[i] as brands of i
+	 * letters (engine_prepare_affixes, with the filter) */
+	uint32_t pre_b[AFFIX_MAX], suf_b[AFFIX_MAX];
 	uint64_t affix_h[2 * AFFIX_MAX];
 	struct affix_look affix_look[2 * AFFIX_MAX];
 	size_t naffix;

@@ -315,8 +315,8 @@ is_keyword_raw(const struct query* q, const char* s, size_t n, uint64_t raw)
 	const struct dp_policy* p = q->p;
 	uint64_t h;
 	size_t i;
-	if(n == 0)
-		return 0;
+	if(n < 2 || n > 12)
+		return 0; /* no keyword is that short or that long */
 	if(p->affix_bits) {
 		unsigned b = kw_bit(s, n);
 		if(!((p->kw_filter[b >> 6] >> (b & 63)) & 1))
@@ -387,11 +387,21 @@ engine_prepare_affixes(struct query* q)
 	if(!q->p->affix_bits)
 		return;
 	for(i = 2; i + 1 < n; i++) {
-		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
-			q->af.pre[i], i) >> 6]);
-		__builtin_prefetch(&q->p->affix_bits[affix_bit(q->p,
-			q->af.suf[i], i) >> 6]);
+		q->af.pre_b[i] = (uint32_t)affix_bit(q->p, q->af.pre[i], i);
+		q->af.suf_b[i] = (uint32_t)affix_bit(q->p, q->af.suf[i], i);
+		__builtin_prefetch(&q->p->affix_bits[q->af.pre_b[i] >> 6]);
+		__builtin_prefetch(&q->p->affix_bits[q->af.suf_b[i] >> 6]);
 	}
+}
+
+/** Whether the affix filter lets the label's first (or last) i
+ * characters through as a brand, from the bits engine_prepare_affixes
+ * worked out. */
+static inline int
+affix_has(const struct query* q, const uint32_t* bits, size_t i)
+{
+	const uint64_t* f = q->p->affix_bits;
+	return !f || ((f[bits[i] >> 6] >> (bits[i] & 63)) & 1);
 }
 
 /**
@@ -438,7 +448,7 @@ engine_prepare_affix_keys(struct query* q)
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
 					0, LOOK_KEYWORD);
 			else if(word_look(q, i, n - i) &&
-				affix_maybe(q->p, pre[i], i))
+				affix_has(q, q->af.pre_b, i))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
 					0, LOOK_WORD);
 		}
@@ -448,7 +458,7 @@ engine_prepare_affix_keys(struct query* q)
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
 					1, LOOK_KEYWORD);
 			else if(word_look(q, i, n - i) &&
-				affix_maybe(q->p, suf[i], i))
+				affix_has(q, q->af.suf_b, i))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
 					1, LOOK_WORD);
 		}
