@@ -408,20 +408,6 @@ engine_check_edits(struct query* q)
 	weigh_batch(q, batch, nb);
 }
 
-/** Set the filter bits of s's deletion keys (as put_deletions indexes
- * them). */
-static void
-del_filter_put(struct dp_policy* p, const char* s, size_t n)
-{
-	uint64_t h[DP_FOLD_MAX + 1];
-	uint8_t pos[DP_FOLD_MAX + 1];
-	size_t k = dp_key_deletions(s, n, h, pos), i, w;
-	for(i = 0; i < k; i++) {
-		uint64_t b = dp_del_filter_bits(p->del_mask, h[i], &w);
-		p->del_bits[w] |= b;
-	}
-}
-
 dp_status
 dp_del_filter_init(struct dp_policy* p)
 {
@@ -439,10 +425,12 @@ dp_del_filter_init(struct dp_policy* p)
 	p->del_mask = words - 1;
 	for(i = 0; i < p->nlabels; i++) {
 		const struct dp_label* l = &p->labels[i];
-		del_filter_put(p, p->strings + l->flat, l->nflat);
+		dp_del_filter_put(p->del_bits, p->del_mask, p->strings +
+			l->flat, l->nflat);
 		if(!same_str(p->strings + l->loose, l->nloose, p->strings +
 			l->flat, l->nflat))
-			del_filter_put(p, p->strings + l->loose, l->nloose);
+			dp_del_filter_put(p->del_bits, p->del_mask,
+				p->strings + l->loose, l->nloose);
 	}
 	return DP_OK;
 }

@@ -55,12 +55,17 @@ dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t h)
 	return h;
 }
 
-size_t
-dp_key_deletions_in(const char* s, size_t n, uint64_t* out, uint8_t* pos,
-	const uint64_t* bits, uint64_t mask)
+/**
+ * The one-character deletions of s, as dp_key_deletions gives them.
+ * With bits, only those the deletion filter lets through, or, with set,
+ * none: their filter bits are set instead.
+ */
+static size_t
+deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos,
+	uint64_t* bits, uint64_t mask, int set)
 {
-	uint64_t pw[DP_DEL_KEYS], sfx[DP_DEL_KEYS], pfx = 0, h;
-	size_t i, k = 0;
+	uint64_t pw[DP_DEL_KEYS], sfx[DP_DEL_KEYS], pfx = 0, r;
+	size_t i, k = 0, w;
 	if(n >= DP_DEL_KEYS - 1)
 		n = DP_DEL_KEYS - 1;
 	pw[0] = 1;
@@ -71,31 +76,57 @@ dp_key_deletions_in(const char* s, size_t n, uint64_t* out, uint8_t* pos,
 	for(i = n; i > 0; i--)
 		sfx[i - 1] = sfx[i] + ((uint64_t)(unsigned char)s[i - 1] + 1) *
 			pw[n - i];
-	h = dp_key_fin(DP_KEY_DEL, n, sfx[0]);
-	if(!bits || dp_del_filter_has(bits, mask, h)) {
-		pos[k] = DP_DEL_NONE;
-		out[k++] = h;
-	}
-	for(i = 0; i < n; i++) {
-		/* Deleting any character of a run of equal ones gives the
-		 * same string: once, at the run's last character. */
-		if(i + 1 == n || s[i] != s[i + 1]) {
-			h = dp_key_fin(DP_KEY_DEL, n - 1, pfx * pw[n - 1 - i] +
-				sfx[i + 1]);
-			if(!bits || dp_del_filter_has(bits, mask, h)) {
-				pos[k] = (uint8_t)i;
-				out[k++] = h;
+	/* the whole string, then each deletion; the filter is asked with
+	 * the polynomial, so that a key it stops is never finished */
+	for(i = 0; i <= n; i++) {
+		size_t len = n;
+		uint8_t at = DP_DEL_NONE;
+		if(i > 0) {
+			size_t j = i - 1;
+			/* Deleting any character of a run of equal ones
+			 * gives the same string: once, at the run's last
+			 * character. */
+			int skip = j + 1 < n && s[j] == s[j + 1];
+			r = pfx * pw[n - 1 - j] + sfx[j + 1];
+			pfx = pfx * DP_HASH_B + (uint64_t)(unsigned char)s[j] + 1;
+			if(skip)
+				continue;
+			len = n - 1;
+			at = (uint8_t)j;
+		} else
+			r = sfx[0];
+		if(bits) {
+			uint64_t b = dp_del_filter_bits(mask, r, len, &w);
+			if(set) {
+				bits[w] |= b;
+				continue;
 			}
+			if((bits[w] & b) != b)
+				continue;
 		}
-		pfx = pfx * DP_HASH_B + (uint64_t)(unsigned char)s[i] + 1;
+		pos[k] = at;
+		out[k++] = dp_key_fin(DP_KEY_DEL, len, r);
 	}
 	return k;
 }
 
 size_t
+dp_key_deletions_in(const char* s, size_t n, uint64_t* out, uint8_t* pos,
+	const uint64_t* bits, uint64_t mask)
+{
+	return deletions(s, n, out, pos, (uint64_t*)bits, mask, 0);
+}
+
+void
+dp_del_filter_put(uint64_t* bits, uint64_t mask, const char* s, size_t n)
+{
+	deletions(s, n, NULL, NULL, bits, mask, 1);
+}
+
+size_t
 dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
 {
-	return dp_key_deletions_in(s, n, out, pos, NULL, 0);
+	return deletions(s, n, out, pos, NULL, 0, 0);
 }
 
 uint64_t

@@ -118,27 +118,24 @@ size_t dp_key_deletions(const char* s, size_t n, uint64_t* out,
 	uint8_t* pos);
 
 /**
- * The word of a deletion filter (mask + 1 words of 64 bits) that a key's
- * two bits are in, and the bits: a filter in front of the deletion keys
- * of a policy (its del_bits), so that most keys of a clean name cost no
- * bucket.
+ * The word of a deletion filter (mask + 1 words of 64 bits) that a
+ * deletion key's two bits are in, and the bits, from the key's
+ * polynomial (dp_key_raw) and length: a filter in front of the deletion
+ * keys of a policy (its del_bits), so that most keys of a clean name are
+ * neither finished nor looked up.
  */
 static inline uint64_t
-dp_del_filter_bits(uint64_t mask, uint64_t h, size_t* word)
+dp_del_filter_bits(uint64_t mask, uint64_t raw, size_t len, size_t* word)
 {
-	*word = (size_t)((h >> 7) & mask);
-	return ((uint64_t)1 << ((h >> 40) & 63)) |
-		((uint64_t)1 << ((h >> 46) & 63));
+	uint64_t x = (raw ^ ((uint64_t)len << 56)) * 0x9e3779b97f4a7c15ULL;
+	*word = (size_t)((x >> 20) & mask);
+	return ((uint64_t)1 << (x >> 58)) | ((uint64_t)1 << ((x >> 52) & 63));
 }
 
-/** Whether a deletion filter lets the key h through. */
-static inline int
-dp_del_filter_has(const uint64_t* bits, uint64_t mask, uint64_t h)
-{
-	size_t w;
-	uint64_t b = dp_del_filter_bits(mask, h, &w);
-	return (bits[w] & b) == b;
-}
+/** Set the deletion filter's bits (mask + 1 words) of s and its
+ * one-character deletions. */
+void dp_del_filter_put(uint64_t* bits, uint64_t mask, const char* s,
+	size_t n);
 
 /** dp_key_deletions, keeping only the keys that the deletion filter
  * bits (mask + 1 words; NULL: all) lets through. */
