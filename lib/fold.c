@@ -258,24 +258,40 @@ fold_pairs_rtl(unsigned char* s, size_t n, char* out)
 static void
 fold_ascii(const char* s, size_t n, int unicode, struct dp_folded* out)
 {
-	unsigned char tmp[DP_FOLD_MAX];
+	unsigned char tmp[DP_FOLD_MAX], prev = 0;
+	unsigned pairs = 0;
 	size_t i, m;
-	if(!unicode) {
-		/* the flat fold in the same pass */
-		for(i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			tmp[i] = strong_map[c];
-			out->flat[i] = (char)weak_map[c];
-		}
-		out->nflat = n;
-	} else
-		for(i = 0; i < n; i++)
-			tmp[i] = strong_map[(unsigned char)s[i]];
-	out->nstrong = fold_pairs_rtl(tmp, n, out->strong);
-	for(i = 0; i < out->nstrong; i++)
+	/* Most labels hold no look-alike pair at all: whether one does is
+	 * found in the same pass, and spares the pair scan. */
+	for(i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		tmp[i] = strong_map[c];
+		pairs |= pair_a[prev] & pair_b[tmp[i]];
+		prev = tmp[i];
+		/* the flat fold too */
+		out->flat[i] = (char)weak_map[c];
+	}
+	out->nflat = n;
+	if(pairs)
+		out->nstrong = fold_pairs_rtl(tmp, n, out->strong);
+	else {
+		memcpy(out->strong, tmp, n);
+		out->nstrong = n;
+	}
+	pairs = 0;
+	prev = 0;
+	for(i = 0; i < out->nstrong; i++) {
 		tmp[i] = weak_map[(unsigned char)out->strong[i]];
+		pairs |= pair_a[prev] & pair_b[tmp[i]];
+		prev = tmp[i];
+	}
 	m = out->nstrong;
-	out->nloose = fold_pairs_rtl(tmp, m, out->loose);
+	if(pairs)
+		out->nloose = fold_pairs_rtl(tmp, m, out->loose);
+	else {
+		memcpy(out->loose, tmp, m);
+		out->nloose = m;
+	}
 	if(unicode) {
 		/* UTS #39 skeletons already trade m for rn: no flat form
 		 * that would line up with an ASCII label. */
