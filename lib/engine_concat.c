@@ -94,16 +94,33 @@ engine_check_concat(struct query* q)
 /** The concatenation keys: the label without its dots and hyphens, then
  * with its suffix glued on, then a hyphenated label's first and last
  * tokens; their buckets are asked for. */
+/** flatten(), continuing the polynomial (dp_key_raw) *raw over what it
+ * copies. */
+static size_t
+flatten_raw(const char* s, size_t n, char* out, uint64_t* raw)
+{
+	uint64_t h = *raw;
+	size_t i, o = 0;
+	for(i = 0; i < n; i++)
+		if(s[i] != '.' && s[i] != '-') {
+			out[o++] = s[i];
+			h = h * DP_HASH_B + (uint64_t)(unsigned char)s[i] + 1;
+		}
+	*raw = h;
+	return o;
+}
+
 void
 engine_prepare_concat(struct query* q)
 {
-	size_t n = flatten(q->label, q->label_len, q->cc.concat), i;
+	uint64_t raw = 0;
+	size_t n = flatten_raw(q->label, q->label_len, q->cc.concat, &raw), i;
 	const char *first, *last;
 	q->cc.concat_n[0] = n;
-	q->cc.concat_h[0] = dp_key_hash(DP_KEY_CONCAT, q->cc.concat, n);
-	n += flatten(q->suffix, q->suffix_len, q->cc.concat + n);
+	q->cc.concat_h[0] = dp_key_fin(DP_KEY_CONCAT, n, raw);
+	n += flatten_raw(q->suffix, q->suffix_len, q->cc.concat + n, &raw);
 	q->cc.concat_n[1] = n;
-	q->cc.concat_h[1] = dp_key_hash(DP_KEY_CONCAT, q->cc.concat, n);
+	q->cc.concat_h[1] = dp_key_fin(DP_KEY_CONCAT, n, raw);
 	dp_index_prefetch(&q->p->index, q->cc.concat_h[0]);
 	dp_index_prefetch(&q->p->index, q->cc.concat_h[1]);
 	/* a hyphenated label's first and last tokens, of 5 characters or
