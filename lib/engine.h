@@ -285,6 +285,10 @@ struct query {
 	/** the best offer's technique (enum dp_technique): the second run
 	 * words the offer of this domain, score and technique */
 	int win_tech;
+	/** whether the registered label is a dictionary word that ends
+	 * in a protected label (pineapple): 0 not known yet, 1 no, 2 yes
+	 * (engine_affixes.c) */
+	uint8_t label_tail_word;
 	/** the edits family's (engine_edits.c) */
 	struct edits_state ed;
 	/** suffix relations already worked out: suffix id + 1, relation */

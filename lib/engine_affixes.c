@@ -120,6 +120,17 @@ is_tail_word(const struct query* q, const char* s, size_t n)
 	return 0;
 }
 
+/** is_tail_word of the registered label, worked out once a query: a
+ * label's brands may each have dozens of domains. */
+static int
+label_is_tail_word(struct query* q)
+{
+	if(!q->label_tail_word)
+		q->label_tail_word = is_tail_word(q, q->label, q->label_len) ?
+			2 : 1;
+	return q->label_tail_word == 2;
+}
+
 static void
 affix_cb(struct query* q, uint32_t pid, void* arg)
 {
@@ -153,8 +164,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 			0.55 : -1;
 		/* a word that ends in the brand is that word (purchase) */
 		if(sc > 0 && (q->p->labels[d->label].flags &
-			DP_LABEL_TAIL_WORD) && is_tail_word(q, q->label,
-			q->label_len))
+			DP_LABEL_TAIL_WORD) && label_is_tail_word(q))
 			sc = -1;
 		if(sc > 0) {
 			offer(q, d, sc, DP_TECH_MISSING_DOT, "%.*s is %.*s.%s with "
@@ -200,8 +210,7 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 		return;
 	flags = q->p->labels[d->label].flags;
 	inword = aa->before ? (flags & DP_LABEL_TAIL_WORD) &&
-		is_tail_word(q, q->label,
-			q->label_len) : (flags & DP_LABEL_HEAD_WORD) != 0;
+		label_is_tail_word(q) : (flags & DP_LABEL_HEAD_WORD) != 0;
 	if(same && (d->closed || (d->label_len >= 4 && !inword)))
 		offer(q, d, 0.55, DP_TECH_COMBO_SQUATTING, "%.*s is '%.*s' plus "
 			"'%.*s', under %s's own suffix", (int)q->label_len,
