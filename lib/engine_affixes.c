@@ -21,6 +21,11 @@ struct affix_arg {
 	size_t kw_at;
 	/** a lure is at either end of the rest, or is the rest */
 	int kw_lure;
+	/** the label one of whose domains was weighed as an open one
+	 * under another suffix, with its label first in its name: its
+	 * other such domains would make the same offers, which do not
+	 * displace the first (DP_NONE: none yet) */
+	uint32_t done_label;
 };
 
 #define KW_UNKNOWN ((size_t)-1)
@@ -141,6 +146,11 @@ affix_cb(struct query* q, uint32_t pid, void* arg)
 	unsigned flags;
 	size_t k;
 	double s;
+	if(!same && !d->closed && d->label_off == 0) {
+		if(aa->done_label == d->label)
+			return;
+		aa->done_label = d->label;
+	}
 	if(aa->before && same && d->label_off == 0) {
 		/* "wwwarmy.mil", "financecorpudyne.com", "ausintel.com": a
 		 * subdomain whose dot was lost.  Before a brand of fewer
@@ -586,6 +596,7 @@ engine_check_affixes(struct query* q)
 		 * at an end */
 		aa.kw_n = lk->look == LOOK_KEYWORD ? aa.rest_n : KW_UNKNOWN;
 		aa.kw_at = 0;
+		aa.done_label = DP_NONE;
 		aa.kw_lure = lk->look == LOOK_KEYWORD && in_list(engine_lures,
 			engine_nlures, aa.rest, aa.rest_n);
 		la.key = aa.brand;
