@@ -25,6 +25,9 @@ echo "== engine, names shaped like a real list (bench_engine --compound)"
 "$build/bench/bench_engine" --compound /usr/share/dict/words \
 	"${BENCH_QUERIES:-50000}" "${BENCH_ROUNDS:-3}" ${BENCH_SIZES:-} |
 	tee -a "$build/bench/engine.txt"
+echo "== engine: instructions per name (callgrind), against issue 20's targets"
+python3 tests/bench/engine_cost.py "$build/bin/doppel" |
+	tee -a "$build/bench/engine.txt"
 echo "== verdict cache: ns per lookup as flagged names pile up (bench_vcache)"
 vdir=$(mktemp -d)
 "$build/bench/bench_vcache" "$vdir" | tee -a "$build/bench/engine.txt"
