@@ -31,6 +31,33 @@ dns_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
 }
 
+/** Each octet in the canonical form: itself, lower-cased, when it is
+ * written as itself, else 0 (written as \\DDD). */
+static const uint8_t canon_octet[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 45, 0, 0,
+	48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 0, 0,
+	0, 0, 0, 0, 0, 97, 98, 99, 100, 101, 102, 103,
+	104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
+	116, 117, 118, 119, 120, 121, 122, 0, 0, 0, 0, 95,
+	0, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107,
+	108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119,
+	120, 121, 122, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0,
+};
+
 /**
  * Append one label's octets in canonical form.
  * @return DP_OK or DP_ERR_SPACE.
@@ -38,7 +65,23 @@ dns_lower(uint8_t c)
 static dp_status
 put_label(const uint8_t* lab, size_t n, char* out, size_t outlen, size_t* pos)
 {
-	size_t i;
+	size_t i, o = *pos;
+	if(o + 4 * n + 1 < outlen) {
+		/* room for the worst case: no bounds to check per octet */
+		for(i = 0; i < n; i++) {
+			uint8_t c = lab[i];
+			if(canon_octet[c])
+				out[o++] = (char)canon_octet[c];
+			else {
+				out[o++] = '\\';
+				out[o++] = (char)('0' + c / 100);
+				out[o++] = (char)('0' + (c / 10) % 10);
+				out[o++] = (char)('0' + c % 10);
+			}
+		}
+		*pos = o;
+		return DP_OK;
+	}
 	for(i = 0; i < n; i++) {
 		uint8_t c = dns_lower(lab[i]);
 		if(plain_octet(c)) {
