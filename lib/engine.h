@@ -289,6 +289,9 @@ struct query {
 	 * in a protected label (pineapple): 0 not known yet, 1 no, 2 yes
 	 * (engine_affixes.c) */
 	uint8_t label_tail_word;
+	/** whether the query's public suffix is a platform's (the Public
+	 * Suffix List's private section): 0 not known yet, 1 no, 2 yes */
+	uint8_t platform;
 	/** the edits family's (engine_edits.c) */
 	struct edits_state ed;
 	/** suffix relations already worked out: suffix id + 1, relation */
@@ -640,7 +643,7 @@ platform_suffix(const struct dp_policy* p, const char* suffix)
  * @param sid: the protected domain's suffix.
  */
 static inline double
-label_swap_score(const struct query* q, enum suffix_rel rel, uint32_t sid,
+label_swap_score(struct query* q, enum suffix_rel rel, uint32_t sid,
 	const struct dp_label* l)
 {
 	const struct dp_suffix* x = &q->p->suffixes[sid];
@@ -649,8 +652,13 @@ label_swap_score(const struct query* q, enum suffix_rel rel, uint32_t sid,
 		return sc;
 	if(x->closed)
 		return sc < 0.8 && agency_pretence(q, l, 1) ? 0.8 : sc;
-	return l->len <= 2 || (platform_suffix(q->p, q->suffix) &&
-		!platform_suffix(q->p, q->p->strings + x->str)) ? 0.45 : sc;
+	if(l->len <= 2)
+		return 0.45;
+	/* asked once a query: a label may have dozens of domains */
+	if(!q->platform)
+		q->platform = platform_suffix(q->p, q->suffix) ? 2 : 1;
+	return q->platform == 2 && !platform_suffix(q->p, q->p->strings +
+		x->str) ? 0.45 : sc;
 }
 
 /** Call fn for every value stored under a hash. */
