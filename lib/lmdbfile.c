@@ -43,6 +43,8 @@
 #define META_FREE_DB 24
 #define META_MAIN_DB 72
 #define DB_ROOT 40
+/** In a database's record: its depth (levels of its tree) */
+#define DB_DEPTH 6
 /** In a database's record: its flags, and those that change how its
  * keys sort or allow duplicates (lmdb.h's MDB_REVERSEKEY .. MDB_REVERSEDUP). */
 #define DB_FLAGS 4
@@ -290,6 +292,16 @@ check_file(int fd, const char* path, uint64_t size, int walk,
 			DB_KEY_FLAGS)) {
 			dp_error_set(err, "%s: corrupt: meta page %zu gives its "
 				"trees flags this file never uses", path, i);
+			return -1;
+		}
+		/* the trees' depths: LMDB reads them when it estimates the
+		 * pages a write may dirty, and a depth no tree can have
+		 * makes LMDB 0.9.24 spill pages, whose list it then leaks
+		 * (1 MB a transaction) */
+		if(u16(m + META_FREE_DB + DB_DEPTH) > MAX_DEPTH ||
+			u16(m + META_MAIN_DB + DB_DEPTH) > MAX_DEPTH) {
+			dp_error_set(err, "%s: corrupt: meta page %zu gives a "
+				"tree more than %d levels", path, i, MAX_DEPTH);
 			return -1;
 		}
 		if(!best || u64(m + 128) > best_txn) {

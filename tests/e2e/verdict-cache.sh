@@ -30,7 +30,17 @@ if [ -n "$found" ] && printf '%s' "$out" | grep -q '"verdict":"block","target":"
 else
 	fail vcache-written "army.ml not in the cache after 5 s: ${out:-nothing}"
 fi
-if "$DOPPEL" cache list -d "$cache" | grep -q '^www.navy.ml block navy.mil tld-swap'; then
+# army.ml may have been written a batch before www.navy.ml: wait for it too.
+listed=""
+for i in $(seq 1 50); do
+	if "$DOPPEL" cache list -d "$cache" 2>/dev/null |
+		grep -q '^www.navy.ml block navy.mil tld-swap'; then
+		listed=1
+		break
+	fi
+	sleep 0.1
+done
+if [ -n "$listed" ]; then
 	pass vcache-list
 else
 	fail vcache-list "$("$DOPPEL" cache list -d "$cache" 2>&1 | head -5)"

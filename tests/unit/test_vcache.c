@@ -304,7 +304,7 @@ test_crafted_pages(void)
 	FILE* fp;
 	int i, kind;
 	test_path(f, sizeof(f), "crafted.mdb");
-	for(kind = 0; kind < 3; kind++) {
+	for(kind = 0; kind < 4; kind++) {
 		unlink(f);
 		ASSERT_EQ(dp_vcache_open(f, 1 << 20, 0, &vc, &err), DP_OK);
 		if(!vc)
@@ -342,6 +342,12 @@ test_crafted_pages(void)
 				memcpy(page + off, &bad, 4);
 			else
 				page[10] = 0x40; /* a sub-page: no such here */
+		} else if(kind == 3) {
+			/* a main tree of more levels than any file holds
+			 * (the pages stay as they are) */
+			off = 65535;
+			ASSERT(fseek(fp, 16 + 78, SEEK_SET) == 0);
+			ASSERT(fwrite(&off, 2, 1, fp) == 1);
 		} else {
 			/* the root on a meta page */
 			bad = 1;
