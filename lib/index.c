@@ -129,6 +129,65 @@ dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
 	return deletions(s, n, out, pos, NULL, 0, 0);
 }
 
+/*
+ * Halves.  When a deletion key of a query q meets one of a protected p,
+ * both are one string d, c characters long: q, or q less its character
+ * at i; p, or p less its character at j.  The engine weighs the pair only
+ * with i and j at most one apart.  Then q and p agree on d's first
+ * min(i, j) characters and on its last c - max(i, j) (when nothing was
+ * deleted from one of them, on d's first j and last c - j, or the same
+ * with i): c - 1 characters at least, so on d's first c/2 or on its last
+ * c/2 (rounded down).  c is |q| or |q| - 1, and |p| or |p| - 1.  Keyed by
+ * c and the side, those halves of every protected fold go into a filter;
+ * a query whose four halves all miss it cannot meet any deletion key, and
+ * needs none of them made.
+ */
+
+/**
+ * s's halves for the deletion lengths c = n - 1 and c = n (two or more),
+ * read from either end: their filter bits set (set) or asked.
+ * @return whether one was there (0 when set).
+ */
+static int
+halves(const char* s, size_t n, uint64_t* bits, uint64_t mask, int set)
+{
+	uint64_t pre = 0, suf = 0;
+	size_t c, h = 0, w;
+	int side;
+	for(c = n < 3 ? 2 : n - 1; c <= n; c++) {
+		for(; h < c / 2; h++) {
+			pre = pre * DP_HASH_B + (unsigned char)s[h] + 1;
+			suf = suf * DP_HASH_B + (unsigned char)s[n - 1 - h] + 1;
+		}
+		for(side = 0; side < 2; side++) {
+			uint64_t b = dp_del_filter_bits(mask, (side ? suf : pre) *
+				DP_HASH_B + 2 * c + side + 1, h, &w);
+			if(set)
+				bits[w] |= b;
+			else if((bits[w] & b) == b)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+void
+dp_del_halves_put(uint64_t* bits, uint64_t mask, const char* s, size_t n)
+{
+	halves(s, n, bits, mask, 1);
+}
+
+int
+dp_del_halves_near(const uint64_t* bits, uint64_t mask, const char* s,
+	size_t n)
+{
+	/* a one-character deletion shares nothing; strings past the
+	 * deletion keys' length are cut there */
+	if(!bits || n < 3 || n > DP_DEL_KEYS - 1)
+		return 1;
+	return halves(s, n, (uint64_t*)bits, mask, 0);
+}
+
 uint64_t
 dp_key_hash(enum dp_key_kind kind, const char* key, size_t len)
 {

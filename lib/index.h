@@ -137,6 +137,18 @@ dp_del_filter_bits(uint64_t mask, uint64_t raw, size_t len, size_t* word)
 void dp_del_filter_put(uint64_t* bits, uint64_t mask, const char* s,
 	size_t n);
 
+/** Put s's halves (see index.c) into a halves filter (mask + 1 words). */
+void dp_del_halves_put(uint64_t* bits, uint64_t mask, const char* s,
+	size_t n);
+
+/**
+ * Whether a deletion key of s may meet one of the strings put into the
+ * halves filter bits (mask + 1 words; NULL: yes) in a pair the engine
+ * weighs (deletions at most one position apart).  0 is sure: none can.
+ */
+int dp_del_halves_near(const uint64_t* bits, uint64_t mask, const char* s,
+	size_t n);
+
 /** dp_key_deletions, keeping only the keys that the deletion filter
  * bits (mask + 1 words; NULL: all) lets through. */
 size_t dp_key_deletions_in(const char* s, size_t n, uint64_t* out,
