@@ -233,7 +233,7 @@ check_file(int fd, const char* path, uint64_t size, int walk,
 {
 	unsigned char b[2 * 65536];
 	ssize_t got = pread(fd, b, sizeof(b), 0);
-	size_t n = got > 0 ? (size_t)got : 0, psize, i;
+	size_t n = got > 0 ? (size_t)got : 0, psize, i, best_i = 0;
 	uint64_t best_txn = 0, last_pg = 0;
 	const unsigned char* best = NULL;
 	struct dp_error none;
@@ -308,7 +308,19 @@ check_file(int fd, const char* path, uint64_t size, int walk,
 			best_txn = u64(m + 128);
 			last_pg = u64(m + 120);
 			best = m;
+			best_i = i;
 		}
+	}
+	/* LMDB takes the newest transaction's number from the meta page
+	 * with the higher one, and then its trees from the page that
+	 * number's parity names: a number on the wrong page makes it walk
+	 * the other page's trees, which were never checked against this
+	 * page's last page (a fault, found by fuzz/vcachefile) */
+	if(best && best_i != (best_txn & 1)) {
+		dp_error_set(err, "%s: corrupt: meta page %zu holds transaction "
+			"%llu, which LMDB looks for on page %d", path, best_i,
+			(unsigned long long)best_txn, (int)(best_txn & 1));
+		return -1;
 	}
 	/* LMDB maps both meta pages, reads the one it picks, and takes the
 	 * page size from it */

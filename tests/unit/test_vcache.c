@@ -304,7 +304,7 @@ test_crafted_pages(void)
 	FILE* fp;
 	int i, kind;
 	test_path(f, sizeof(f), "crafted.mdb");
-	for(kind = 0; kind < 4; kind++) {
+	for(kind = 0; kind < 5; kind++) {
 		unlink(f);
 		ASSERT_EQ(dp_vcache_open(f, 1 << 20, 0, &vc, &err), DP_OK);
 		if(!vc)
@@ -348,6 +348,17 @@ test_crafted_pages(void)
 			off = 65535;
 			ASSERT(fseek(fp, 16 + 78, SEEK_SET) == 0);
 			ASSERT(fwrite(&off, 2, 1, fp) == 1);
+		} else if(kind == 4) {
+			/* page 0 holds the newest transaction, with an odd
+			 * number: LMDB would take the trees of page 1 */
+			uint64_t t0, t1;
+			ASSERT(fseek(fp, 16 + 128, SEEK_SET) == 0);
+			ASSERT(fread(&t0, 8, 1, fp) == 1);
+			ASSERT(fseek(fp, 4096 + 16 + 128, SEEK_SET) == 0);
+			ASSERT(fread(&t1, 8, 1, fp) == 1);
+			bad = (t0 > t1 ? t0 : t1) * 2 + 1;
+			ASSERT(fseek(fp, 16 + 128, SEEK_SET) == 0);
+			ASSERT(fwrite(&bad, 8, 1, fp) == 1);
 		} else {
 			/* the root on a meta page */
 			bad = 1;
