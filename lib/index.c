@@ -40,21 +40,6 @@ dp_key_raw(const char* key, size_t len)
 	return h;
 }
 
-uint64_t
-dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t h)
-{
-	/* murmur3's fmix64, after the kind and length are mixed in, so
-	 * that every bit of the result depends on every input bit. */
-	h ^= ((uint64_t)kind << 56) ^ ((uint64_t)len << 48) ^
-		0x9e3779b97f4a7c15ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 /**
  * The one-character deletions of s, as dp_key_deletions gives them.
  * With bits, only those the deletion filter lets through, or, with set,

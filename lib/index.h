@@ -96,7 +96,21 @@ struct dp_index {
 uint64_t dp_key_raw(const char* key, size_t len);
 
 /** Finish a polynomial into the hash of a key of a kind and length. */
-uint64_t dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t raw);
+static inline uint64_t
+dp_key_fin(enum dp_key_kind kind, size_t len, uint64_t h)
+{
+	/* murmur3's fmix64, after the kind and length are mixed in, so
+	 * that every bit of the result depends on every input bit; inline,
+	 * as a clean name finishes a dozen keys or more */
+	h ^= ((uint64_t)kind << 56) ^ ((uint64_t)len << 48) ^
+		0x9e3779b97f4a7c15ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
 
 /** The position of "no deletion" (the whole string). */
 #define DP_DEL_NONE 255
