@@ -382,10 +382,13 @@ fi
 expect_blocked faults-wire-after-blocks army.ml MX
 expect_answer faults-wire-after-resolves army.mil A ' A 192\.0\.2\.10$'
 
-# The audit log: every line a JSON object; the odd names are there.
-for _ in $(seq 1 30); do
+# The audit log: every line a JSON object; the odd names are there.  The
+# writer writes at least every second: wait (bounded) for the odd names and
+# for the burst of random names, asked last (150 records and more).
+for _ in $(seq 1 50); do
 	grep -q '"qname":"xn--zz-\.army\.ml"' "$audit" 2>/dev/null &&
-		grep -q 'edns4' "$audit" && break
+		grep -q 'edns4' "$audit" &&
+		[ "$(wc -l <"$audit")" -ge 150 ] && break
 	sleep 0.1
 done
 sleep 1.2	# the writer's next pass

@@ -89,6 +89,12 @@ if wait_blocked army.ml 20; then
 else
 	fail fleet-axfr-blocks "army.ml A at the secondary: $(summary); nsd: $(tail -n 3 "$fleet/nsd/nsd.log")"
 fi
+# the secondary writes what it transferred to its zonefile copy after the
+# zone is in use (another worker thread may answer first): wait for it
+for i in $(seq 1 20); do
+	grep -q "SOA.* $serial1 " "$fleet/secondary.rpz" 2>/dev/null && break
+	sleep 0.25
+done
 if grep -q "SOA.* $serial1 " "$fleet/secondary.rpz" 2>/dev/null; then
 	pass fleet-secondary-serial-1
 else
