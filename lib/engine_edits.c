@@ -411,37 +411,37 @@ engine_check_edits(struct query* q)
 dp_status
 dp_del_filter_init(struct dp_policy* p)
 {
-	uint64_t keys = 0, strs = 0, words = 64, halves = 64;
+	uint64_t keys = 0, strs = 0, words = 64, parts = 64;
 	uint32_t i;
 	free(p->del_bits);
 	p->del_bits = NULL;
-	p->half_bits = NULL;
+	p->part_bits = NULL;
 	for(i = 0; i < p->nlabels; i++) {
 		keys += (uint64_t)p->labels[i].nflat + p->labels[i].nloose + 2;
 		strs += 2;
 	}
 	/* eight bits a key: a clean key passes one time in twenty; the
-	 * halves, four keys a fold, sixteen bits each */
+	 * parts, six keys a fold, sixteen bits each */
 	while(words < ((uint64_t)1 << 28) && words * 64 < keys * 8)
 		words <<= 1;
-	while(halves < ((uint64_t)1 << 26) && halves * 64 < strs * 4 * 16)
-		halves <<= 1;
-	if(!(p->del_bits = calloc(words + halves, sizeof(uint64_t))))
+	while(parts < ((uint64_t)1 << 26) && parts * 64 < strs * 6 * 16)
+		parts <<= 1;
+	if(!(p->del_bits = calloc(words + parts, sizeof(uint64_t))))
 		return DP_ERR_NOMEM;
 	p->del_mask = words - 1;
-	p->half_bits = p->del_bits + words;
-	p->half_mask = halves - 1;
+	p->part_bits = p->del_bits + words;
+	p->part_mask = parts - 1;
 	for(i = 0; i < p->nlabels; i++) {
 		const struct dp_label* l = &p->labels[i];
 		dp_del_filter_put(p->del_bits, p->del_mask, p->strings +
 			l->flat, l->nflat);
-		dp_del_halves_put(p->half_bits, p->half_mask, p->strings +
+		dp_del_parts_put(p->part_bits, p->part_mask, p->strings +
 			l->flat, l->nflat);
 		if(!same_str(p->strings + l->loose, l->nloose, p->strings +
 			l->flat, l->nflat)) {
 			dp_del_filter_put(p->del_bits, p->del_mask,
 				p->strings + l->loose, l->nloose);
-			dp_del_halves_put(p->half_bits, p->half_mask,
+			dp_del_parts_put(p->part_bits, p->part_mask,
 				p->strings + l->loose, l->nloose);
 		}
 	}
@@ -456,13 +456,13 @@ engine_prepare_edits(struct query* q)
 	const struct dp_policy* p = q->p;
 	size_t i, n;
 	n = 0;
-	if(dp_del_halves_near(p->half_bits, p->half_mask, q->fold.flat,
+	if(dp_del_parts_near(p->part_bits, p->part_mask, q->fold.flat,
 		q->fold.nflat))
 		n = dp_key_deletions_in(q->fold.flat, q->fold.nflat,
 			q->ek.del_h, q->ek.del_pos, p->del_bits, p->del_mask);
 	if(!same_str(q->fold.loose, q->fold.nloose, q->fold.flat,
-		q->fold.nflat) && dp_del_halves_near(p->half_bits,
-		p->half_mask, q->fold.loose, q->fold.nloose))
+		q->fold.nflat) && dp_del_parts_near(p->part_bits,
+		p->part_mask, q->fold.loose, q->fold.nloose))
 		n += dp_key_deletions_in(q->fold.loose, q->fold.nloose,
 			q->ek.del_h + n, q->ek.del_pos + n, p->del_bits,
 			p->del_mask);

@@ -115,38 +115,67 @@ dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
 }
 
 /*
- * Halves.  When a deletion key of a query q meets one of a protected p,
+ * Parts.  When a deletion key of a query q meets one of a protected p,
  * both are one string d, c characters long: q, or q less its character
  * at i; p, or p less its character at j.  The engine weighs the pair only
  * with i and j at most one apart.  Then q and p agree on d's first
  * min(i, j) characters and on its last c - max(i, j) (when nothing was
  * deleted from one of them, on d's first j and last c - j, or the same
- * with i): c - 1 characters at least, so on d's first c/2 or on its last
- * c/2 (rounded down).  c is |q| or |q| - 1, and |p| or |p| - 1.  Keyed by
- * c and the side, those halves of every protected fold go into a filter;
- * a query whose four halves all miss it cannot meet any deletion key, and
- * needs none of them made.
+ * with i): on all of d but one position at most.  Cut d in three, its
+ * first t = c/3 characters (rounded down), its last t, and the middle:
+ * the one position is in one of them, so q and p agree on d's first 2t
+ * characters (counted from their starts), or on its last 2t (counted
+ * from their ends), or on both its first t and its last t.  c is |q| or
+ * |q| - 1, and |p| or |p| - 1.  Keyed by t and the kind, those parts of
+ * every protected fold go into a filter; a query whose parts (three, or
+ * six when its two lengths c give two t) all miss it cannot meet any
+ * deletion key, and needs none of them made.
  */
 
+/** The word of a parts filter a part's three bits are in, and the bits
+ * (three: a clean label asks six parts). */
+static inline uint64_t
+part_bits(uint64_t mask, uint64_t raw, size_t* word)
+{
+	uint64_t x = raw * 0x9e3779b97f4a7c15ULL;
+	x ^= x >> 29;
+	*word = (size_t)((x >> 20) & mask);
+	return ((uint64_t)1 << (x >> 58)) | ((uint64_t)1 << ((x >> 52) & 63)) |
+		((uint64_t)1 << ((x >> 46) & 63));
+}
+
 /**
- * s's halves for the deletion lengths c = n - 1 and c = n (two or more),
- * read from either end: their filter bits set (set) or asked.
+ * s's parts for the deletion lengths c = n - 1 and c = n (three or
+ * more): their filter bits set (set) or asked.
  * @return whether one was there (0 when set).
  */
 static int
-halves(const char* s, size_t n, uint64_t* bits, uint64_t mask, int set)
+parts(const char* s, size_t n, uint64_t* bits, uint64_t mask, int set)
 {
-	uint64_t pre = 0, suf = 0;
-	size_t c, h = 0, w;
-	int side;
-	for(c = n < 3 ? 2 : n - 1; c <= n; c++) {
-		for(; h < c / 2; h++) {
-			pre = pre * DP_HASH_B + (unsigned char)s[h] + 1;
-			suf = suf * DP_HASH_B + (unsigned char)s[n - 1 - h] + 1;
-		}
-		for(side = 0; side < 2; side++) {
-			uint64_t b = dp_del_filter_bits(mask, (side ? suf : pre) *
-				DP_HASH_B + 2 * c + side + 1, h, &w);
+	/* polynomials of s's first and last i characters, the last read
+	 * from the end */
+	uint64_t pre[DP_DEL_KEYS], suf[DP_DEL_KEYS];
+	size_t t, i, w, k, j;
+	if(n < 3 || n > DP_DEL_KEYS - 1)
+		return 0;
+	pre[0] = suf[0] = 0;
+	for(i = 0; i < 2 * (n / 3); i++) {
+		pre[i + 1] = pre[i] * DP_HASH_B + (unsigned char)s[i] + 1;
+		suf[i + 1] = suf[i] * DP_HASH_B +
+			(unsigned char)s[n - 1 - i] + 1;
+	}
+	/* t for c = n, then for c = n - 1 when it differs (n a multiple
+	 * of three); the parts are keyed by t, not c, so that the two
+	 * lengths mostly share theirs */
+	for(j = 0; j < 2; j++) {
+		t = j == 0 ? n / 3 : (n - 1) / 3;
+		if(t < 1 || (j == 1 && t == n / 3))
+			continue;
+		for(k = 0; k < 3; k++) {
+			uint64_t r = k == 0 ? pre[2 * t] : k == 1 ? suf[2 * t] :
+				pre[t] * 0x9e3779b97f4a7c15ULL + suf[t];
+			uint64_t b = part_bits(mask, r * DP_HASH_B + 3 * t +
+				k + 1, &w);
 			if(set)
 				bits[w] |= b;
 			else if((bits[w] & b) == b)
@@ -157,20 +186,20 @@ halves(const char* s, size_t n, uint64_t* bits, uint64_t mask, int set)
 }
 
 void
-dp_del_halves_put(uint64_t* bits, uint64_t mask, const char* s, size_t n)
+dp_del_parts_put(uint64_t* bits, uint64_t mask, const char* s, size_t n)
 {
-	halves(s, n, bits, mask, 1);
+	parts(s, n, bits, mask, 1);
 }
 
 int
-dp_del_halves_near(const uint64_t* bits, uint64_t mask, const char* s,
+dp_del_parts_near(const uint64_t* bits, uint64_t mask, const char* s,
 	size_t n)
 {
-	/* a one-character deletion shares nothing; strings past the
-	 * deletion keys' length are cut there */
-	if(!bits || n < 3 || n > DP_DEL_KEYS - 1)
+	/* a deletion of two characters or fewer shares too little; strings
+	 * past the deletion keys' length are cut there */
+	if(!bits || n < 4 || n > DP_DEL_KEYS - 1)
 		return 1;
-	return halves(s, n, (uint64_t*)bits, mask, 0);
+	return parts(s, n, (uint64_t*)bits, mask, 0);
 }
 
 uint64_t

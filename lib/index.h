@@ -151,16 +151,16 @@ dp_del_filter_bits(uint64_t mask, uint64_t raw, size_t len, size_t* word)
 void dp_del_filter_put(uint64_t* bits, uint64_t mask, const char* s,
 	size_t n);
 
-/** Put s's halves (see index.c) into a halves filter (mask + 1 words). */
-void dp_del_halves_put(uint64_t* bits, uint64_t mask, const char* s,
+/** Put s's parts (see index.c) into a parts filter (mask + 1 words). */
+void dp_del_parts_put(uint64_t* bits, uint64_t mask, const char* s,
 	size_t n);
 
 /**
  * Whether a deletion key of s may meet one of the strings put into the
- * halves filter bits (mask + 1 words; NULL: yes) in a pair the engine
+ * parts filter bits (mask + 1 words; NULL: yes) in a pair the engine
  * weighs (deletions at most one position apart).  0 is sure: none can.
  */
-int dp_del_halves_near(const uint64_t* bits, uint64_t mask, const char* s,
+int dp_del_parts_near(const uint64_t* bits, uint64_t mask, const char* s,
 	size_t n);
 
 /** dp_key_deletions, keeping only the keys that the deletion filter

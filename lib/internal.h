@@ -385,12 +385,12 @@ struct dp_policy {
 	 * everything through.  del_mask: its words, less one. */
 	uint64_t* del_bits;
 	uint64_t del_mask;
-	/** In front of del_bits, a filter of the folds' halves
-	 * (dp_del_halves_near): a clean label whose halves no protected
+	/** In front of del_bits, a filter of the folds' parts
+	 * (dp_del_parts_near): a clean label whose parts no protected
 	 * fold has makes no deletion key.  In del_bits's allocation, past
 	 * its mask + 1 words. */
-	uint64_t* half_bits;
-	uint64_t half_mask;
+	uint64_t* part_bits;
+	uint64_t part_mask;
 	/** what the engine's per-thread memo of registered domains knows
 	 * this policy by: a number no other policy, nor this one before
 	 * its last build or load, had (dp_affix_init) */

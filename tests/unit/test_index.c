@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_index.c - the filters in front of the deletion keys:
- * the halves filter (dp_del_halves_near) must let through every string
+ * the parts filter (dp_del_parts_near) must let through every string
  * that has a deletion key the engine would weigh against a protected one
  * (it is only allowed to say "maybe"), and stop most that have none.
  */
@@ -82,7 +82,7 @@ keys_meet(const char* q, size_t nq, const char* p, size_t np)
  * that string; small alphabets make runs and repeats (where deletions
  * coincide) common. */
 static void
-test_halves_never_miss(void)
+test_parts_never_miss(void)
 {
 	uint64_t bits[64];
 	char p[40], q[44];
@@ -93,7 +93,7 @@ test_halves_never_miss(void)
 		np = 1 + rnd(20);
 		random_string(p, np, k);
 		memset(bits, 0, sizeof(bits));
-		dp_del_halves_put(bits, 63, p, np);
+		dp_del_parts_put(bits, 63, p, np);
 		memcpy(q, p, np + 1);
 		nq = random_edit(q, np, k);
 		if(trial & 1)
@@ -101,9 +101,9 @@ test_halves_never_miss(void)
 		if(!keys_meet(q, nq, p, np))
 			continue;
 		met++;
-		if(!dp_del_halves_near(bits, 63, q, nq)) {
+		if(!dp_del_parts_near(bits, 63, q, nq)) {
 			if(missed++ < 5)
-				TEST_FAIL_AT("'%s' meets '%s' but the halves "
+				TEST_FAIL_AT("'%s' meets '%s' but the parts "
 					"filter stops it", q, p);
 		}
 	}
@@ -115,31 +115,32 @@ test_halves_never_miss(void)
 /** Strings unrelated to 2,000 protected ones of the same length mostly
  * do not pass: the filter does its work. */
 static void
-test_halves_stop_unrelated(void)
+test_parts_stop_unrelated(void)
 {
-	static uint64_t bits[2048];
+	static uint64_t bits[4096];
 	char s[32];
 	unsigned i, passed = 0;
 	for(i = 0; i < 2000; i++) {
 		random_string(s, 14, 26);
-		dp_del_halves_put(bits, 2047, s, 14);
+		dp_del_parts_put(bits, 4095, s, 14);
 	}
 	for(i = 0; i < 2000; i++) {
 		random_string(s, 14, 26);
-		passed += (unsigned)dp_del_halves_near(bits, 2047, s, 14);
+		passed += (unsigned)dp_del_parts_near(bits, 4095, s, 14);
 	}
-	/* four probes of a filter of 16 bits a key (as the engine sizes
+	/* six probes of a filter of 16 bits a key (as the engine sizes
 	 * it): a few percent */
 	if(passed >= 2000 / 10)
 		TEST_FAIL_AT("%u of 2000 unrelated strings passed", passed);
-	/* no filter, or a string too short to halve: always maybe */
-	ASSERT(dp_del_halves_near(NULL, 0, "abcdef", 6));
-	ASSERT(dp_del_halves_near(bits, 2047, "ab", 2));
+	/* no filter, or a string too short to cut: always maybe */
+	ASSERT(dp_del_parts_near(NULL, 0, "abcdef", 6));
+	ASSERT(dp_del_parts_near(bits, 4095, "ab", 2));
+	ASSERT(dp_del_parts_near(bits, 4095, "abc", 3));
 }
 
 static const struct test_entry tests[] = {
-	TEST_ENTRY(halves_never_miss),
-	TEST_ENTRY(halves_stop_unrelated),
+	TEST_ENTRY(parts_never_miss),
+	TEST_ENTRY(parts_stop_unrelated),
 };
 
 TEST_MAIN("index", tests)
