@@ -238,6 +238,10 @@ struct affix_keys {
 	/** the affix filter's bits of pre[i] and suf[i] as brands of i
 	 * letters (engine_prepare_affixes, with the filter) */
 	uint32_t pre_b[AFFIX_MAX], suf_b[AFFIX_MAX];
+	/** bit i: a registered label of i letters starts as the label
+	 * does (head), or ends as it does (tail); only those prefixes and
+	 * suffixes are offered, and only their filter bits worked out */
+	uint64_t head, tail;
 	uint64_t affix_h[2 * AFFIX_MAX];
 	struct affix_look affix_look[2 * AFFIX_MAX];
 	size_t naffix;

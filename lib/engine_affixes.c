@@ -280,10 +280,20 @@ kw_bit(const char* s, size_t n)
 		(unsigned char)s[n - 1]) & (DP_KW_FILTER_BITS - 1);
 }
 
+/** The slot of label_heads of the four bytes at s. */
+static inline size_t
+head_slot(const struct dp_policy* p, const char* s)
+{
+	uint32_t x;
+	memcpy(&x, s, sizeof(x));
+	return (size_t)(((uint64_t)x * 0x9e3779b97f4a7c15ULL) >> 24) &
+		p->head_mask;
+}
+
 dp_status
 dp_affix_init(struct dp_policy* p)
 {
-	uint64_t bits = 1u << 16;
+	uint64_t bits = 1u << 16, heads;
 	size_t i;
 	/* whatever the engine's memo knows of the policy before is void */
 	p->memo_gen = dp_memo_generation();
@@ -298,9 +308,25 @@ dp_affix_init(struct dp_policy* p)
 		return DP_ERR_NOMEM;
 	p->prot_suffix = malloc(((size_t)p->nprot + 1) *
 		sizeof(*p->prot_suffix));
-	if(!(p->affix_bits = calloc(bits / 64, sizeof(uint64_t))) ||
-		!p->prot_suffix)
+	/* a word a label for each half, 1,024 at least */
+	heads = 1024;
+	while(heads < ((uint64_t)1 << 24) && heads < (uint64_t)p->nlabels)
+		heads <<= 1;
+	p->label_heads = NULL;
+	if(!(p->affix_bits = calloc(bits / 64 + 2 * heads,
+		sizeof(uint64_t))) || !p->prot_suffix)
 		return DP_ERR_NOMEM;
+	p->label_heads = p->affix_bits + bits / 64;
+	p->head_mask = heads - 1;
+	for(i = 0; i < p->nlabels; i++) {
+		const struct dp_label* l = &p->labels[i];
+		const char* t = dp_label_text(p, l);
+		if(l->len < 4 || l->len > 63)
+			continue;
+		p->label_heads[head_slot(p, t)] |= (uint64_t)1 << l->len;
+		p->label_heads[heads + head_slot(p, t + l->len - 4)] |=
+			(uint64_t)1 << l->len;
+	}
 	for(i = 0; i < p->nprot; i++)
 		p->prot_suffix[i] = p->prot[i].suffix;
 	p->has_ours = 0;
@@ -400,16 +426,33 @@ engine_prepare_affixes(struct query* q)
 {
 	const char* s = q->label;
 	size_t n = q->label_len, i;
+	const uint64_t* heads = q->p->label_heads;
 	if(n < 4 || n >= AFFIX_MAX)
 		return;
 	affix_polys(s, n, q->af.pre, q->af.suf);
+	/* brands of two and three letters are always offered; past 63
+	 * letters, no table */
+	q->af.head = q->af.tail = ~(uint64_t)0;
+	if(heads && n <= 64) {
+		q->af.head = heads[head_slot(q->p, s)] | 12;
+		q->af.tail = heads[q->p->head_mask + 1 + head_slot(q->p,
+			s + n - 4)] | 12;
+	}
 	if(!q->p->affix_bits)
 		return;
 	for(i = 2; i + 1 < n; i++) {
-		q->af.pre_b[i] = (uint32_t)affix_bit(q->p, q->af.pre[i], i);
-		q->af.suf_b[i] = (uint32_t)affix_bit(q->p, q->af.suf[i], i);
-		__builtin_prefetch(&q->p->affix_bits[q->af.pre_b[i] >> 6]);
-		__builtin_prefetch(&q->p->affix_bits[q->af.suf_b[i] >> 6]);
+		if((q->af.head >> (i & 63)) & 1) {
+			q->af.pre_b[i] = (uint32_t)affix_bit(q->p,
+				q->af.pre[i], i);
+			__builtin_prefetch(&q->p->affix_bits[
+				q->af.pre_b[i] >> 6]);
+		}
+		if((q->af.tail >> (i & 63)) & 1) {
+			q->af.suf_b[i] = (uint32_t)affix_bit(q->p,
+				q->af.suf[i], i);
+			__builtin_prefetch(&q->p->affix_bits[
+				q->af.suf_b[i] >> 6]);
+		}
 	}
 }
 
@@ -461,8 +504,10 @@ engine_prepare_affix_keys(struct query* q)
 	if(n < 4 || n >= AFFIX_MAX)
 		return;
 	for(i = 2; i + 1 < n; i++) {
-		/* brand + rest */
-		if(s[i] != '-' && s[i - 1] != '-') {
+		/* brand + rest: only when a registered label of i letters
+		 * starts as the label does (else the lookup finds none) */
+		if(((q->af.head >> (i & 63)) & 1) && s[i] != '-' &&
+			s[i - 1] != '-') {
 			if(is_keyword_raw(q, s + i, n - i, suf[n - i]))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
 					0, LOOK_KEYWORD);
@@ -471,8 +516,9 @@ engine_prepare_affix_keys(struct query* q)
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, pre[i]), i,
 					0, LOOK_WORD);
 		}
-		/* rest + brand */
-		if(s[n - i] != '-' && s[n - i - 1] != '-') {
+		/* rest + brand: likewise, ending as it does */
+		if(((q->af.tail >> (i & 63)) & 1) && s[n - i] != '-' &&
+			s[n - i - 1] != '-') {
 			if(is_keyword_raw(q, s, n - i, pre[n - i]))
 				ADD_LOOK(dp_key_fin(DP_KEY_LABEL, i, suf[i]), i,
 					1, LOOK_KEYWORD);

@@ -378,6 +378,14 @@ struct dp_policy {
 	 * NULL lets everything through. */
 	uint64_t* affix_bits;
 	uint64_t affix_mask;
+	/** The lengths (a bit each, 4 to 63) of the protected domains'
+	 * registered labels, by a hash of their first four bytes
+	 * (head_mask + 1 words), then by one of their last four: a
+	 * prefix or suffix of a queried label whose length is not there
+	 * cannot be any of them, and the affix scan passes over it.  In
+	 * affix_bits's allocation, past its words; NULL with it. */
+	uint64_t* label_heads;
+	uint64_t head_mask;
 	/** A filter in front of the deletion keys (DP_KEY_DEL): two bits
 	 * in one word for each key of every protected label's flat and
 	 * loose folds, so that most keys of a clean name cost no bucket.
