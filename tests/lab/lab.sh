@@ -164,11 +164,13 @@ wait_ready() {
 	pid=$(cat "$1")
 	while [ $i -lt "$ready_tries" ]; do
 		# Just after the fork the child may not run the server yet
-		# (its command line is still the shell's): only a process that
-		# is gone, or still not ours after two seconds, has failed.
+		# (its command line is still the shell's, or empty while it
+		# execs): only a process that is gone or a zombie, or still not
+		# ours after two seconds, has failed.
 		if ! is_ours "$pid" "$2"; then
 			if [ $i -ge 20 ] || ! kill -0 "$pid" 2>/dev/null ||
-				[ -z "$(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null)" ]; then
+				[ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null |
+				cut -d' ' -f1)" = Z ]; then
 				return 1
 			fi
 		fi
