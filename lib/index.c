@@ -133,7 +133,7 @@ dp_key_deletions(const char* s, size_t n, uint64_t* out, uint8_t* pos)
  */
 
 /** The word of a parts filter a part's three bits are in, and the bits
- * (three: a clean label asks six parts). */
+ * (three: a clean label asks three parts, or six). */
 static inline uint64_t
 part_bits(uint64_t mask, uint64_t raw, size_t* word)
 {
