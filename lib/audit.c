@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,7 +30,7 @@
  * record says how many there were and when the first and last came.
  */
 struct group {
-	/** of the record's fields but its time and why; 0: a free slot */
+	/** the record's key (rec_key); 0: a free slot */
 	uint64_t key;
 	/** the first repeat's and the last one's time, microseconds */
 	uint64_t first, last;
@@ -71,44 +72,76 @@ struct dp_audit {
 	unsigned window;
 	struct group* groups;
 	uint64_t collapsed;
+	/** the seed of the records' keys (rec_key) */
+	uint64_t key_seed;
+};
+
+/** Octets a JSON string cannot hold as they are (quote, backslash,
+ * controls, anything past ASCII: names are canonical ASCII, anything else
+ * is escaped so that the line stays valid JSON), and the NUL that ends
+ * the string. */
+static const unsigned char json_stop[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
 int
-dp_json_str(char* buf, size_t len, size_t* o, const char* s)
+dp_json_str(char* buf, size_t len, size_t* op, const char* s)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char* p = (const unsigned char*)s;
+	size_t o = *op, run;
 	if(!s) {
-		if(*o + 4 >= len)
+		if(o + 4 >= len)
 			return 0;
-		memcpy(buf + *o, "null", 4);
-		*o += 4;
+		memcpy(buf + o, "null", 4);
+		*op = o + 4;
 		return 1;
 	}
-	if(*o + 1 >= len)
+	if(o + 1 >= len)
 		return 0;
-	buf[(*o)++] = '"';
-	for(; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if(*o + 7 >= len)
+	buf[o++] = '"';
+	for(;;) {
+		/* a run of octets that go as they are, copied at once */
+		for(run = 0; !json_stop[p[run]]; run++)
+			;
+		if(o + run + 6 >= len) {
+			*op = o;
 			return 0;
-		if(c == '"' || c == '\\') {
-			buf[(*o)++] = '\\';
-			buf[(*o)++] = (char)c;
-		} else if(c < 0x20 || c >= 0x7f) {
-			/* names are canonical ASCII; anything else is
-			 * escaped so that the line stays valid JSON */
-			buf[(*o)++] = '\\';
-			buf[(*o)++] = 'u';
-			buf[(*o)++] = '0';
-			buf[(*o)++] = '0';
-			buf[(*o)++] = hex[c >> 4];
-			buf[(*o)++] = hex[c & 15];
-		} else
-			buf[(*o)++] = (char)c;
+		}
+		memcpy(buf + o, p, run);
+		o += run;
+		p += run;
+		if(!*p)
+			break;
+		buf[o++] = '\\';
+		if(*p == '"' || *p == '\\')
+			buf[o++] = (char)*p;
+		else {
+			buf[o++] = 'u';
+			buf[o++] = '0';
+			buf[o++] = '0';
+			buf[o++] = hex[*p >> 4];
+			buf[o++] = hex[*p & 15];
+		}
+		p++;
 	}
-	if(*o + 1 >= len)
-		return 0;
-	buf[(*o)++] = '"';
+	buf[o++] = '"';
+	*op = o;
 	return 1;
 }
 
@@ -134,8 +167,15 @@ put_fmt(char* buf, size_t len, size_t* o, const char* fmt, ...)
 	return 1;
 }
 
+/** The small appenders are inlined: a record makes some twenty calls. */
+#ifdef __GNUC__
+#define DP_AUDIT_INLINE inline __attribute__((always_inline))
+#else
+#define DP_AUDIT_INLINE inline
+#endif
+
 /** Append n bytes. @return 0 if full. */
-static int
+static DP_AUDIT_INLINE int
 put_raw(char* buf, size_t len, size_t* o, const char* s, size_t n)
 {
 	if(*o + n >= len)
@@ -149,7 +189,7 @@ put_raw(char* buf, size_t len, size_t* o, const char* s, size_t n)
 #define PUT_LIT(buf, len, o, lit) put_raw(buf, len, o, lit, sizeof(lit) - 1)
 
 /** Append v as exactly `digits` decimal digits (leading zeros). */
-static int
+static DP_AUDIT_INLINE int
 put_digits(char* buf, size_t len, size_t* o, unsigned v, int digits)
 {
 	int i;
@@ -239,28 +279,53 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 	return o;
 }
 
-/** The key of a record: its fields but the time and the explanation. */
+#define KEY_MUL 0xff51afd7ed558ccdULL
+
+/** A field into a record's key: its octets eight at a time, then its
+ * length (so that "ab", "c" and "a", "bc" differ); NULL as "". */
 static uint64_t
-rec_key(const struct dp_audit_rec* r)
+key_add(uint64_t h, const char* f)
+{
+	size_t n = f ? strlen(f) : 0, i;
+	uint64_t w;
+	for(i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, f + i, 8);
+		h = (h ^ w) * KEY_MUL;
+		h ^= h >> 32;
+	}
+	if(i < n) {
+		w = 0;
+		memcpy(&w, f + i, n - i);
+		h = (h ^ w) * KEY_MUL;
+		h ^= h >> 32;
+	}
+	h = (h ^ (uint64_t)(n + 1)) * KEY_MUL;
+	return h ^ (h >> 29);
+}
+
+/**
+ * The key of a record: its fields but the time, the score and the
+ * explanation, hashed from the record itself, before (and so that a
+ * repeat needs no) formatting.  Keyed with the log's own random seed:
+ * records are repeats when their keys are equal, and a client that
+ * cannot know the seed cannot make its queries pass for another's.
+ */
+static uint64_t
+rec_key(const struct dp_audit* a, const struct dp_audit_rec* r)
 {
 	const struct dp_verdict* v = r->v;
-	const char* f[7];
-	uint64_t h = DP_FNV_SEED;
-	unsigned char tail[2];
-	size_t i;
-	f[0] = r->client ? r->client : "";
-	f[1] = r->qname ? r->qname : "";
-	f[2] = r->qtype ? r->qtype : "";
-	f[3] = r->rcode ? r->rcode : "";
-	f[4] = v->technique ? v->technique : "";
-	f[5] = v->target ? v->target : "";
-	f[6] = r->stage ? r->stage : "";
-	for(i = 0; i < 7; i++)
-		h = dp_fnv1a(h, f[i], strlen(f[i]) + 1);
-	tail[0] = (unsigned char)v->action;
-	tail[1] = (unsigned char)((r->from_cache != 0) | (r->monitor != 0) << 1);
-	h = dp_fnv1a(h, tail, sizeof(tail));
-	h = dp_fnv1a(h, v->countries, strlen(v->countries));
+	uint64_t h = a->key_seed;
+	h = key_add(h, r->client);
+	h = key_add(h, r->qname);
+	h = key_add(h, r->qtype);
+	h = key_add(h, r->rcode);
+	h = key_add(h, v->technique);
+	h = key_add(h, v->target);
+	h = key_add(h, r->stage);
+	h = key_add(h, v->countries);
+	h = (h ^ ((uint64_t)v->action | (uint64_t)(r->from_cache != 0) << 8 |
+		(uint64_t)(r->monitor != 0) << 9)) * KEY_MUL;
+	h ^= h >> 29;
 	return h ? h : 1;
 }
 
@@ -320,31 +385,35 @@ close_groups(struct dp_audit* a, time_t now, int all)
 }
 
 /**
- * Whether a record repeats one written within the window: then it is
- * counted in its group.  Else a new group starts with it (when the line
- * can be kept), and the caller writes it.  Called with mx held.
+ * Whether a record of this key repeats one written within the window:
+ * then it is counted in its group.  Called with mx held.
  */
 static int
-repeat_of_group(struct dp_audit* a, const struct dp_audit_rec* r,
+group_repeat(struct dp_audit* a, uint64_t key, uint64_t usec)
+{
+	struct group* gr = &a->groups[key & (AUDIT_GROUPS - 1)];
+	if(gr->key != key || (time_t)(usec / 1000000) >= gr->until)
+		return 0;
+	if(gr->repeats++ == 0)
+		gr->first = usec;
+	gr->last = usec;
+	return 1;
+}
+
+/** Start a new group with a record that repeats none (when the line can
+ * be kept); the caller writes it.  Called with mx held. */
+static void
+group_start(struct dp_audit* a, uint64_t key, uint64_t usec,
 	const char* line, size_t n)
 {
-	uint64_t key = rec_key(r);
 	struct group* gr = &a->groups[key & (AUDIT_GROUPS - 1)];
-	time_t sec = (time_t)(r->usec / 1000000);
-	if(gr->key == key && sec < gr->until) {
-		if(gr->repeats++ == 0)
-			gr->first = r->usec;
-		gr->last = r->usec;
-		return 1;
-	}
 	close_group(a, gr);
 	if((gr->line = malloc(n)) != NULL) {
 		memcpy(gr->line, line, n);
 		gr->len = n;
 		gr->key = key;
-		gr->until = sec + (time_t)a->window;
+		gr->until = (time_t)(usec / 1000000) + (time_t)a->window;
 	}
-	return 0;
 }
 
 void
@@ -558,6 +627,10 @@ dp_audit_open(const char* path, void (*log_fn)(const char* msg),
 	}
 	snprintf(a->path, sizeof(a->path), "%s", path);
 	a->log_fn = log_fn;
+	if(getrandom(&a->key_seed, sizeof(a->key_seed), GRND_NONBLOCK) !=
+		(ssize_t)sizeof(a->key_seed))
+		a->key_seed = (uint64_t)time(NULL) * KEY_MUL ^ (uint64_t)
+			(uintptr_t)a;
 	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if(a->fd < 0) {
 		dp_error_set(err, "%s: cannot open audit log: %s", path,
@@ -619,13 +692,27 @@ dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 	/* per thread rather than on the stack: the reply callback that
 	 * calls this keeps a small frame */
 	static _Thread_local char line[DP_AUDIT_REC_MAX];
-	size_t n = dp_audit_format(r, line, sizeof(line));
+	uint64_t key = rec_key(a, r);
+	size_t n;
+	/* a repeat is counted before it is formatted: with the window on,
+	 * most records of a busy resolver are repeats */
 	pthread_mutex_lock(&a->w.mx);
-	/* a record that does not fit (fields beyond their bounds: never
-	 * from the module) is counted as dropped, as a full queue's are */
-	if(n > 0 && a->window && repeat_of_group(a, r, line, n)) {
+	if(a->window && group_repeat(a, key, r->usec)) {
 		pthread_mutex_unlock(&a->w.mx);
 		return;
+	}
+	pthread_mutex_unlock(&a->w.mx);
+	n = dp_audit_format(r, line, sizeof(line));
+	pthread_mutex_lock(&a->w.mx);
+	/* a record that does not fit (fields beyond their bounds: never
+	 * from the module) is counted as dropped, as a full queue's are;
+	 * another thread may have started the group meanwhile */
+	if(n > 0 && a->window) {
+		if(group_repeat(a, key, r->usec)) {
+			pthread_mutex_unlock(&a->w.mx);
+			return;
+		}
+		group_start(a, key, r->usec, line, n);
 	}
 	if(n == 0 || a->nq >= AUDIT_QCAP || a->qlen + n > AUDIT_QBYTES) {
 		a->dropped++;

@@ -25,9 +25,15 @@ dp_checker_cached(const struct dp_checker* c, const char* name,
 	v->target = rec->target;
 	v->technique = rec->technique;
 	v->zone_labels = rec->zone_labels;
-	snprintf(v->countries, sizeof(v->countries), "%.23s", rec->countries);
+	{
+		/* at most 23 octets of the record's field, which need not
+		 * end within them */
+		size_t n = strnlen(rec->countries, sizeof(v->countries) - 1);
+		memcpy(v->countries, rec->countries, n);
+		v->countries[n] = 0;
+	}
 	if(rec->why[0])
-		snprintf(v->why, sizeof(v->why), "%s", rec->why);
+		dp_strlcpy(v->why, rec->why, sizeof(v->why));
 	else {
 		/* a record stored before explanations were kept */
 		char when[24];

@@ -496,6 +496,13 @@ void dp_error_set(struct dp_error* err, const char* fmt, ...)
 int dp_json_str(char* buf, size_t len, size_t* o, const char* s);
 
 /**
+ * Copy a string into cap bytes, cut short if it does not fit, always
+ * terminated (when cap > 0): snprintf's "%s" without its cost.
+ * @return the length of src.
+ */
+size_t dp_strlcpy(char* dst, const char* src, size_t cap);
+
+/**
  * Write a time for people: ISO 8601 in UTC ("2026-12-06T10:55:59Z").
  * @param t: seconds since the epoch.
  * @return out.

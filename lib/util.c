@@ -324,6 +324,21 @@ dp_format(char* out, size_t cap, const char* fmt, ...)
 	return n;
 }
 
+size_t
+dp_strlcpy(char* dst, const char* src, size_t cap)
+{
+	size_t n = strlen(src);
+	if(cap == 0)
+		return n;
+	if(n < cap) {
+		memcpy(dst, src, n + 1);
+		return n;
+	}
+	memcpy(dst, src, cap - 1);
+	dst[cap - 1] = 0;
+	return n;
+}
+
 char*
 dp_iso_time(uint64_t t, char* out, size_t cap)
 {

@@ -485,10 +485,9 @@ doppelmod_noted_set(struct doppelmod_noted* s, const struct dp_verdict* v,
 	s->stage = stage;
 	s->target[0] = s->technique[0] = 0;
 	if(v->target)
-		snprintf(s->target, sizeof(s->target), "%s", v->target);
+		dp_strlcpy(s->target, v->target, sizeof(s->target));
 	if(v->technique)
-		snprintf(s->technique, sizeof(s->technique), "%s",
-			v->technique);
+		dp_strlcpy(s->technique, v->technique, sizeof(s->technique));
 	s->v.target = v->target ? s->target : NULL;
 	s->v.technique = v->technique ? s->technique : NULL;
 }

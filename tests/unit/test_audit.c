@@ -327,12 +327,117 @@ test_collapse(void)
 	rmdir(dir);
 }
 
+/* What makes two records repeats: every field but the time, the score
+ * and the explanation.  A record that differs in any one of them (or
+ * whose fields split the same octets differently) starts its own group;
+ * one that differs only in those three is counted as a repeat. */
+static void
+test_collapse_fields(void)
+{
+	char dir[512], path[600], line[DP_AUDIT_REC_MAX];
+	struct dp_audit* a = NULL;
+	struct dp_verdict base_v, v;
+	struct dp_audit_rec base, r;
+	struct dp_error err;
+	json_error_t je;
+	FILE* f;
+	int i, nrec = 0, summaries = 0, variants = 0;
+	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
+	if(!mkdtemp(dir)) {
+		TEST_FAIL_AT("mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	memset(&base_v, 0, sizeof(base_v));
+	base_v.action = DP_WARN;
+	base_v.target = "army.mil";
+	base_v.technique = "tld-swap";
+	base_v.score = 0.7;
+	snprintf(base_v.countries, sizeof(base_v.countries), "ML");
+	snprintf(base_v.why, sizeof(base_v.why), "first");
+	memset(&base, 0, sizeof(base));
+	base.client = "192.0.2.1";
+	base.qname = "army.ml";
+	base.qtype = "A";
+	base.rcode = "NOERROR";
+	base.stage = "name";
+	base.usec = 1795845000000000ULL;
+	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
+	if(!a)
+		return;
+	dp_audit_set_collapse(a, 60);
+	base.v = &base_v;
+	dp_audit_write(a, &base);
+	for(i = 0; i < 13; i++) {
+		v = base_v;
+		r = base;
+		r.v = &v;
+		r.usec += (uint64_t)(i + 1) * 1000;
+		switch(i) {
+		case 0: r.client = "192.0.2.2"; break;
+		case 1: r.qname = "navy.ml"; break;
+		case 2: r.qtype = "AAAA"; break;
+		case 3: r.rcode = "NXDOMAIN"; break;
+		case 4: v.technique = "typo"; break;
+		case 5: v.target = "navy.mil"; break;
+		case 6: r.stage = "answer"; break;
+		case 7: snprintf(v.countries, sizeof(v.countries), "MX");
+			break;
+		case 8: v.action = DP_BLOCK; break;
+		case 9: r.from_cache = 1; break;
+		case 10: r.monitor = 1; break;
+		/* the same octets, split between two fields otherwise */
+		case 11: r.client = "192.0.2.1army.m"; r.qname = "l"; break;
+		default: v.target = NULL; break;
+		}
+		dp_audit_write(a, &r);
+		variants++;
+	}
+	/* the first record again, with another score and explanation */
+	v = base_v;
+	v.score = 0.8;
+	snprintf(v.why, sizeof(v.why), "second");
+	r = base;
+	r.v = &v;
+	r.usec += 50000;
+	dp_audit_write(a, &r);
+	dp_audit_close(a);
+	if(!(f = fopen(path, "r"))) {
+		TEST_FAIL_AT("cannot read %s", path);
+		return;
+	}
+	while(fgets(line, sizeof(line), f)) {
+		json_t* o = json_loads(line, 0, &je);
+		json_t* rep;
+		ASSERT(o != NULL);
+		if(!o)
+			continue;
+		nrec++;
+		if((rep = json_object_get(o, "repeats")) != NULL) {
+			summaries++;
+			ASSERT_EQ(json_integer_value(rep), 1);
+			ASSERT_STR_EQ(json_string_value(json_object_get(o,
+				"qname")), "army.ml");
+			ASSERT_STR_EQ(json_string_value(json_object_get(o,
+				"client")), "192.0.2.1");
+		}
+		json_decref(o);
+	}
+	fclose(f);
+	/* the first, each variant, and the first's group with its repeat */
+	ASSERT_EQ(nrec, 1 + variants + 1);
+	ASSERT_EQ(summaries, 1);
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip),
 	TEST_ENTRY(too_long),
 	TEST_ENTRY(longest_record),
 	TEST_ENTRY(stuck_write),
 	TEST_ENTRY(collapse),
+	TEST_ENTRY(collapse_fields),
 };
 
 TEST_MAIN("audit", tests)
