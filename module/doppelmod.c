@@ -427,12 +427,10 @@ doppelmod_flag(struct doppelmod_env* g, const uint8_t* name, size_t len)
 /** Was a reply for this name flagged since the last policy swap?  False
  * positives only cost a check. */
 static int
-doppelmod_maybe_flagged(struct doppelmod_env* g, const uint8_t* name,
-	size_t len)
+doppelmod_maybe_flagged(struct doppelmod_env* g, uint64_t name_hash)
 {
 	uint64_t bits;
-	_Atomic uint64_t* w = doppelmod_flag_word(g,
-		doppelmod_name_hash(name, len), &bits);
+	_Atomic uint64_t* w = doppelmod_flag_word(g, name_hash, &bits);
 	return (atomic_load_explicit(w, memory_order_relaxed) & bits) == bits;
 }
 
@@ -445,6 +443,36 @@ doppelmod_flags_clear(struct doppelmod_env* g)
 	pthread_mutex_lock(&g->reasons_mx);
 	memset(g->reasons, 0, sizeof(g->reasons));
 	pthread_mutex_unlock(&g->reasons_mx);
+	pthread_mutex_lock(&g->hits_mx);
+	memset(g->hits, 0, sizeof(g->hits));
+	pthread_mutex_unlock(&g->hits_mx);
+}
+
+/** Keep the verdict on a flagged query name for its repeats from the
+ * message cache.  Called under the policy lock (g->policy_hash). */
+static void
+doppelmod_hit_keep(struct doppelmod_env* g, const uint8_t* qname,
+	size_t len, const struct dp_verdict* v)
+{
+	uint64_t h = doppelmod_name_hash(qname, len) | 1;
+	struct doppelmod_hit* e = &g->hits[h & (DOPPELMOD_HITS - 1)];
+	if(v->action == DP_ALLOW || len > sizeof(e->qname))
+		return;
+	pthread_mutex_lock(&g->hits_mx);
+	e->hash = h;
+	e->policy = g->policy_hash;
+	e->qname_len = len;
+	memcpy(e->qname, qname, len);
+	e->v = *v;
+	e->target[0] = e->technique[0] = 0;
+	if(v->target)
+		dp_strlcpy(e->target, v->target, sizeof(e->target));
+	if(v->technique)
+		dp_strlcpy(e->technique, v->technique, sizeof(e->technique));
+	/* the strings' presence; find points them at the copies */
+	e->v.target = v->target ? e->target : NULL;
+	e->v.technique = v->technique ? e->technique : NULL;
+	pthread_mutex_unlock(&g->hits_mx);
 }
 
 /** Keep the reason of a blocked answer for its repeats from the cache. */
@@ -490,6 +518,34 @@ doppelmod_noted_set(struct doppelmod_noted* s, const struct dp_verdict* v,
 		dp_strlcpy(s->technique, v->technique, sizeof(s->technique));
 	s->v.target = v->target ? s->target : NULL;
 	s->v.technique = v->technique ? s->technique : NULL;
+}
+
+/**
+ * The verdict kept for a flagged query name (doppelmod_hit_keep) under
+ * the policy in force, into s as doppelmod_noted_set would make it.
+ * Called under the policy lock.  @return 0 if none is kept.
+ */
+static int
+doppelmod_hit_find(struct doppelmod_env* g, uint64_t name_hash,
+	const uint8_t* qname, size_t len, struct doppelmod_noted* s)
+{
+	uint64_t h = name_hash | 1;
+	struct doppelmod_hit* e = &g->hits[h & (DOPPELMOD_HITS - 1)];
+	int found;
+	pthread_mutex_lock(&g->hits_mx);
+	found = e->hash == h && e->policy == g->policy_hash &&
+		e->qname_len == len && query_dname_compare(e->qname,
+		(uint8_t*)qname) == 0;
+	if(found) {
+		s->v = e->v;
+		s->stage = "name";
+		dp_strlcpy(s->target, e->target, sizeof(s->target));
+		dp_strlcpy(s->technique, e->technique, sizeof(s->technique));
+		s->v.target = e->v.target ? s->target : NULL;
+		s->v.technique = e->v.technique ? s->technique : NULL;
+	}
+	pthread_mutex_unlock(&g->hits_mx);
+	return found;
 }
 
 /** The first address of the answer section into out (4 or 16 octets):
@@ -660,6 +716,8 @@ doppelmod_check_query(struct module_qstate* qstate, struct doppelmod_env* g,
 		qstate->qinfo.qname_len, &v, text, &rec, 1)) {
 		doppelmod_note(qstate, g, &v, "name", qstate->qinfo.qname,
 			id);
+		doppelmod_hit_keep(g, qstate->qinfo.qname,
+			qstate->qinfo.qname_len, &v);
 		mq->qname_listed = v.listed;
 	} else
 		mq->qname_listed = DP_LISTED_NONE;
@@ -1132,6 +1190,7 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	struct timeval now;
 	char name[DP_NAME_MAX], client[128], qtype[32], rc[32];
 	struct dp_vrecord rec;
+	uint64_t qhash = 0;
 	int hit_clean;
 	(void)edns;
 	(void)start_time;
@@ -1140,8 +1199,11 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	doppelmod_take_mail(g, DOPPELMOD_IN_CALLBACK);
 	/* A cache hit of a name never flagged: nothing to work out again,
 	 * and in flagged mode nothing to write. */
-	hit_clean = !qstate && !doppelmod_maybe_flagged(g, qinfo->qname,
-		qinfo->qname_len);
+	if(!qstate) {
+		qhash = doppelmod_name_hash(qinfo->qname, qinfo->qname_len);
+		hit_clean = !doppelmod_maybe_flagged(g, qhash);
+	} else
+		hit_clean = 0;
 	if(!g->audit && !g->dnstap && (qstate || hit_clean))
 		return 1;
 	if(hit_clean && g->settings.audit != DP_AUDIT_ALL)
@@ -1170,12 +1232,18 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		if(pthread_rwlock_tryrdlock(&g->lock) != 0)
 			return 1;
 		if(g->policy) {
-			/* the verdict cache first: a flagged name asked
-			 * again and again should not be weighed each time */
-			struct dp_verdict v;
-			dp_checker_check(&g->chk, name, (uint64_t)time(NULL),
-				0, &rec, &v);
-			doppelmod_noted_set(&cached, &v, "name");
+			/* the verdict kept when the name was resolved, else
+			 * the verdict cache's: a flagged name asked again
+			 * and again should not be weighed each time */
+			if(!doppelmod_hit_find(g, qhash, qinfo->qname,
+				qinfo->qname_len, &cached)) {
+				struct dp_verdict v;
+				dp_checker_check(&g->chk, name,
+					(uint64_t)time(NULL), 0, &rec, &v);
+				doppelmod_noted_set(&cached, &v, "name");
+				doppelmod_hit_keep(g, qinfo->qname,
+					qinfo->qname_len, &v);
+			}
 			r.v = &cached.v;
 		}
 		pthread_rwlock_unlock(&g->lock);
@@ -1284,6 +1352,7 @@ init(struct module_env* env, int id)
 	pthread_rwlock_init(&g->lock, NULL);
 	pthread_mutex_init(&g->watch_mx, NULL);
 	pthread_mutex_init(&g->reasons_mx, NULL);
+	pthread_mutex_init(&g->hits_mx, NULL);
 	pthread_cond_init(&g->watch_cv, NULL);
 	g->msg_cache = env->msg_cache;
 	de->dyn_env = g;
@@ -1365,6 +1434,7 @@ deinit(struct module_env* env, int id)
 	pthread_mutex_destroy(&g->watch_mx);
 	pthread_cond_destroy(&g->watch_cv);
 	pthread_mutex_destroy(&g->reasons_mx);
+	pthread_mutex_destroy(&g->hits_mx);
 	dp_counters_free(g->counters);
 	free(g);
 	de->dyn_env = NULL;

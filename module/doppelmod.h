@@ -54,6 +54,8 @@
 #define DOPPELMOD_FLAG_WORDS (1u << 14)
 /** Slots of the reasons of cached blocked answers (a power of two). */
 #define DOPPELMOD_REASONS 1024
+/** Slots of the verdicts on flagged query names (a power of two). */
+#define DOPPELMOD_HITS 256
 
 /** Global state of the module. */
 struct doppelmod_env {
@@ -106,6 +108,25 @@ struct doppelmod_env {
 		char text[256];
 	} reasons[DOPPELMOD_REASONS];
 	pthread_mutex_t reasons_mx;
+	/**
+	 * The verdicts on query names flagged by their name (stage name),
+	 * by a hash of the name (the newest wins a slot), each with the
+	 * name and the fingerprint of the policy it was made under: a
+	 * repeat served from the message cache takes its verdict for the
+	 * audit record from here, not from the verdict cache and the
+	 * policy again.  The same verdict: both are the checker's on the
+	 * same name under the same policy.  Under hits_mx; cleared with
+	 * the message cache.
+	 */
+	struct doppelmod_hit {
+		uint64_t hash, policy;
+		size_t qname_len;
+		uint8_t qname[256];
+		struct dp_verdict v;
+		char target[DP_NAME_MAX];
+		char technique[32];
+	} hits[DOPPELMOD_HITS];
+	pthread_mutex_t hits_mx;
 	/** the message cache, flushed when a new policy comes in */
 	struct slabhash* msg_cache;
 	/** the policy file as the watcher last looked at it */
