@@ -324,6 +324,27 @@ dp_format(char* out, size_t cap, const char* fmt, ...)
 	return n;
 }
 
+uint64_t
+dp_hash_bytes(const void* data, size_t len)
+{
+	const unsigned char* p = data;
+	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15ULL, w;
+	size_t i, k;
+	for(i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if(i < len) {
+		for(w = 0, k = 0; i + k < len; k++)
+			w |= (uint64_t)p[i + k] << (8 * k);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
 size_t
 dp_strlcpy(char* dst, const char* src, size_t cap)
 {

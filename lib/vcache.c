@@ -118,8 +118,7 @@ struct dp_vcache {
 static uint64_t
 name_hash(const char* name, size_t n)
 {
-	uint64_t h = dp_fnv1a(DP_FNV_SEED, name, n);
-	return h ^ (h >> 31);
+	return dp_hash_bytes(name, n);
 }
 
 static void

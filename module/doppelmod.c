@@ -385,6 +385,16 @@ doppelmod_owned(struct doppelmod_env* g, struct module_qstate* qstate,
 	return v.listed != DP_LISTED_NONE;
 }
 
+/** Whether two wire names are the same name (case folded): most often
+ * they are the very same octets, and names of other lengths differ. */
+static int
+doppelmod_same_name(uint8_t* a, size_t alen, uint8_t* b, size_t blen)
+{
+	if(alen != blen)
+		return 0;
+	return memcmp(a, b, alen) == 0 || query_dname_compare(a, b) == 0;
+}
+
 /** Hash of a wire name, case folded (the message cache ignores case):
  * eight octets at a time, each with bit 0x20 set, which folds A-Z onto
  * a-z (and some other octets onto each other: a collision costs only a
@@ -586,6 +596,12 @@ doppelmod_note(struct module_qstate* qstate, struct doppelmod_env* g,
 		dp_counters_verdict(g->counters, v, g->settings.monitor);
 	}
 	if((!g->audit && !g->dnstap) || !mq)
+		return;
+	/* Only audit all writes a reply with nothing flagged: else a first
+	 * allow verdict would be noted for nothing (a later note replaces
+	 * the one before it, so none is the same as an allow). */
+	if(v->action == DP_ALLOW && !mq->noted &&
+		g->settings.audit != DP_AUDIT_ALL)
 		return;
 	if(!(s = mq->noted) && !(s = mq->noted = regional_alloc(qstate->region,
 		sizeof(*s))))
@@ -1015,7 +1031,8 @@ doppelmod_check_answer(struct module_qstate* qstate, struct doppelmod_env* g,
 		size_t j;
 		hit = k->rk.dname;
 		via = "alias";
-		if(query_dname_compare(hit, qstate->qinfo.qname) != 0 &&
+		if(!doppelmod_same_name(hit, k->rk.dname_len,
+			qstate->qinfo.qname, qstate->qinfo.qname_len) &&
 			doppelmod_check_name(g, qstate, hit, k->rk.dname_len, &v,
 			text, &rec, 1)) {
 			if(v.action == DP_BLOCK)
