@@ -13,7 +13,7 @@ window=2
 DOPPEL_CONF_EXTRA="audit: flagged
 audit-log: $log
 audit-collapse: $window" e2e_start auditc-lab
-trap 'rm -rf "$adir"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$adir"; e2e_cleanup $e2e_rc' EXIT
 
 # 600 questions for navy.ml A from 127.0.0.1, 200 from 127.0.0.2; count
 # the NXDOMAIN answers.

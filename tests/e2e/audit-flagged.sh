@@ -15,7 +15,7 @@ DOPPEL_CONF_EXTRA="audit: flagged
 audit-log: $log
 audit-collapse: 0
 verdict-cache: $adir/verdicts.mdb" e2e_start auditf-lab "$adir/policy.txt"
-trap 'rm -rf "$adir"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$adir"; e2e_cleanup $e2e_rc' EXIT
 
 # army.ml is a warn: answered, and its answer cached by Unbound.
 expect_answer auditf-warn army.ml MX '10 mail\.army\.ml\.$'

@@ -11,7 +11,7 @@ adir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-audit.XXXXXX")
 log=$adir/audit.log
 DOPPEL_CONF_EXTRA="audit: all
 audit-log: $log" e2e_start audit-lab
-trap 'rm -rf "$adir"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$adir"; e2e_cleanup $e2e_rc' EXIT
 
 expect_blocked audit-block army.ml MX
 expect_blocked audit-block-cached army.ml MX

@@ -39,7 +39,7 @@ collector "$tap/one.fstrm" || { fail dnstap-collector "fstrm_capture did not sta
 DOPPEL_CONF_EXTRA="audit-dnstap: unix:$sock
 stats-file: $tap/doppel.prom" LAB_THREADS=2 e2e_start_geo dnstap-lab \
 	"$e2e_dir/policies/geo.txt"
-trap 'collector_stop; rm -rf "$tap" "$SCRATCH"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; collector_stop; rm -rf "$tap" "$SCRATCH"; e2e_cleanup $e2e_rc' EXIT
 conf=$RUNDIR/doppel.conf
 
 # stat NAME{LABELS} — one figure of the module's counters.

@@ -41,7 +41,7 @@ LAB_MODULES="respip validator iterator" LAB_UNBOUND_EXTRA="rpz:
 	primary: 127.0.0.1@$nsd_port
 	allow-notify: 127.0.0.1
 	zonefile: $fleet/secondary.rpz" e2e_start fleet-secondary "$fleet/policy.txt"
-trap 'kill $nsd_pid 2>/dev/null; rm -rf "$fleet"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; kill $nsd_pid 2>/dev/null; rm -rf "$fleet"; e2e_cleanup $e2e_rc' EXIT
 
 # The hidden primary: serves the zone by AXFR to the secondary, and
 # NOTIFYs it when the zone changes.
@@ -140,7 +140,7 @@ nsd_pid=""
 "$DOPPEL" compile "$fleet/policy.txt" -o "$fleet/build.db" >/dev/null
 DOPPEL_CONF_EXTRA="stats-file: $fleet/doppel.prom" e2e_start fleet-doppel \
 	"$fleet/build.db"
-trap 'rm -rf "$fleet"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$fleet"; e2e_cleanup $e2e_rc' EXIT
 conf=$RUNDIR/doppel.conf
 hash_of() { "$DOPPEL" info "$1" | sed -n 's/^source hash: *//p'; }
 running() { "$DOPPEL" stats --prometheus "$conf" 2>/dev/null |

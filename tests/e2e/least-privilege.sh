@@ -41,11 +41,15 @@ cleanup_priv() {
 	fi
 	rm -rf "$work"
 	if [ -z "$had_user" ] && id unbound >/dev/null 2>&1; then
-		userdel unbound 2>/dev/null
-		getent group unbound >/dev/null && groupdel unbound 2>/dev/null
+		userdel unbound 2>/dev/null || true
+		# userdel may have taken the group with the user
+		if getent group unbound >/dev/null; then
+			groupdel unbound 2>/dev/null || true
+		fi
 	fi
+	return 0
 }
-trap 'cleanup_priv; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; cleanup_priv; e2e_cleanup $e2e_rc' EXIT
 
 read -r port cport <<<"$(python3 -c '
 import socket

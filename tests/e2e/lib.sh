@@ -69,8 +69,12 @@ e2e_tmpfs() {
 	e2e_mounts="$1 $e2e_mounts"
 }
 
+# e2e_cleanup [STATUS] — the EXIT trap: stops what the file started and
+# exits with STATUS, the file's own (default: $? as the trap begins; a
+# trap that runs commands first passes the status it saw, e2e_rc=$?, or
+# their status would stand for the file's).
 e2e_cleanup() {
-	local rc=$? m
+	local rc=${1:-$?} m
 	# An unexpected exit (a bug in the test, a signal) is a failure too.
 	[ $rc -eq 0 ] || e2e_failed=1
 	e2e_stop

@@ -13,7 +13,7 @@ DOPPEL_CONF_EXTRA="mode: monitor
 audit: flagged
 audit-log: $log
 audit-collapse: 0" e2e_start monitor-lab
-trap 'rm -rf "$adir"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$adir"; e2e_cleanup $e2e_rc' EXIT
 
 expect_answer monitor-lookalike-answered army.ml MX ' MX 10 mail\.army\.ml\.$'
 expect_answer monitor-lookalike-answered-again army.ml MX ' MX 10 mail\.army\.ml\.$'

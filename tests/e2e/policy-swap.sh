@@ -9,13 +9,13 @@
 
 DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
 work=$(mktemp -d "${TMPDIR:-/tmp}/doppel-swap.XXXXXX")
-trap 'rm -rf "$work"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$work"; e2e_cleanup $e2e_rc' EXIT
 cp "$e2e_dir/policies/lab.txt" "$work/v1.txt"
 { cat "$e2e_dir/policies/lab.txt"; echo "block www.example.com"; } >"$work/v2.txt"
 "$DOPPEL" compile "$work/v1.txt" -o "$work/policy.db" >/dev/null
 
 DOPPEL_CONF_EXTRA="policy-check-interval: 1" e2e_start swap-lab "$work/policy.db"
-trap 'rm -rf "$work"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$work"; e2e_cleanup $e2e_rc' EXIT
 db=$RUNDIR/policy.txt
 
 # wait_log CHECK REGEX OFFSET — wait (at most ~10 s, poking) for a line of

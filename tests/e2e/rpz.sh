@@ -43,7 +43,7 @@ fi
 LAB_MODULES="respip validator iterator" LAB_UNBOUND_EXTRA="rpz:
 	name: lookalikes.rpz
 	zonefile: $rdir/l.rpz" e2e_start rpz-lab "$rdir/policy.txt"
-trap 'rm -rf "$rdir"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$rdir"; e2e_cleanup $e2e_rc' EXIT
 ask army.ml A
 if [ "$rcode" = NXDOMAIN ] && [ -z "$answer" ]; then
 	pass rpz-lookalike-nxdomain

@@ -10,7 +10,7 @@ DOPPEL=${DOPPEL_BIN:-$e2e_repo/build/bin/doppel}
 sdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-stats.XXXXXX")
 DOPPEL_CONF_EXTRA="stats-file: $sdir/doppel.prom
 verdict-cache: $sdir/verdicts.mdb" LAB_THREADS=2 e2e_start stats-lab
-trap 'rm -rf "$sdir"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$sdir"; e2e_cleanup $e2e_rc' EXIT
 conf=$RUNDIR/doppel.conf
 
 for i in 1 2 3; do

@@ -11,7 +11,7 @@ vdir=$(mktemp -d "${TMPDIR:-/tmp}/doppel-vc.XXXXXX")
 cache=$vdir/verdicts.mdb
 DOPPEL_CONF_EXTRA="verdict-cache: $cache
 verdict-cache-size: 8" e2e_start vcache-lab
-trap 'rm -rf "$vdir"; e2e_cleanup' EXIT
+trap 'e2e_rc=$?; rm -rf "$vdir"; e2e_cleanup $e2e_rc' EXIT
 
 expect_blocked vcache-blocks army.ml MX
 expect_blocked vcache-blocks-www www.navy.ml A
