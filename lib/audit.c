@@ -294,12 +294,48 @@ key_add(uint64_t h, const char* f)
 		h ^= h >> 32;
 	}
 	if(i < n) {
-		w = 0;
-		memcpy(&w, f + i, n - i);
+		size_t k;
+		for(w = 0, k = 0; i + k < n; k++)
+			w |= (uint64_t)(unsigned char)f[i + k] << (8 * k);
 		h = (h ^ w) * KEY_MUL;
 		h ^= h >> 32;
 	}
 	h = (h ^ (uint64_t)(n + 1)) * KEY_MUL;
+	return h ^ (h >> 29);
+}
+
+/** Eight octets with A-Z turned to a-z, the others as they are. */
+static inline uint64_t
+lower8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t low7 = w & ~high;
+	/* the high bit of each octet: from 'A' up, past 'Z' */
+	uint64_t ge_a = low7 + (0x80 - 'A') * ones;
+	uint64_t gt_z = low7 + (0x7f - 'Z') * ones;
+	return w | ((ge_a & ~gt_z & ~w & high) >> 2);
+}
+
+/** A wire name into a record's key, its letters in lower case as its
+ * canonical text has them (the label lengths are all below 'A'); its
+ * text is then the same for two names exactly when their keys' octets
+ * are. */
+static uint64_t
+key_wire(uint64_t h, const uint8_t* wire, size_t len)
+{
+	uint64_t w;
+	size_t i, k;
+	for(i = 0; i < len; i += 8) {
+		if(i + 8 <= len)
+			memcpy(&w, wire + i, 8);
+		else
+			for(w = 0, k = 0; i + k < len; k++)
+				w |= (uint64_t)wire[i + k] << (8 * k);
+		h = (h ^ lower8(w)) * KEY_MUL;
+		h ^= h >> 32;
+	}
+	h = (h ^ (uint64_t)(len + 1)) * KEY_MUL;
 	return h ^ (h >> 29);
 }
 
@@ -316,7 +352,8 @@ rec_key(const struct dp_audit* a, const struct dp_audit_rec* r)
 	const struct dp_verdict* v = r->v;
 	uint64_t h = a->key_seed;
 	h = key_add(h, r->client);
-	h = key_add(h, r->qname);
+	h = r->qname || !r->qname_wire ? key_add(h, r->qname) :
+		key_wire(h, r->qname_wire, r->qname_wire_len);
 	h = key_add(h, r->qtype);
 	h = key_add(h, r->rcode);
 	h = key_add(h, v->technique);
@@ -702,7 +739,16 @@ dp_audit_write(struct dp_audit* a, const struct dp_audit_rec* r)
 		return;
 	}
 	pthread_mutex_unlock(&a->w.mx);
-	n = dp_audit_format(r, line, sizeof(line));
+	if(!r->qname && r->qname_wire) {
+		/* the name as text, now that the record is written */
+		static _Thread_local char qname[DP_NAME_MAX];
+		struct dp_audit_rec rt = *r;
+		rt.qname = qname;
+		n = dp_name_from_wire(r->qname_wire, r->qname_wire_len, qname,
+			sizeof(qname)) == DP_OK ? dp_audit_format(&rt, line,
+			sizeof(line)) : 0;
+	} else
+		n = dp_audit_format(r, line, sizeof(line));
 	pthread_mutex_lock(&a->w.mx);
 	/* a record that does not fit (fields beyond their bounds: never
 	 * from the module) is counted as dropped, as a full queue's are;

@@ -20,6 +20,11 @@ struct dp_audit_rec {
 	const char* client;
 	/** canonical queried name */
 	const char* qname;
+	/** or, when qname is NULL, the queried name in wire format (as
+	 * Unbound parsed it, any case): made text only for a record that
+	 * is written, as a repeat is known without it */
+	const uint8_t* qname_wire;
+	size_t qname_wire_len;
 	/** query type as text ("MX") */
 	const char* qtype;
 	/** the rcode returned ("NXDOMAIN") */

@@ -1232,9 +1232,10 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 		return 1;
 	memset(&r, 0, sizeof(r));
 	memset(&allow, 0, sizeof(allow));
-	if(dp_name_from_wire(qinfo->qname, qinfo->qname_len, name,
-		sizeof(name)) != DP_OK)
-		return 1;
+	/* the record takes the name as it came; the audit log makes it text
+	 * when it writes the record (a repeat it counts needs none) */
+	r.qname_wire = qinfo->qname;
+	r.qname_wire_len = qinfo->qname_len;
 	if(mq && mq->noted) {
 		r.v = &mq->noted->v;
 		r.stage = mq->noted->stage;
@@ -1255,6 +1256,12 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 			if(!doppelmod_hit_find(g, qhash, qinfo->qname,
 				qinfo->qname_len, &cached)) {
 				struct dp_verdict v;
+				if(dp_name_from_wire(qinfo->qname,
+					qinfo->qname_len, name, sizeof(name)) !=
+					DP_OK) {
+					pthread_rwlock_unlock(&g->lock);
+					return 1;
+				}
 				dp_checker_check(&g->chk, name,
 					(uint64_t)time(NULL), 0, &rec, &v);
 				doppelmod_noted_set(&cached, &v, "name");
@@ -1301,7 +1308,6 @@ doppelmod_reply_cb(struct query_info* qinfo, struct module_qstate* qstate,
 	gettimeofday(&now, NULL);
 	r.usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec;
 	r.client = client;
-	r.qname = name;
 	r.qtype = qtype;
 	r.rcode = rc;
 	r.monitor = g->settings.monitor;

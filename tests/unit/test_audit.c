@@ -431,6 +431,87 @@ test_collapse_fields(void)
 	rmdir(dir);
 }
 
+/* Records that give the name in wire format: written with its canonical
+ * text, and repeats of each other whatever the case of its letters; a
+ * name that differs otherwise is not. */
+static void
+test_collapse_wire(void)
+{
+	static const uint8_t upper[] = "\004ArMy\002ML";
+	static const uint8_t lower[] = "\004army\002ml";
+	static const uint8_t other[] = "\004army\002mk";
+	char dir[512], path[600], line[DP_AUDIT_REC_MAX];
+	struct dp_audit* a = NULL;
+	struct dp_verdict v;
+	struct dp_audit_rec r;
+	struct dp_error err;
+	json_error_t je;
+	FILE* f;
+	int nrec = 0, summaries = 0, ml = 0, mk = 0;
+	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
+	if(!mkdtemp(dir)) {
+		TEST_FAIL_AT("mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	memset(&v, 0, sizeof(v));
+	v.action = DP_ALLOW;
+	memset(&r, 0, sizeof(r));
+	r.client = "192.0.2.1";
+	r.qtype = "A";
+	r.rcode = "NOERROR";
+	r.stage = "name";
+	r.v = &v;
+	r.from_cache = 1;
+	r.usec = 1795845000000000ULL;
+	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
+	if(!a)
+		return;
+	dp_audit_set_collapse(a, 60);
+	r.qname_wire = upper;
+	r.qname_wire_len = sizeof(upper);
+	dp_audit_write(a, &r);
+	r.qname_wire = lower;
+	r.usec += 1000;
+	dp_audit_write(a, &r);
+	r.qname_wire = other;
+	r.usec += 1000;
+	dp_audit_write(a, &r);
+	dp_audit_close(a);
+	if(!(f = fopen(path, "r"))) {
+		TEST_FAIL_AT("cannot read %s", path);
+		return;
+	}
+	while(fgets(line, sizeof(line), f)) {
+		json_t* o = json_loads(line, 0, &je);
+		const char* q;
+		ASSERT(o != NULL);
+		if(!o)
+			continue;
+		nrec++;
+		q = json_string_value(json_object_get(o, "qname"));
+		ASSERT(q != NULL);
+		if(q && strcmp(q, "army.ml") == 0)
+			ml++;
+		else if(q && strcmp(q, "army.mk") == 0)
+			mk++;
+		if(json_object_get(o, "repeats")) {
+			summaries++;
+			ASSERT_EQ(json_integer_value(json_object_get(o,
+				"repeats")), 1);
+		}
+		json_decref(o);
+	}
+	fclose(f);
+	/* army.ml, its group with the repeat, army.mk */
+	ASSERT_EQ(nrec, 3);
+	ASSERT_EQ(summaries, 1);
+	ASSERT_EQ(ml, 2);
+	ASSERT_EQ(mk, 1);
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(round_trip),
 	TEST_ENTRY(too_long),
@@ -438,6 +519,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(stuck_write),
 	TEST_ENTRY(collapse),
 	TEST_ENTRY(collapse_fields),
+	TEST_ENTRY(collapse_wire),
 };
 
 TEST_MAIN("audit", tests)
