@@ -112,6 +112,13 @@ $(BUILD)/obj/module/%.o: module/%.c $(UNBOUND_DEP)
 		-c $< -o $@
 
 MOD_OBJ = $(BUILD)/obj/module/doppelmod.o $(BUILD)/obj/module/watch.o
+
+# With make -j, nothing compiles before the packages are in (their
+# headers).  Not in a package build (UNBOUND_SRC): its build
+# dependencies are the package's.
+ifeq ($(UNBOUND_SRC),)
+$(LIB_OBJ) $(MOD_OBJ) $(BUILD)/bin/doppel: | deps-check
+endif
 $(BUILD)/lib/doppel.so: $(MOD_OBJ) $(BUILD)/lib/libdoppel.a
 	$(CC) $(SAN) -shared -o $@ $(MOD_OBJ) \
 		$(BUILD)/lib/libdoppel.a $(LIBS) $(LDFLAGS)
