@@ -281,27 +281,12 @@ dp_audit_format(const struct dp_audit_rec* r, char* buf, size_t len)
 
 #define KEY_MUL 0xff51afd7ed558ccdULL
 
-/** A field into a record's key: its octets eight at a time, then its
- * length (so that "ab", "c" and "a", "bc" differ); NULL as "". */
-static uint64_t
+/** A field into a record's key (NULL as ""); the length goes into the
+ * hash, so "ab", "c" and "a", "bc" differ. */
+static inline uint64_t
 key_add(uint64_t h, const char* f)
 {
-	size_t n = f ? strlen(f) : 0, i;
-	uint64_t w;
-	for(i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, f + i, 8);
-		h = (h ^ w) * KEY_MUL;
-		h ^= h >> 32;
-	}
-	if(i < n) {
-		size_t k;
-		for(w = 0, k = 0; i + k < n; k++)
-			w |= (uint64_t)(unsigned char)f[i + k] << (8 * k);
-		h = (h ^ w) * KEY_MUL;
-		h ^= h >> 32;
-	}
-	h = (h ^ (uint64_t)(n + 1)) * KEY_MUL;
-	return h ^ (h >> 29);
+	return dp_hash_bytes(h, f ? f : "", f ? strlen(f) : 0);
 }
 
 /** Eight octets with A-Z turned to a-z, the others as they are. */

@@ -157,9 +157,9 @@ void dp_keywords_index(struct dp_policy* p);
 #define DP_FNV_SEED 1469598103934665603ULL
 uint64_t dp_fnv1a(uint64_t h, const void* data, size_t len);
 /** A hash of len bytes for in-memory tables, eight bytes at a time
- * (several times faster than dp_fnv1a on names); not for anything kept
- * in a file. */
-uint64_t dp_hash_bytes(const void* data, size_t len);
+ * (several times faster than dp_fnv1a on names), from a seed (another
+ * hash, to chain fields); not for anything kept in a file. */
+uint64_t dp_hash_bytes(uint64_t seed, const void* data, size_t len);
 
 /**
  * Check that an LMDB file (a compiled policy, the verdict cache) may be

@@ -325,10 +325,10 @@ dp_format(char* out, size_t cap, const char* fmt, ...)
 }
 
 uint64_t
-dp_hash_bytes(const void* data, size_t len)
+dp_hash_bytes(uint64_t seed, const void* data, size_t len)
 {
 	const unsigned char* p = data;
-	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15ULL, w;
+	uint64_t h = (seed ^ (uint64_t)len) * 0x9e3779b97f4a7c15ULL, w;
 	size_t i, k;
 	for(i = 0; i + 8 <= len; i += 8) {
 		memcpy(&w, p + i, 8);

@@ -118,7 +118,7 @@ struct dp_vcache {
 static uint64_t
 name_hash(const char* name, size_t n)
 {
-	return dp_hash_bytes(name, n);
+	return dp_hash_bytes(0, name, n);
 }
 
 static void

@@ -74,22 +74,6 @@ enum doppelmod_state {
 /** Most MX exchanges looked up by subquery, per answer. */
 #define DOPPELMOD_MAX_SUBS 3
 
-/** A verdict kept for the audit record of the reply (copied: the policy
- * it came from may be swapped before the reply goes out). */
-struct doppelmod_noted {
-	struct dp_verdict v;
-	char target[DP_NAME_MAX];
-	char technique[32];
-	const char* stage;
-	/** the name that matched (the query's, an alias's, an exchange's),
-	 * wire format; none (0) for a verdict on the answer's countries,
-	 * which keeps the answer's first address instead (4 or 16 octets) */
-	uint8_t matched[256];
-	size_t matched_len;
-	uint8_t addr[16];
-	size_t addr_len;
-};
-
 /** Per-query state. */
 struct doppelmod_qstate {
 	enum doppelmod_state state;
@@ -458,33 +442,6 @@ doppelmod_flags_clear(struct doppelmod_env* g)
 	pthread_mutex_unlock(&g->hits_mx);
 }
 
-/** Keep the verdict on a flagged query name for its repeats from the
- * message cache.  Called under the policy lock (g->policy_hash). */
-static void
-doppelmod_hit_keep(struct doppelmod_env* g, const uint8_t* qname,
-	size_t len, const struct dp_verdict* v)
-{
-	uint64_t h = doppelmod_name_hash(qname, len) | 1;
-	struct doppelmod_hit* e = &g->hits[h & (DOPPELMOD_HITS - 1)];
-	if(v->action == DP_ALLOW || len > sizeof(e->qname))
-		return;
-	pthread_mutex_lock(&g->hits_mx);
-	e->hash = h;
-	e->policy = g->policy_hash;
-	e->qname_len = len;
-	memcpy(e->qname, qname, len);
-	e->v = *v;
-	e->target[0] = e->technique[0] = 0;
-	if(v->target)
-		dp_strlcpy(e->target, v->target, sizeof(e->target));
-	if(v->technique)
-		dp_strlcpy(e->technique, v->technique, sizeof(e->technique));
-	/* the strings' presence; find points them at the copies */
-	e->v.target = v->target ? e->target : NULL;
-	e->v.technique = v->technique ? e->technique : NULL;
-	pthread_mutex_unlock(&g->hits_mx);
-}
-
 /** Keep the reason of a blocked answer for its repeats from the cache. */
 static void
 doppelmod_reason_keep(struct doppelmod_env* g, const uint8_t* name,
@@ -530,6 +487,25 @@ doppelmod_noted_set(struct doppelmod_noted* s, const struct dp_verdict* v,
 	s->v.technique = v->technique ? s->technique : NULL;
 }
 
+/** Keep the verdict on a flagged query name for its repeats from the
+ * message cache.  Called under the policy lock (g->policy_hash). */
+static void
+doppelmod_hit_keep(struct doppelmod_env* g, const uint8_t* qname,
+	size_t len, const struct dp_verdict* v)
+{
+	uint64_t h = doppelmod_name_hash(qname, len) | 1;
+	struct doppelmod_hit* e = &g->hits[h & (DOPPELMOD_HITS - 1)];
+	if(v->action == DP_ALLOW || len > sizeof(e->qname))
+		return;
+	pthread_mutex_lock(&g->hits_mx);
+	e->hash = h;
+	e->policy = g->policy_hash;
+	e->qname_len = len;
+	memcpy(e->qname, qname, len);
+	doppelmod_noted_set(&e->n, v, "name");
+	pthread_mutex_unlock(&g->hits_mx);
+}
+
 /**
  * The verdict kept for a flagged query name (doppelmod_hit_keep) under
  * the policy in force, into s as doppelmod_noted_set would make it.
@@ -546,14 +522,8 @@ doppelmod_hit_find(struct doppelmod_env* g, uint64_t name_hash,
 	found = e->hash == h && e->policy == g->policy_hash &&
 		e->qname_len == len && query_dname_compare(e->qname,
 		(uint8_t*)qname) == 0;
-	if(found) {
-		s->v = e->v;
-		s->stage = "name";
-		dp_strlcpy(s->target, e->target, sizeof(s->target));
-		dp_strlcpy(s->technique, e->technique, sizeof(s->technique));
-		s->v.target = e->v.target ? s->target : NULL;
-		s->v.technique = e->v.technique ? s->technique : NULL;
-	}
+	if(found)
+		doppelmod_noted_set(s, &e->n.v, "name");
 	pthread_mutex_unlock(&g->hits_mx);
 	return found;
 }

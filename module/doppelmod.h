@@ -57,6 +57,22 @@
 /** Slots of the verdicts on flagged query names (a power of two). */
 #define DOPPELMOD_HITS 256
 
+/** A verdict kept for the audit record of the reply (copied: the policy
+ * it came from may be swapped before the reply goes out). */
+struct doppelmod_noted {
+	struct dp_verdict v;
+	char target[DP_NAME_MAX];
+	char technique[32];
+	const char* stage;
+	/** the name that matched (the query's, an alias's, an exchange's),
+	 * wire format; none (0) for a verdict on the answer's countries,
+	 * which keeps the answer's first address instead (4 or 16 octets) */
+	uint8_t matched[256];
+	size_t matched_len;
+	uint8_t addr[16];
+	size_t addr_len;
+};
+
 /** Global state of the module. */
 struct doppelmod_env {
 	/** settings from doppel.conf; read-only once init() returns */
@@ -122,9 +138,7 @@ struct doppelmod_env {
 		uint64_t hash, policy;
 		size_t qname_len;
 		uint8_t qname[256];
-		struct dp_verdict v;
-		char target[DP_NAME_MAX];
-		char technique[32];
+		struct doppelmod_noted n;
 	} hits[DOPPELMOD_HITS];
 	pthread_mutex_t hits_mx;
 	/** the message cache, flushed when a new policy comes in */
