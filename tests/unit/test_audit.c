@@ -228,6 +228,51 @@ test_stuck_write(void)
 	rmdir(dir);
 }
 
+/* A fresh log in a new directory under the test directory, repeats
+ * collapsed for 60 s; dir and path receive where (PATH_CAP bytes). */
+#define PATH_CAP 600
+static struct dp_audit*
+open_collapsing(char* dir, char* path)
+{
+	struct dp_audit* a = NULL;
+	struct dp_error err;
+	snprintf(dir, PATH_CAP, "%s/audit-XXXXXX", test_dir());
+	if(!mkdtemp(dir)) {
+		TEST_FAIL_AT("mkdtemp");
+		return NULL;
+	}
+	snprintf(path, PATH_CAP, "%s/audit.jsonl", dir);
+	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
+	if(a)
+		dp_audit_set_collapse(a, 60);
+	return a;
+}
+
+/* Every record of the log at path, each line parsed (a JSON array);
+ * the log and its directory removed. */
+static json_t*
+take_records(const char* dir, const char* path)
+{
+	char line[DP_AUDIT_REC_MAX];
+	json_error_t je;
+	json_t* all = json_array();
+	FILE* f = fopen(path, "r");
+	if(!f) {
+		TEST_FAIL_AT("cannot read %s", path);
+		return all;
+	}
+	while(fgets(line, sizeof(line), f)) {
+		json_t* o = json_loads(line, 0, &je);
+		ASSERT(o != NULL);
+		if(o)
+			json_array_append_new(all, o);
+	}
+	fclose(f);
+	unlink(path);
+	rmdir(dir);
+	return all;
+}
+
 /* A flood of one (client, name, type, verdict): the first record is
  * written, the repeats within the window come out as one record that
  * counts them, with the first and last time; other clients and names are
@@ -235,21 +280,14 @@ test_stuck_write(void)
 static void
 test_collapse(void)
 {
-	char dir[512], path[600], line[DP_AUDIT_REC_MAX];
+	char dir[PATH_CAP], path[PATH_CAP];
 	struct dp_audit* a = NULL;
 	struct dp_verdict v;
 	struct dp_audit_rec r;
-	struct dp_error err;
-	json_error_t je;
-	FILE* f;
+	json_t *recs, *o;
+	size_t k;
 	uint64_t t0 = 1795845000000000ULL, total = 0;
 	int i, nrec = 0, summaries = 0;
-	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
-	if(!mkdtemp(dir)) {
-		TEST_FAIL_AT("mkdtemp");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
 	memset(&v, 0, sizeof(v));
 	v.action = DP_BLOCK;
 	v.target = "army.mil";
@@ -262,10 +300,8 @@ test_collapse(void)
 	r.v = &v;
 	r.stage = "name";
 	r.from_cache = 1;
-	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
-	if(!a)
+	if(!(a = open_collapsing(dir, path)))
 		return;
-	dp_audit_set_collapse(a, 60);
 	/* 10,000 from one client over 10 s, in one window; 3 from another */
 	for(i = 0; i < 10000; i++) {
 		r.client = "192.0.2.1";
@@ -283,16 +319,9 @@ test_collapse(void)
 	dp_audit_write(a, &r);
 	ASSERT_EQ(audit_dropped(a), 0);
 	dp_audit_close(a);	/* closes the open windows */
-	if(!(f = fopen(path, "r"))) {
-		TEST_FAIL_AT("cannot read %s", path);
-		return;
-	}
-	while(fgets(line, sizeof(line), f)) {
-		json_t* o = json_loads(line, 0, &je);
+	recs = take_records(dir, path);
+	json_array_foreach(recs, k, o) {
 		json_t* rep;
-		ASSERT(o != NULL);
-		if(!o)
-			continue;
 		nrec++;
 		/* a collapsed record stands for its repeats, any other
 		 * for its own query */
@@ -316,15 +345,12 @@ test_collapse(void)
 			} else
 				ASSERT_EQ(json_integer_value(rep), 2);
 		}
-		json_decref(o);
 	}
-	fclose(f);
+	json_decref(recs);
 	/* two firsts and a later first; two collapsed records */
 	ASSERT_EQ(nrec, 5);
 	ASSERT_EQ(summaries, 2);
 	ASSERT_EQ(total, 10004);
-	unlink(path);
-	rmdir(dir);
 }
 
 /* What makes two records repeats: every field but the time, the score
@@ -334,20 +360,13 @@ test_collapse(void)
 static void
 test_collapse_fields(void)
 {
-	char dir[512], path[600], line[DP_AUDIT_REC_MAX];
+	char dir[PATH_CAP], path[PATH_CAP];
 	struct dp_audit* a = NULL;
 	struct dp_verdict base_v, v;
 	struct dp_audit_rec base, r;
-	struct dp_error err;
-	json_error_t je;
-	FILE* f;
+	json_t *recs, *o;
+	size_t k;
 	int i, nrec = 0, summaries = 0, variants = 0;
-	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
-	if(!mkdtemp(dir)) {
-		TEST_FAIL_AT("mkdtemp");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
 	memset(&base_v, 0, sizeof(base_v));
 	base_v.action = DP_WARN;
 	base_v.target = "army.mil";
@@ -362,10 +381,8 @@ test_collapse_fields(void)
 	base.rcode = "NOERROR";
 	base.stage = "name";
 	base.usec = 1795845000000000ULL;
-	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
-	if(!a)
+	if(!(a = open_collapsing(dir, path)))
 		return;
-	dp_audit_set_collapse(a, 60);
 	base.v = &base_v;
 	dp_audit_write(a, &base);
 	for(i = 0; i < 13; i++) {
@@ -402,16 +419,9 @@ test_collapse_fields(void)
 	r.usec += 50000;
 	dp_audit_write(a, &r);
 	dp_audit_close(a);
-	if(!(f = fopen(path, "r"))) {
-		TEST_FAIL_AT("cannot read %s", path);
-		return;
-	}
-	while(fgets(line, sizeof(line), f)) {
-		json_t* o = json_loads(line, 0, &je);
+	recs = take_records(dir, path);
+	json_array_foreach(recs, k, o) {
 		json_t* rep;
-		ASSERT(o != NULL);
-		if(!o)
-			continue;
 		nrec++;
 		if((rep = json_object_get(o, "repeats")) != NULL) {
 			summaries++;
@@ -421,14 +431,11 @@ test_collapse_fields(void)
 			ASSERT_STR_EQ(json_string_value(json_object_get(o,
 				"client")), "192.0.2.1");
 		}
-		json_decref(o);
 	}
-	fclose(f);
+	json_decref(recs);
 	/* the first, each variant, and the first's group with its repeat */
 	ASSERT_EQ(nrec, 1 + variants + 1);
 	ASSERT_EQ(summaries, 1);
-	unlink(path);
-	rmdir(dir);
 }
 
 /* Records that give the name in wire format: written with its canonical
@@ -440,20 +447,13 @@ test_collapse_wire(void)
 	static const uint8_t upper[] = "\004ArMy\002ML";
 	static const uint8_t lower[] = "\004army\002ml";
 	static const uint8_t other[] = "\004army\002mk";
-	char dir[512], path[600], line[DP_AUDIT_REC_MAX];
+	char dir[PATH_CAP], path[PATH_CAP];
 	struct dp_audit* a = NULL;
 	struct dp_verdict v;
 	struct dp_audit_rec r;
-	struct dp_error err;
-	json_error_t je;
-	FILE* f;
+	json_t *recs, *o;
+	size_t k;
 	int nrec = 0, summaries = 0, ml = 0, mk = 0;
-	snprintf(dir, sizeof(dir), "%s/audit-XXXXXX", test_dir());
-	if(!mkdtemp(dir)) {
-		TEST_FAIL_AT("mkdtemp");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
 	memset(&v, 0, sizeof(v));
 	v.action = DP_ALLOW;
 	memset(&r, 0, sizeof(r));
@@ -464,10 +464,8 @@ test_collapse_wire(void)
 	r.v = &v;
 	r.from_cache = 1;
 	r.usec = 1795845000000000ULL;
-	ASSERT_EQ(dp_audit_open(path, NULL, &a, &err), DP_OK);
-	if(!a)
+	if(!(a = open_collapsing(dir, path)))
 		return;
-	dp_audit_set_collapse(a, 60);
 	r.qname_wire = upper;
 	r.qname_wire_len = sizeof(upper);
 	dp_audit_write(a, &r);
@@ -478,16 +476,9 @@ test_collapse_wire(void)
 	r.usec += 1000;
 	dp_audit_write(a, &r);
 	dp_audit_close(a);
-	if(!(f = fopen(path, "r"))) {
-		TEST_FAIL_AT("cannot read %s", path);
-		return;
-	}
-	while(fgets(line, sizeof(line), f)) {
-		json_t* o = json_loads(line, 0, &je);
+	recs = take_records(dir, path);
+	json_array_foreach(recs, k, o) {
 		const char* q;
-		ASSERT(o != NULL);
-		if(!o)
-			continue;
 		nrec++;
 		q = json_string_value(json_object_get(o, "qname"));
 		ASSERT(q != NULL);
@@ -500,16 +491,13 @@ test_collapse_wire(void)
 			ASSERT_EQ(json_integer_value(json_object_get(o,
 				"repeats")), 1);
 		}
-		json_decref(o);
 	}
-	fclose(f);
+	json_decref(recs);
 	/* army.ml, its group with the repeat, army.mk */
 	ASSERT_EQ(nrec, 3);
 	ASSERT_EQ(summaries, 1);
 	ASSERT_EQ(ml, 2);
 	ASSERT_EQ(mk, 1);
-	unlink(path);
-	rmdir(dir);
 }
 
 static const struct test_entry tests[] = {
